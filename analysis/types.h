@@ -1,0 +1,61 @@
+// Analysis vocabulary shared by the engine, the providers and the controller: phases,
+// measurements, Argo's constants and strings, time and duration helpers.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kube/status.h"
+
+namespace vane::analysis {
+
+using json = nlohmann::json;
+using TimePoint = std::chrono::system_clock::time_point;
+
+/// Phases of measurements, metrics and runs (v1alpha1.AnalysisPhase).
+enum class Phase { kPending, kRunning, kSuccessful, kFailed, kError, kInconclusive };
+
+std::string_view phaseName(Phase p);  // "Successful"
+/// Parses "Successful" etc.; an empty or unknown string gives nullopt.
+std::optional<Phase> parsePhase(std::string_view s);
+/// Successful, Failed, Error and Inconclusive are completed.
+bool isCompleted(Phase p);
+/// Worst-wins order Successful < Running < Pending < Inconclusive < Error < Failed
+/// (analysisutil.IsWorse): true when candidate is worse than current.
+bool isWorse(Phase current, Phase candidate);
+
+// Defaults from Argo's v1alpha1 and analysis/analysis.go.
+inline constexpr int kDefaultConsecutiveErrorLimit = 4;
+inline constexpr std::chrono::seconds kDefaultErrorRetryInterval{10};
+inline constexpr int kDefaultMeasurementHistoryLimit = 10;
+inline constexpr std::string_view kRunTerminatedMessage = "Run Terminated";
+inline constexpr std::string_view kResolvedPrometheusQuery = "ResolvedPrometheusQuery";
+inline constexpr std::string_view kMaskedSecret = "*****";
+
+/// One measurement (v1alpha1.Measurement). finishedAt unset means still in flight.
+struct Measurement {
+  Phase phase = Phase::kRunning;
+  std::string value;
+  std::string message;
+  std::optional<TimePoint> startedAt;
+  std::optional<TimePoint> finishedAt;
+  std::optional<TimePoint> resumeAt;  // asynchronous providers (job): when to call resume()
+  std::map<std::string, std::string> metadata;
+
+  json toJson() const;
+  static Measurement fromJson(const json& j);
+};
+
+/// RFC 3339 UTC with second precision, like metav1.Time: "2026-11-24T19:43:18Z".
+std::string formatTime(TimePoint t);
+/// Parses RFC 3339 (fractional seconds and offsets accepted); nullopt when malformed.
+std::optional<TimePoint> parseTime(std::string_view s);
+/// Go duration strings as Argo's DurationString accepts them: "30s", "5m", "1h30m", "250ms".
+/// A bare integer is seconds.
+Result<std::chrono::milliseconds> parseDuration(std::string_view s);
+
+}  // namespace vane::analysis

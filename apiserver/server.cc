@@ -1,0 +1,247 @@
+#include "apiserver/server.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "apiserver/controllers.h"
+#include "apiserver/discovery.h"
+#include "apiserver/errors.h"
+#include "apiserver/metrics.h"
+#include "apiserver/objects.h"
+#include "apiserver/registry.h"
+#include "apiserver/rest.h"
+#include "apiserver/workloads.h"
+
+namespace vane::apiserver {
+
+namespace {
+
+const char kVersionJson[] =
+    R"({"major":"1","minor":"32","gitVersion":"v1.32.0","gitCommit":"vane-apiserver",)"
+    R"("gitTreeState":"clean","buildDate":"2025-01-01T00:00:00Z","goVersion":"go1.23.0",)"
+    R"("compiler":"gc","platform":"linux/amd64"})";
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status ensureCertificate(const std::string& dir, std::string& cert, std::string& key) {
+  cert = dir + "/tls.crt";
+  key = dir + "/tls.key";
+  if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return Status::ok();
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout '" +
+                    key + "' -out '" + cert +
+                    "' -subj /CN=vane-apiserver -addext "
+                    "'subjectAltName=IP:127.0.0.1,DNS:localhost' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    return Status(Code::kInternal, "generating a self-signed certificate with openssl failed");
+  }
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                        std::filesystem::perms::owner_write);
+  return Status::ok();
+}
+
+class ApiServerImpl : public ApiServer {
+ public:
+  explicit ApiServerImpl(ApiServerOptions options) : options_(std::move(options)) {}
+  ~ApiServerImpl() override { stop(); }
+
+  Status init();
+  uint16_t port() const override { return http_ ? http_->port() : 0; }
+  std::string url() const override {
+    return std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
+  }
+  std::string caPem() const override { return ca_pem_; }
+  std::string kubeconfig() const override;
+  Store& store() override { return *store_; }
+  http::Response handle(const http::Request& req) override;
+  void stop() override;
+
+ private:
+  http::Response route(const http::Request& req);
+  Status bootstrap();
+
+  ApiServerOptions options_;
+  Metrics metrics_;
+  std::unique_ptr<Store> store_;
+  Registry registry_;
+  std::unique_ptr<StoreWatch> crd_watch_;
+  std::unique_ptr<Rest> rest_;
+  std::unique_ptr<Controllers> controllers_;
+  std::unique_ptr<WorkloadSimulator> workloads_;
+  std::unique_ptr<http::Server> http_;
+  std::string ca_pem_;
+  bool stopped_ = false;
+};
+
+Status ApiServerImpl::init() {
+  StoreOptions so;
+  so.data_dir = options_.data_dir;
+  so.fsync = options_.fsync;
+  so.on_fsync = [this](double s) { metrics_.observeFsync(s); };
+  auto store = Store::open(so);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  for (const auto& crd : store_->list("apiextensions.k8s.io/customresourcedefinitions", "").first) {
+    registry_.onCrdEvent({"ADDED", "", 0, crd, nullptr});
+  }
+  auto w = store_->watch("apiextensions.k8s.io/customresourcedefinitions", "",
+                         store_->currentResourceVersion(),
+                         [this](const StoreEvent& ev) { registry_.onCrdEvent(ev); });
+  if (!w.ok()) return w.status();
+  crd_watch_ = std::move(*w);
+  if (Status st = bootstrap(); !st.isOk()) return st;
+  rest_ = std::make_unique<Rest>(*store_, registry_);
+  controllers_ = std::make_unique<Controllers>(*store_, registry_);
+  if (Status st = controllers_->start(); !st.isOk()) return st;
+  if (options_.simulate_workloads) {
+    workloads_ = std::make_unique<WorkloadSimulator>(
+        *store_, WorkloadSimulator::Options{options_.pod_ready_delay});
+    if (Status st = workloads_->start(); !st.isOk()) return st;
+  }
+  http::ServerOptions ho;
+  ho.listen = options_.listen;
+  ho.threads = options_.threads;
+  if (options_.tls) {
+    std::string dir = options_.data_dir;
+    if (dir.empty()) dir = std::filesystem::temp_directory_path() / ("vane-apiserver-tls");
+    std::filesystem::create_directories(dir);
+    std::string cert, key;
+    if (Status st = ensureCertificate(dir, cert, key); !st.isOk()) return st;
+    ho.tls_cert_file = cert;
+    ho.tls_key_file = key;
+    ca_pem_ = readFile(cert);
+  }
+  auto server = http::Server::start(ho, [this](const http::Request& r) { return handle(r); });
+  if (!server.ok()) return server.status();
+  http_ = std::move(*server);
+  return Status::ok();
+}
+
+Status ApiServerImpl::bootstrap() {
+  std::string now = nowRfc3339();
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    ObjectKey key{"core/namespaces", "", ns};
+    if (store_->get(key).ok()) continue;
+    json obj = {{"apiVersion", "v1"},
+                {"kind", "Namespace"},
+                {"metadata",
+                 {{"name", ns},
+                  {"uid", newUid()},
+                  {"creationTimestamp", now},
+                  {"labels", {{"kubernetes.io/metadata.name", ns}}}}},
+                {"spec", {{"finalizers", {"kubernetes"}}}},
+                {"status", {{"phase", "Active"}}}};
+    if (auto r = store_->create(key, obj); !r.ok()) return r.status();
+  }
+  ObjectKey svc{"core/services", "default", "kubernetes"};
+  if (!store_->get(svc).ok()) {
+    json obj = {{"apiVersion", "v1"},
+                {"kind", "Service"},
+                {"metadata",
+                 {{"name", "kubernetes"},
+                  {"namespace", "default"},
+                  {"uid", newUid()},
+                  {"creationTimestamp", now},
+                  {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
+                {"spec",
+                 {{"type", "ClusterIP"},
+                  {"clusterIP", "10.96.0.1"},
+                  {"clusterIPs", {"10.96.0.1"}},
+                  {"sessionAffinity", "None"},
+                  {"ipFamilies", {"IPv4"}},
+                  {"ipFamilyPolicy", "SingleStack"},
+                  {"internalTrafficPolicy", "Cluster"},
+                  {"ports",
+                   {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}},
+                {"status", {{"loadBalancer", json::object()}}}};
+    if (auto r = store_->create(svc, obj); !r.ok()) return r.status();
+  }
+  return Status::ok();
+}
+
+std::string ApiServerImpl::kubeconfig() const {
+  std::string cluster = "{server: \"" + url() + "\"";
+  if (options_.tls) cluster += ", certificate-authority-data: " + base64Encode(ca_pem_);
+  cluster += "}";
+  std::string user = options_.token.empty() ? "{}" : "{token: \"" + options_.token + "\"}";
+  return "apiVersion: v1\nkind: Config\nclusters:\n- name: vane-local\n  cluster: " + cluster +
+         "\ncontexts:\n- name: vane-local\n  context: {cluster: vane-local, user: vane-local, "
+         "namespace: default}\ncurrent-context: vane-local\nusers:\n- name: vane-local\n  user: " +
+         user + "\npreferences: {}\n";
+}
+
+http::Response ApiServerImpl::handle(const http::Request& req) {
+  auto start = std::chrono::steady_clock::now();
+  http::Response r;
+  try {
+    r = route(req);
+  } catch (const std::exception& e) {
+    r = statusResponse(500, "InternalError", std::string("internal error: ") + e.what());
+  }
+  metrics_.observeRequest(req, r.status, r.stream != nullptr,
+                          std::chrono::steady_clock::now() - start);
+  return r;
+}
+
+http::Response ApiServerImpl::route(const http::Request& req) {
+  const std::string& p = req.path;
+  if (p == "/healthz" || p == "/readyz" || p == "/livez") return http::Response::text(200, "ok");
+  if (!options_.token.empty()) {
+    std::string auth = req.header("Authorization").value_or("");
+    if (auth != "Bearer " + options_.token) {
+      return statusResponse(401, "Unauthorized", "Unauthorized");
+    }
+  }
+  if (p == "/version" || p == "/version/") return jsonResponse(200, json::parse(kVersionJson));
+  if (p == "/metrics") {
+    http::Response r = http::Response::text(200, metrics_.render(rest_->openWatches()));
+    r.headers[0].second = "text/plain; version=0.0.4";
+    return r;
+  }
+  if (auto r = serveDiscovery(registry_, req, "127.0.0.1:" + std::to_string(port()))) return *r;
+  if (auto r = serveOpenApi(registry_, req)) return *r;
+  if (auto r = rest_->handle(req)) return *r;
+  return pathNotFound();
+}
+
+void ApiServerImpl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (rest_) rest_->closeWatches();
+  if (http_) http_->stop();
+  if (workloads_) workloads_->stop();
+  if (controllers_) controllers_->stop();
+  if (crd_watch_) crd_watch_->cancel();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions options) {
+  auto server = std::make_unique<ApiServerImpl>(std::move(options));
+  if (Status st = server->init(); !st.isOk()) return st;
+  return std::unique_ptr<ApiServer>(std::move(server));
+}
+
+Result<std::chrono::milliseconds> parseDuration(const std::string& s) {
+  try {
+    std::size_t pos = 0;
+    double v = std::stod(s, &pos);
+    std::string unit = s.substr(pos);
+    double ms = unit == "ms"                   ? v
+                : unit == "s" || unit.empty()  ? v * 1000
+                : unit == "m"                  ? v * 60000
+                : unit == "h"                  ? v * 3600000
+                                               : -1;
+    if (ms < 0) return Status(Code::kInvalid, "bad duration " + s);
+    return std::chrono::milliseconds(static_cast<long long>(ms));
+  } catch (...) {
+    return Status(Code::kInvalid, "bad duration " + s);
+  }
+}
+
+}  // namespace vane::apiserver

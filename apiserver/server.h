@@ -1,0 +1,45 @@
+// vane-apiserver assembled: store (+WAL), type registry, REST layer, embedded controllers,
+// optional workload simulation, bearer-token auth, TLS, /metrics, health endpoints.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "apiserver/store.h"
+#include "kube/http.h"
+
+namespace vane::apiserver {
+
+struct ApiServerOptions {
+  std::string listen = "127.0.0.1:0";
+  std::string data_dir;  // empty: in memory
+  bool fsync = true;
+  std::string token;  // non-empty: required as "Authorization: Bearer <token>"
+  bool tls = false;   // self-signed certificate kept in data_dir (or a temp dir)
+  bool simulate_workloads = false;
+  std::chrono::milliseconds pod_ready_delay{1000};
+  int threads = 2;
+};
+
+class ApiServer {
+ public:
+  static Result<std::unique_ptr<ApiServer>> start(ApiServerOptions options);
+  virtual ~ApiServer() = default;
+  virtual uint16_t port() const = 0;
+  /// http(s)://127.0.0.1:PORT
+  virtual std::string url() const = 0;
+  /// PEM of the serving certificate (its own CA); empty without TLS.
+  virtual std::string caPem() const = 0;
+  /// A kubeconfig for this server (CA data and token included).
+  virtual std::string kubeconfig() const = 0;
+  virtual Store& store() = 0;
+  /// Handles one request (what the HTTP server calls). Never throws.
+  virtual http::Response handle(const http::Request& req) = 0;
+  virtual void stop() = 0;
+};
+
+/// Parses "1s", "500ms", "2m", "1h" (or a bare number of seconds).
+Result<std::chrono::milliseconds> parseDuration(const std::string& s);
+
+}  // namespace vane::apiserver

@@ -1,0 +1,622 @@
+// Workload simulation: level-based full passes over Deployments, ReplicaSets, Jobs and Pods,
+// woken by store events and by the next pending timer (a Pod becoming Ready or available).
+// Behaviour follows kube-controller-manager's ReplicaSet/Deployment/Job controllers in spirit
+// (names, labels, ownerReferences, status fields), not in algorithm: a Deployment scales its new
+// ReplicaSet up and the old ones to 0 at once.
+#include "apiserver/workloads.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace vane::apiserver {
+namespace {
+
+using json = nlohmann::json;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+constexpr char kPods[] = "core/pods";
+constexpr char kReplicaSets[] = "apps/replicasets";
+constexpr char kDeployments[] = "apps/deployments";
+constexpr char kJobs[] = "batch/jobs";
+constexpr char kTemplateHashLabel[] = "pod-template-hash";
+constexpr char kRevisionAnnotation[] = "deployment.kubernetes.io/revision";
+constexpr char kNodeName[] = "vane-local";
+// k8s.io/apimachinery/pkg/util/rand: no vowels, no confusable characters.
+constexpr char kNameAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+
+std::string rfc3339(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+std::string nowRfc3339() { return rfc3339(std::time(nullptr)); }
+std::time_t parseRfc3339(const std::string& s) {
+  std::tm tm{};
+  if (strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  return timegm(&tm);
+}
+
+std::string str(const json& obj, const char* a, const char* b) {
+  auto it = obj.find(a);
+  if (it == obj.end() || !it->is_object()) return "";
+  auto jt = it->find(b);
+  return jt != it->end() && jt->is_string() ? jt->get<std::string>() : "";
+}
+std::string uidOf(const json& o) { return str(o, "metadata", "uid"); }
+std::string nameOf(const json& o) { return str(o, "metadata", "name"); }
+std::string nsOf(const json& o) { return str(o, "metadata", "namespace"); }
+bool deleting(const json& o) {
+  return o.contains("metadata") && o["metadata"].contains("deletionTimestamp") &&
+         !o["metadata"]["deletionTimestamp"].is_null();
+}
+int64_t intAt(const json& o, const json::json_pointer& p, int64_t def) {
+  return o.contains(p) && o[p].is_number() ? o[p].get<int64_t>() : def;
+}
+
+std::string controllerUid(const json& o) {
+  const json& refs = o.value("/metadata/ownerReferences"_json_pointer, json::array());
+  for (const auto& r : refs) {
+    if (r.value("controller", false)) return r.value("uid", "");
+  }
+  return "";
+}
+std::string controllerKind(const json& o) {
+  const json& refs = o.value("/metadata/ownerReferences"_json_pointer, json::array());
+  for (const auto& r : refs) {
+    if (r.value("controller", false)) return r.value("kind", "");
+  }
+  return "";
+}
+
+json ownerRef(const json& owner, const char* apiVersion, const char* kind) {
+  return {{"apiVersion", apiVersion}, {"kind", kind},       {"name", nameOf(owner)},
+          {"uid", uidOf(owner)},      {"controller", true}, {"blockOwnerDeletion", true}};
+}
+
+std::string annotation(const json& o, const char* key) {
+  const json& a = o.value("/metadata/annotations"_json_pointer, json::object());
+  auto it = a.find(key);
+  return it != a.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const json* condition(const json& o, const std::string& type) {
+  if (!o.contains("status") || !o["status"].contains("conditions")) return nullptr;
+  for (const auto& c : o["status"]["conditions"]) {
+    if (c.value("type", "") == type) return &c;
+  }
+  return nullptr;
+}
+bool podReady(const json& pod) {
+  const json* c = condition(pod, "Ready");
+  return c != nullptr && c->value("status", "") == "True";
+}
+bool podTerminal(const json& pod) {
+  std::string phase = str(pod, "status", "phase");
+  return phase == "Succeeded" || phase == "Failed";
+}
+
+// Sets (or refreshes) a condition, keeping lastTransitionTime when the status is unchanged.
+void setCondition(json& status, const std::string& type, const std::string& value,
+                  const std::string& reason, const std::string& message, bool update_time) {
+  json& conds = status["conditions"];
+  if (!conds.is_array()) conds = json::array();
+  std::string now = nowRfc3339();
+  for (auto& c : conds) {
+    if (c.value("type", "") != type) continue;
+    if (c.value("status", "") != value) c["lastTransitionTime"] = now;
+    if (c.value("reason", "") != reason || c.value("message", "") != message) {
+      if (update_time) c["lastUpdateTime"] = now;
+    }
+    c["status"] = value;
+    c.erase("reason");
+    c.erase("message");
+    if (!reason.empty()) c["reason"] = reason;
+    if (!message.empty()) c["message"] = message;
+    return;
+  }
+  json c = {{"type", type}, {"status", value}, {"lastTransitionTime", now}};
+  if (!reason.empty()) c["reason"] = reason;
+  if (!message.empty()) c["message"] = message;
+  if (update_time) c["lastUpdateTime"] = now;
+  conds.push_back(std::move(c));
+}
+
+bool labelsMatch(const json& labels, const json& selector) {
+  if (!selector.is_object()) return false;
+  const json match = selector.value("matchLabels", json::object());
+  for (const auto& [k, v] : match.items()) {
+    if (!labels.contains(k) || labels[k] != v) return false;
+  }
+  for (const auto& e : selector.value("matchExpressions", json::array())) {
+    std::string key = e.value("key", ""), op = e.value("operator", "");
+    json values = e.value("values", json::array());
+    bool has = labels.contains(key);
+    bool in = has && std::find(values.begin(), values.end(), labels[key]) != values.end();
+    if ((op == "In" && !in) || (op == "NotIn" && in) || (op == "Exists" && !has) ||
+        (op == "DoesNotExist" && has)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// FNV-1a over the template, encoded like rand.SafeEncodeString (controller.ComputeHash).
+std::string templateHash(const json& tmpl) {
+  json t = tmpl;
+  if (t.contains("/metadata/labels"_json_pointer)) {
+    t["metadata"]["labels"].erase(kTemplateHashLabel);
+  }
+  uint32_t h = 2166136261u;
+  for (unsigned char c : t.dump()) h = (h ^ c) * 16777619u;
+  std::string digits = std::to_string(h), out;
+  for (char d : digits) out += kNameAlphabet[(d - '0') % (sizeof(kNameAlphabet) - 1)];
+  return out;
+}
+
+int64_t resolveIntOrPercent(const json& v, int64_t total, int64_t def) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (!v.is_string()) return def;
+  std::string s = v.get<std::string>();
+  if (s.empty() || s.back() != '%') return def;
+  try {
+    return std::stoll(s.substr(0, s.size() - 1)) * total / 100;  // rounded down
+  } catch (...) {
+    return def;
+  }
+}
+
+}  // namespace
+
+class WorkloadSimulator::Impl {
+ public:
+  Impl(Store& store, Options options)
+      : store_(store), options_(options), rng_(std::random_device{}()) {}
+
+  Status start();
+  void stop();
+
+ private:
+  void loop();
+  /// One pass over everything; returns the time of the next pending timer (or max).
+  SteadyTime pass();
+  void reconcileDeployment(const json& d, const std::vector<ObjectPtr>& rss);
+  void createReplicaSet(const json& d, const std::string& hash, const std::string& revision,
+                        int64_t replicas);
+  json deploymentStatus(const json& d, const std::vector<ObjectPtr>& owned,
+                        const ObjectPtr& current, const std::string& new_name);
+  void reconcileReplicaSet(const json& rs, const std::vector<ObjectPtr>& pods, SteadyTime& wake);
+  void reconcileJob(const json& job, const std::vector<ObjectPtr>& pods);
+  void kubelet(const json& pod, SteadyTime& wake);
+  void createPod(const json& owner, const char* apiVersion, const char* kind, json extra_labels);
+  void writeStatus(const char* resource, const json& obj, json status);
+  std::string randomName(size_t n);
+  std::string newUid();
+
+  Store& store_;
+  Options options_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<StoreWatch> watch_;
+  std::mutex lifecycle_mu_;  // start/stop
+  std::mutex mu_;            // dirty_, stopping_
+  std::condition_variable cv_;
+  bool dirty_ = true;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::thread thread_;
+  std::map<std::string, SteadyTime> first_seen_;  // pod uid -> when the kubelet first saw it
+};
+
+Status WorkloadSimulator::Impl::start() {
+  // lifecycle_mu_ (not mu_) is held across store calls: the store delivers events under its own
+  // lock and the callback takes mu_, so mu_ must never be held while calling the store.
+  std::lock_guard life(lifecycle_mu_);
+  if (started_) return Status::ok();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+    dirty_ = true;
+  }
+  static const std::set<std::string> kWatched = {kPods, kReplicaSets, kDeployments, kJobs};
+  auto w = store_.watch("", "", 0, [this](const StoreEvent& ev) {
+    if (kWatched.count(ev.resource) == 0) return;
+    std::lock_guard l(mu_);
+    dirty_ = true;
+    cv_.notify_one();
+  });
+  if (!w.ok()) return w.status();
+  watch_ = std::move(*w);
+  thread_ = std::thread([this] { loop(); });
+  started_ = true;
+  return Status::ok();
+}
+
+void WorkloadSimulator::Impl::stop() {
+  std::lock_guard life(lifecycle_mu_);
+  if (!started_) return;
+  watch_->cancel();
+  watch_.reset();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  thread_.join();
+  started_ = false;
+}
+
+void WorkloadSimulator::Impl::loop() {
+  SteadyTime wake = SteadyTime::max();
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      auto ready = [&] { return stopping_ || dirty_; };
+      if (wake == SteadyTime::max()) {
+        cv_.wait(lock, ready);
+      } else {
+        cv_.wait_until(lock, wake, ready);
+      }
+      if (stopping_) return;
+      dirty_ = false;
+    }
+    wake = pass();
+  }
+}
+
+SteadyTime WorkloadSimulator::Impl::pass() {
+  SteadyTime wake = SteadyTime::max();
+  auto [deployments, rv1] = store_.list(kDeployments, "");
+  auto [rss, rv2] = store_.list(kReplicaSets, "");
+  // Objects come from users: a malformed one (json type errors) is skipped, never fatal.
+  auto guarded = [](const auto& fn) {
+    try {
+      fn();
+    } catch (const std::exception&) {
+    }
+  };
+  for (const auto& d : deployments) guarded([&] { reconcileDeployment(*d, rss); });
+  rss = store_.list(kReplicaSets, "").first;
+  auto pods = store_.list(kPods, "").first;
+  for (const auto& p : pods) guarded([&] { kubelet(*p, wake); });
+  pods = store_.list(kPods, "").first;
+  for (const auto& rs : rss) guarded([&] { reconcileReplicaSet(*rs, pods, wake); });
+  for (const auto& job : store_.list(kJobs, "").first) {
+    guarded([&] { reconcileJob(*job, pods); });
+  }
+  // Forget pods that are gone.
+  std::set<std::string> live;
+  for (const auto& p : pods) live.insert(uidOf(*p));
+  std::erase_if(first_seen_, [&](const auto& kv) { return live.count(kv.first) == 0; });
+  return wake;
+}
+
+std::string WorkloadSimulator::Impl::randomName(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += kNameAlphabet[rng_() % (sizeof(kNameAlphabet) - 1)];
+  return s;
+}
+
+std::string WorkloadSimulator::Impl::newUid() {
+  uint64_t a = rng_(), b = rng_();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+void WorkloadSimulator::Impl::writeStatus(const char* resource, const json& obj, json status) {
+  if (obj.value("status", json::object()) == status) return;
+  ObjectKey key{resource, nsOf(obj), nameOf(obj)};
+  std::string uid = uidOf(obj);
+  (void)store_.mutate(key, [&](json& cur) -> Status {
+    if (uidOf(cur) != uid) return Status(Code::kNotFound, "replaced");
+    cur["status"] = status;
+    return Status::ok();
+  });
+}
+
+void WorkloadSimulator::Impl::createPod(const json& owner, const char* apiVersion, const char* kind,
+                                        json extra_labels) {
+  const json& tmpl = owner.value("/spec/template"_json_pointer, json::object());
+  json meta = tmpl.value("metadata", json::object());
+  json labels = meta.value("labels", json::object());
+  for (const auto& [k, v] : extra_labels.items()) labels[k] = v;
+  json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}};
+  pod["metadata"] = {{"namespace", nsOf(owner)},
+                     {"generateName", nameOf(owner) + "-"},
+                     {"labels", labels},
+                     {"uid", newUid()},
+                     {"creationTimestamp", nowRfc3339()},
+                     {"ownerReferences", json::array({ownerRef(owner, apiVersion, kind)})}};
+  if (meta.contains("annotations")) pod["metadata"]["annotations"] = meta["annotations"];
+  pod["spec"] = tmpl.value("spec", json::object());
+  pod["spec"]["nodeName"] = kNodeName;
+  pod["status"] = {{"phase", "Pending"},
+                   {"conditions", json::array({{{"type", "PodScheduled"},
+                                                {"status", "True"},
+                                                {"lastTransitionTime", nowRfc3339()}}})}};
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::string name = nameOf(owner) + "-" + randomName(5);
+    pod["metadata"]["name"] = name;
+    auto r = store_.create({kPods, nsOf(owner), name}, pod);
+    if (r.ok()) {
+      first_seen_[uidOf(pod)] = std::chrono::steady_clock::now();
+      return;
+    }
+    if (r.status().code() != Code::kAlreadyExists) return;
+  }
+}
+
+void WorkloadSimulator::Impl::kubelet(const json& pod, SteadyTime& wake) {
+  if (deleting(pod) || podTerminal(pod) || str(pod, "status", "phase") == "Running") return;
+  auto now = std::chrono::steady_clock::now();
+  auto [it, inserted] = first_seen_.emplace(uidOf(pod), now);
+  SteadyTime due = it->second + options_.pod_ready_delay;
+  if (now < due) {
+    wake = std::min(wake, due);
+    return;
+  }
+  std::string ts = nowRfc3339();
+  bool job = controllerKind(pod) == "Job";
+  bool fail = job && annotation(pod, kSimulateJobAnnotation) == "fail";
+  bool ready = !job && annotation(pod, kSimulateAnnotation) != kSimulateNeverReady;
+  json status = pod.value("status", json::object());
+  status["phase"] = job ? (fail ? "Failed" : "Succeeded") : "Running";
+  status["hostIP"] = "127.0.0.1";
+  status["podIP"] = "10.244.0." + std::to_string(2 + rng_() % 250);
+  status["podIPs"] = json::array({{{"ip", status["podIP"]}}});
+  status["startTime"] = ts;
+  status["qosClass"] = "BestEffort";
+  std::string cond = ready ? "True" : "False";
+  setCondition(status, "PodScheduled", "True", "", "", false);
+  setCondition(status, "Initialized", "True", "", "", false);
+  setCondition(status, "ContainersReady", cond, "", "", false);
+  setCondition(status, "Ready", cond, job ? "PodCompleted" : "", "", false);
+  json statuses = json::array();
+  for (const auto& c : pod.value("/spec/containers"_json_pointer, json::array())) {
+    json state = job ? json{{"terminated",
+                             {{"exitCode", fail ? 1 : 0},
+                              {"reason", fail ? "Error" : "Completed"},
+                              {"startedAt", ts},
+                              {"finishedAt", ts}}}}
+                     : json{{"running", {{"startedAt", ts}}}};
+    statuses.push_back({{"name", c.value("name", "")},
+                        {"image", c.value("image", "")},
+                        {"imageID", "vane.dev/simulated/" + c.value("image", "")},
+                        {"containerID", "vane://" + newUid()},
+                        {"ready", ready},
+                        {"started", !job},
+                        {"restartCount", 0},
+                        {"state", state}});
+  }
+  status["containerStatuses"] = statuses;
+  // The scheduler's part: a Pod created without a node (kubectl run) lands on the local node.
+  std::string uid = uidOf(pod);
+  (void)store_.mutate({kPods, nsOf(pod), nameOf(pod)}, [&](json& cur) -> Status {
+    if (uidOf(cur) != uid) return Status(Code::kNotFound, "replaced");
+    if (!cur["spec"].is_object()) cur["spec"] = json::object();
+    if (cur["spec"].value("nodeName", "").empty()) cur["spec"]["nodeName"] = kNodeName;
+    cur["status"] = status;
+    return Status::ok();
+  });
+}
+
+void WorkloadSimulator::Impl::reconcileReplicaSet(const json& rs,
+                                                  const std::vector<ObjectPtr>& pods,
+                                                  SteadyTime& wake) {
+  if (deleting(rs)) return;
+  std::vector<ObjectPtr> owned;
+  for (const auto& p : pods) {
+    if (controllerUid(*p) == uidOf(rs) && !deleting(*p) && !podTerminal(*p)) owned.push_back(p);
+  }
+  auto desired =
+      static_cast<size_t>(std::max<int64_t>(0, intAt(rs, "/spec/replicas"_json_pointer, 1)));
+  for (size_t i = owned.size(); i < desired; ++i)
+    createPod(rs, "apps/v1", "ReplicaSet", json::object());
+  if (owned.size() > desired) {
+    // Unready first, then newest first (controller.ActivePods ordering, simplified).
+    std::sort(owned.begin(), owned.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
+      if (podReady(*a) != podReady(*b)) return !podReady(*a);
+      return str(*a, "metadata", "creationTimestamp") > str(*b, "metadata", "creationTimestamp");
+    });
+    for (size_t i = 0; i < owned.size() - desired; ++i) {
+      (void)store_.remove({kPods, nsOf(*owned[i]), nameOf(*owned[i])});
+    }
+    owned.erase(owned.begin(), owned.begin() + static_cast<long>(owned.size() - desired));
+  }
+  int64_t min_ready = intAt(rs, "/spec/minReadySeconds"_json_pointer, 0);
+  const json& tmpl_labels = rs.value("/spec/template/metadata/labels"_json_pointer, json::object());
+  int64_t ready = 0, available = 0, labeled = 0;
+  std::time_t now = std::time(nullptr);
+  for (const auto& p : owned) {
+    json labels = p->value("/metadata/labels"_json_pointer, json::object());
+    if (labelsMatch(labels, json{{"matchLabels", tmpl_labels}})) ++labeled;
+    if (!podReady(*p)) continue;
+    ++ready;
+    std::time_t since = parseRfc3339(condition(*p, "Ready")->value("lastTransitionTime", ""));
+    if (min_ready <= 0 || now - since >= min_ready) {
+      ++available;
+    } else {
+      wake = std::min(
+          wake, std::chrono::steady_clock::now() + std::chrono::seconds(since + min_ready - now));
+    }
+  }
+  json status = rs.value("status", json::object());
+  status["replicas"] = static_cast<int64_t>(owned.size());
+  status["fullyLabeledReplicas"] = labeled;
+  status["readyReplicas"] = ready;
+  status["availableReplicas"] = available;
+  status["observedGeneration"] = intAt(rs, "/metadata/generation"_json_pointer, 1);
+  writeStatus(kReplicaSets, rs, status);
+}
+
+void WorkloadSimulator::Impl::reconcileDeployment(const json& d,
+                                                  const std::vector<ObjectPtr>& rss) {
+  if (deleting(d)) return;
+  std::vector<ObjectPtr> owned;
+  for (const auto& rs : rss) {
+    if (controllerUid(*rs) == uidOf(d) && !deleting(*rs)) owned.push_back(rs);
+  }
+  int64_t desired = std::max<int64_t>(0, intAt(d, "/spec/replicas"_json_pointer, 1));
+  std::string hash = templateHash(d.value("/spec/template"_json_pointer, json::object()));
+  ObjectPtr current;
+  int64_t max_revision = 0;
+  for (const auto& rs : owned) {
+    max_revision =
+        std::max<int64_t>(max_revision, std::atoll(annotation(*rs, kRevisionAnnotation).c_str()));
+    if (rs->value("/metadata/labels/pod-template-hash"_json_pointer, "") == hash) current = rs;
+  }
+  bool paused = d.value("/spec/paused"_json_pointer, false);
+  std::string revision =
+      current ? annotation(*current, kRevisionAnnotation) : std::to_string(max_revision + 1);
+  // A paused Deployment keeps its ReplicaSets as they are (no new one, no scaling of old ones).
+  if (!current && !paused) createReplicaSet(d, hash, revision, desired);
+  for (const auto& rs : owned) {
+    int64_t want = rs == current ? desired : 0;
+    if ((paused && rs != current) || intAt(*rs, "/spec/replicas"_json_pointer, 1) == want) continue;
+    (void)store_.mutate({kReplicaSets, nsOf(*rs), nameOf(*rs)}, [&](json& cur) {
+      cur["spec"]["replicas"] = want;
+      cur["metadata"]["generation"] = intAt(cur, "/metadata/generation"_json_pointer, 1) + 1;
+      return Status::ok();
+    });
+  }
+  if (!paused && annotation(d, kRevisionAnnotation) != revision) {
+    (void)store_.mutate({kDeployments, nsOf(d), nameOf(d)}, [&](json& cur) {
+      cur["metadata"]["annotations"][kRevisionAnnotation] = revision;
+      return Status::ok();
+    });
+  }
+  writeStatus(kDeployments, d, deploymentStatus(d, owned, current, nameOf(d) + "-" + hash));
+}
+
+void WorkloadSimulator::Impl::createReplicaSet(const json& d, const std::string& hash,
+                                               const std::string& revision, int64_t replicas) {
+  json tmpl = d.value("/spec/template"_json_pointer, json::object());
+  tmpl["metadata"]["labels"][kTemplateHashLabel] = hash;
+  json selector = d.value("/spec/selector"_json_pointer, json::object());
+  selector["matchLabels"][kTemplateHashLabel] = hash;
+  std::string name = nameOf(d) + "-" + hash;
+  json rs = {{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}};
+  rs["metadata"] = {{"name", name},
+                    {"namespace", nsOf(d)},
+                    {"labels", tmpl["metadata"]["labels"]},
+                    {"annotations", {{kRevisionAnnotation, revision}}},
+                    {"uid", newUid()},
+                    {"generation", 1},
+                    {"creationTimestamp", nowRfc3339()},
+                    {"ownerReferences", json::array({ownerRef(d, "apps/v1", "Deployment")})}};
+  rs["spec"] = {{"replicas", replicas},
+                {"minReadySeconds", intAt(d, "/spec/minReadySeconds"_json_pointer, 0)},
+                {"selector", selector},
+                {"template", tmpl}};
+  rs["status"] = {{"replicas", 0}};
+  (void)store_.create({kReplicaSets, nsOf(d), name}, rs);
+}
+
+json WorkloadSimulator::Impl::deploymentStatus(const json& d, const std::vector<ObjectPtr>& owned,
+                                               const ObjectPtr& current,
+                                               const std::string& new_name) {
+  int64_t desired = std::max<int64_t>(0, intAt(d, "/spec/replicas"_json_pointer, 1));
+  int64_t replicas = 0, ready = 0, available = 0, updated = 0;
+  for (const auto& rs : owned) {
+    replicas += intAt(*rs, "/status/replicas"_json_pointer, 0);
+    ready += intAt(*rs, "/status/readyReplicas"_json_pointer, 0);
+    available += intAt(*rs, "/status/availableReplicas"_json_pointer, 0);
+    if (rs == current) updated = intAt(*rs, "/status/replicas"_json_pointer, 0);
+  }
+  json status = d.value("status", json::object());
+  status["observedGeneration"] = intAt(d, "/metadata/generation"_json_pointer, 1);
+  status["replicas"] = replicas;
+  status["updatedReplicas"] = updated;
+  status["readyReplicas"] = ready;
+  status["availableReplicas"] = available;
+  status["unavailableReplicas"] = std::max<int64_t>(0, desired - available);
+  bool recreate = d.value("/spec/strategy/type"_json_pointer, "") == "Recreate";
+  json max_unavailable_spec =
+      d.value("/spec/strategy/rollingUpdate/maxUnavailable"_json_pointer, json("25%"));
+  int64_t max_unavailable =
+      recreate ? 0 : resolveIntOrPercent(max_unavailable_spec, desired, desired / 4);
+  bool avail = available >= desired - max_unavailable;
+  setCondition(status, "Available", avail ? "True" : "False",
+               avail ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+               avail ? "Deployment has minimum availability."
+                     : "Deployment does not have minimum availability.",
+               true);
+  if (d.value("/spec/paused"_json_pointer, false)) {
+    setCondition(status, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused",
+                 true);
+    return status;
+  }
+  bool done = current && updated == desired && replicas == desired && available >= desired;
+  setCondition(status, "Progressing", "True", done ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+               "ReplicaSet \"" + new_name +
+                   (done ? "\" has successfully progressed." : "\" is progressing."),
+               true);
+  return status;
+}
+
+void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<ObjectPtr>& pods) {
+  if (deleting(job)) return;
+  for (const char* t : {"Complete", "Failed"}) {
+    const json* c = condition(job, t);
+    if (c != nullptr && c->value("status", "") == "True") return;
+  }
+  int64_t active = 0, succeeded = 0, failed = 0, ready = 0;
+  for (const auto& p : pods) {
+    if (controllerUid(*p) != uidOf(job) || deleting(*p)) continue;
+    std::string phase = str(*p, "status", "phase");
+    if (phase == "Succeeded") {
+      ++succeeded;
+    } else if (phase == "Failed") {
+      ++failed;
+    } else {
+      ++active;
+      ready += podReady(*p) ? 1 : 0;
+    }
+  }
+  if (active + succeeded + failed == 0) {
+    createPod(job, "batch/v1", "Job",
+              {{"batch.kubernetes.io/job-name", nameOf(job)},
+               {"job-name", nameOf(job)},
+               {"batch.kubernetes.io/controller-uid", uidOf(job)},
+               {"controller-uid", uidOf(job)}});
+    active = 1;
+  }
+  json status = job.value("status", json::object());
+  if (!status.contains("startTime")) status["startTime"] = nowRfc3339();
+  status["active"] = active;
+  status["ready"] = ready;
+  if (succeeded > 0) status["succeeded"] = succeeded;
+  if (failed > 0) status["failed"] = failed;
+  if (succeeded > 0) {
+    status["completionTime"] = nowRfc3339();
+    // kube-controller-manager 1.31+ (JobSuccessPolicy): SuccessCriteriaMet, then Complete.
+    setCondition(status, "SuccessCriteriaMet", "True", "CompletionsReached",
+                 "Reached expected number of succeeded pods", false);
+    setCondition(status, "Complete", "True", "CompletionsReached",
+                 "Reached expected number of succeeded pods", false);
+  } else if (failed > 0) {
+    setCondition(status, "Failed", "True", "BackoffLimitExceeded",
+                 "Job has reached the specified backoff limit", false);
+  }
+  writeStatus(kJobs, job, status);
+}
+
+WorkloadSimulator::WorkloadSimulator(Store& store, Options options)
+    : impl_(std::make_unique<Impl>(store, options)) {}
+WorkloadSimulator::~WorkloadSimulator() { stop(); }
+Status WorkloadSimulator::start() { return impl_->start(); }
+void WorkloadSimulator::stop() { impl_->stop(); }
+
+}  // namespace vane::apiserver

@@ -1,0 +1,304 @@
+#include "cli/options.h"
+
+#include <algorithm>
+
+namespace vane::cli {
+namespace {
+
+const std::vector<FlagSpec> kGlobalFlags = {
+    {"namespace", 'n', false, "Namespace of the Rollout (default: the kubeconfig context's)"},
+    {"context", 0, false, "Kubeconfig context to use"},
+    {"kubeconfig", 0, false, "Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"},
+    {"help", 'h', true, "Help for the command"},
+};
+
+const FlagSpec kSelector{"selector", 'l', false,
+                         "Act on every Rollout matching this label selector"};
+const FlagSpec kAll{"all", 0, true, "Act on every Rollout in the namespace"};
+
+// Second words accepted for `get`, `list` and `retry` (Argo accepts the plural and `ro`).
+std::string canonicalWord(const std::string& first, const std::string& word) {
+  if ((first == "get" || first == "list" || first == "retry") &&
+      (word == "rollout" || word == "rollouts" || word == "ro")) {
+    return first == "list" ? "rollouts" : "rollout";
+  }
+  return word;
+}
+
+const FlagSpec* findFlag(const std::vector<FlagSpec>& flags, const std::string& name,
+                         char shorthand) {
+  for (const FlagSpec& f : flags) {
+    if ((!name.empty() && f.name == name) || (shorthand && f.shorthand == shorthand)) return &f;
+  }
+  return nullptr;
+}
+
+Status badFlag(const std::string& flag, const CommandSpec* cmd) {
+  return Status(
+      Code::kBadRequest,
+      "unknown flag: " + flag + (cmd ? " (see 'kubectl vane " + cmd->path + " --help')" : ""));
+}
+
+}  // namespace
+
+bool Invocation::flag(const std::string& name) const {
+  auto it = flags.find(name);
+  return it != flags.end() && it->second == "true";
+}
+
+std::string Invocation::value(const std::string& name) const {
+  auto it = flags.find(name);
+  if (it != flags.end()) return it->second;
+  if (command) {
+    for (const FlagSpec& f : command->flags) {
+      if (f.name == name) return f.default_value;
+    }
+  }
+  return "";
+}
+
+const std::vector<CommandSpec>& commandTable() {
+  static const std::vector<CommandSpec> kTable = {
+      {"promote",
+       "NAME",
+       "Promote a paused Rollout to its next step (--full: to the end)",
+       "kubectl vane promote guestbook\n  kubectl vane promote guestbook --full\n"
+       "  kubectl vane promote -l app=guestbook",
+       0,
+       1,
+       {{"full", 0, true, "Skip all remaining steps, pauses and analysis"}, kSelector, kAll}},
+      {"abort",
+       "NAME",
+       "Abort an update: traffic and replicas go back to the stable version",
+       "kubectl vane abort guestbook\n  kubectl vane abort --all",
+       0,
+       1,
+       {kSelector, kAll}},
+      {"retry rollout",
+       "NAME",
+       "Retry an aborted Rollout",
+       "kubectl vane retry rollout guestbook",
+       1,
+       1,
+       {}},
+      {"pause",
+       "NAME",
+       "Pause a Rollout (spec.paused=true)",
+       "kubectl vane pause guestbook",
+       1,
+       1,
+       {}},
+      {"restart",
+       "NAME",
+       "Restart the pods of a Rollout (spec.restartAt)",
+       "kubectl vane restart guestbook --in 30s",
+       1,
+       1,
+       {{"in", 'i', false, "Delay before the restart (e.g. 30s, 5m, 1h)", "0s"}}},
+      {"undo",
+       "NAME",
+       "Roll back to the previous (or a given) revision's pod template",
+       "kubectl vane undo guestbook --to-revision=3",
+       1,
+       1,
+       {{"to-revision", 0, false, "Revision to roll back to (0: the previous one)", "0"}}},
+      {"set image",
+       "NAME CONTAINER=IMAGE",
+       "Update a container image (*=IMAGE for all)",
+       "kubectl vane set image guestbook app=nginx:1.27",
+       2,
+       2,
+       {}},
+      {"get rollout",
+       "NAME",
+       "Show a Rollout with its revisions, ReplicaSets, Pods and analysis",
+       "kubectl vane get rollout guestbook --watch",
+       1,
+       1,
+       {{"watch", 'w', true, "Redraw on every change until interrupted"},
+        {"no-color", 0, true, "Do not colourise the output"},
+        {"output", 'o', false, "Output format: text (default) or json", ""}}},
+      {"list rollouts",
+       "",
+       "List Rollouts",
+       "kubectl vane list rollouts -A",
+       0,
+       0,
+       {{"all-namespaces", 'A', true, "List Rollouts in every namespace"}}},
+      {"status",
+       "NAME",
+       "Show the status of a Rollout; with --watch, wait until it is done",
+       "kubectl vane status guestbook --timeout 5m",
+       1,
+       1,
+       {{"watch", 'w', true, "Watch until Healthy or Degraded", "true"},
+        {"timeout", 't', false, "Give up after this long (0: wait forever)", "0s"}}},
+      {"lint",
+       "",
+       "Validate Rollout manifests offline",
+       "kubectl vane lint -f rollout.yaml",
+       0,
+       0,
+       {{"filename", 'f', false, "File to validate"}}},
+      {"version",
+       "",
+       "Print the kubectl-vane version",
+       "kubectl vane version",
+       0,
+       0,
+       {{"short", 0, true, "Print only the version number"}}},
+  };
+  return kTable;
+}
+
+Result<Invocation> parseArgs(const std::vector<std::string>& argv,
+                             const std::vector<CommandSpec>& table) {
+  Invocation inv;
+  // Pass 1: separate flags from words. Whether a flag takes the next word as its value is known
+  // from its name alone (no two commands disagree), so the command can be resolved afterwards.
+  auto lookupAny = [&](const std::string& lname, char shorthand) -> const FlagSpec* {
+    if (const FlagSpec* f = findFlag(kGlobalFlags, lname, shorthand)) return f;
+    for (const CommandSpec& c : table) {
+      if (const FlagSpec* f = findFlag(c.flags, lname, shorthand)) return f;
+    }
+    return nullptr;
+  };
+  struct RawFlag {
+    std::string typed, value;
+  };
+  std::vector<RawFlag> raw_flags;
+  std::vector<std::string> plain;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") {
+      plain.insert(plain.end(), argv.begin() + i + 1, argv.end());
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      plain.push_back(a);
+      continue;
+    }
+    std::string typed = a, value;
+    bool has_value = false;
+    if (a[1] != '-' && a.size() > 2) {  // -nfoo, -n=foo
+      typed = a.substr(0, 2);
+      value = a[2] == '=' ? a.substr(3) : a.substr(2);
+      has_value = true;
+    } else if (auto eq = a.find('='); eq != std::string::npos) {
+      typed = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    bool long_form = typed.rfind("--", 0) == 0;
+    const FlagSpec* spec = lookupAny(long_form ? typed.substr(2) : "", long_form ? 0 : typed[1]);
+    if (!spec) return badFlag(typed, nullptr);
+    if (!has_value) {
+      if (spec->boolean) {
+        value = "true";
+      } else if (i + 1 < argv.size()) {
+        value = argv[++i];
+      } else {
+        return Status(Code::kBadRequest, "flag needs an argument: " + typed);
+      }
+    }
+    raw_flags.push_back({typed, value});
+  }
+  // Pass 2: the command from the leading words.
+  size_t consumed = 0;
+  if (!plain.empty()) {
+    for (const CommandSpec& c : table) {
+      bool two = c.path.find(' ') != std::string::npos;
+      std::string path = plain[0];
+      if (two && plain.size() >= 2) path += " " + canonicalWord(plain[0], plain[1]);
+      if (c.path == path) {
+        inv.command = &c;
+        consumed = two ? 2 : 1;
+        break;
+      }
+    }
+    if (!inv.command) {
+      return Status(Code::kBadRequest,
+                    "unknown command \"" +
+                        (plain.size() > 1 ? plain[0] + " " + plain[1] : plain[0]) +
+                        "\" for \"kubectl vane\" (see 'kubectl vane --help')");
+    }
+  }
+  inv.args.assign(plain.begin() + consumed, plain.end());
+  // Pass 3: every flag must belong to the command (or be global).
+  const std::vector<FlagSpec> none;
+  const std::vector<FlagSpec>& cmd_flags = inv.command ? inv.command->flags : none;
+  for (const RawFlag& rf : raw_flags) {
+    bool long_form = rf.typed.rfind("--", 0) == 0;
+    std::string lname = long_form ? rf.typed.substr(2) : "";
+    char shorthand = long_form ? 0 : rf.typed[1];
+    const FlagSpec* spec = findFlag(cmd_flags, lname, shorthand);
+    if (!spec) spec = findFlag(kGlobalFlags, lname, shorthand);
+    if (!spec) return badFlag(rf.typed, inv.command);
+    if (spec->boolean && rf.value != "true" && rf.value != "false") {
+      return Status(Code::kBadRequest, "invalid argument \"" + rf.value + "\" for " + rf.typed +
+                                           ": expected true or false");
+    }
+    if (spec->name == "namespace") {
+      inv.namespace_ = rf.value;
+    } else if (spec->name == "context") {
+      inv.context = rf.value;
+    } else if (spec->name == "kubeconfig") {
+      inv.kubeconfig = rf.value;
+    } else if (spec->name == "help") {
+      inv.help = rf.value == "true";
+    } else {
+      inv.flags[spec->name] = rf.value;
+    }
+  }
+  if (inv.command && !inv.help) {
+    const CommandSpec& c = *inv.command;
+    bool bulk = inv.flag("all") || inv.has("selector");
+    size_t min = bulk ? 0 : std::max<size_t>(c.min_args, c.args.empty() ? 0 : 1);
+    size_t max = bulk ? 0 : c.max_args;
+    if (bulk && !inv.args.empty()) {
+      return Status(Code::kBadRequest, "a NAME cannot be combined with --all or -l/--selector");
+    }
+    if (inv.args.size() < min) {
+      return Status(Code::kBadRequest, "'kubectl vane " + c.path + "' requires " + c.args +
+                                           " (see 'kubectl vane " + c.path + " --help')");
+    }
+    if (inv.args.size() > max) {
+      return Status(Code::kBadRequest, "unexpected argument \"" + inv.args[max] + "\" for '" +
+                                           "kubectl vane " + c.path + "'");
+    }
+  }
+  return inv;
+}
+
+std::string commandHelp(const CommandSpec& c) {
+  std::string out = c.summary + "\n\nUsage:\n  kubectl vane " + c.path;
+  if (!c.args.empty()) out += " " + c.args;
+  out += " [flags]\n\nExamples:\n  " + c.example + "\n\nFlags:\n";
+  auto line = [&](const FlagSpec& f) {
+    std::string names =
+        f.shorthand ? std::string("-") + f.shorthand + ", --" + f.name : "    --" + f.name;
+    if (!f.boolean) names += " string";
+    names.resize(std::max<size_t>(names.size() + 2, 28), ' ');
+    out += "  " + names + f.help +
+           (f.default_value.empty() ? "" : " (default " + f.default_value + ")") + "\n";
+  };
+  for (const FlagSpec& f : c.flags) line(f);
+  out += "\nGlobal flags:\n";
+  for (const FlagSpec& f : kGlobalFlags) line(f);
+  return out;
+}
+
+std::string rootHelp(const std::vector<CommandSpec>& table) {
+  std::string out =
+      "kubectl vane: manage Argo Rollouts (argoproj.io/v1alpha1) with the Vane controller or "
+      "Argo's.\n\nUsage:\n  kubectl vane COMMAND [NAME] [flags]\n\nCommands:\n";
+  for (const CommandSpec& c : table) {
+    std::string name = c.path;
+    name.resize(std::max<size_t>(name.size() + 2, 16), ' ');
+    out += "  " + name + c.summary + "\n";
+  }
+  out += "\nUse \"kubectl vane COMMAND --help\" for more about a command.\n";
+  return out;
+}
+
+}  // namespace vane::cli

@@ -1,0 +1,93 @@
+// One RolloutContext per reconcile (Argo rollout/context.go): the objects read from the caches,
+// the intents collected by each concern (pause, abort, scaling, services, traffic, analysis) and
+// the status computed from them. planRollout() is pure: it fills `actions` (API writes, in the
+// order they must happen) and `newStatus`; the Reconciler performs the actions and writes the
+// status once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/types.h"
+
+namespace vane::controller {
+
+struct Action {
+  enum class Kind {
+    kCreateReplicaSet,       // body
+    kScaleReplicaSet,        // name, replicas, annotations (merged into metadata.annotations)
+    kAnnotateReplicaSet,     // name, annotations (value null removes)
+    kPatchServiceSelector,   // name, hash
+    kPatchRolloutRevision,   // annotations on the Rollout itself
+    kUpdateHash,             // canaryHash, stableHash
+    kSetWeight,              // weight
+    kSetHeaderRoute,         // body (the step's setHeaderRoute), path
+    kSetMirrorRoute,         // body, path
+    kRemoveManagedRoutes,
+    kCreateAnalysisRun,      // body: {"analysis": step analysis, "type", "stepIndex", "name"}
+    kTerminateAnalysisRun,   // name
+  };
+  Kind kind;
+  std::string name;
+  int32_t replicas = 0;
+  nlohmann::json body;
+  std::string path;
+};
+
+struct Event {
+  std::string type;  // Normal | Warning
+  std::string reason, message;
+};
+
+/// Pause/abort intents, applied to the status by calculatePauseStatus() (Argo pauseContext).
+struct PauseIntent {
+  std::vector<std::string> add, remove;
+  bool clearAll = false;
+  bool addAbort = false, removeAbort = false;
+  std::string abortMessage;
+};
+
+struct RolloutContext {
+  // Inputs.
+  kube::Rollout rollout;
+  std::vector<kube::ReplicaSet> allRSs;  // owned by the rollout
+  std::vector<nlohmann::json> analysisRuns;  // owned by the rollout
+  int64_t now = 0;  // unix seconds
+  bool servicesExist = true;  // canary/stable Services referenced by the spec were found
+  std::string invalidSpecMessage;  // from validate(); empty when valid
+
+  // Derived.
+  std::string desiredHash;  // pod-template hash of spec.template
+  const kube::ReplicaSet* newRS = nullptr;
+  const kube::ReplicaSet* stableRS = nullptr;
+  std::vector<const kube::ReplicaSet*> otherRSs;
+  kube::ReplicaSet createdRS;  // the RS planned for creation (newRS points here when created)
+
+  // Intents and outputs.
+  PauseIntent pause;
+  kube::RolloutStatus newStatus;
+  std::optional<bool> weightVerified;
+  std::vector<Action> actions;
+  std::vector<Event> events;
+  std::optional<int64_t> requeueAt;  // unix seconds
+
+  void requeueNoLaterThan(int64_t at) {
+    if (!requeueAt || at < *requeueAt) requeueAt = at;
+  }
+  void event(const std::string& type, const std::string& reason, const std::string& message) {
+    events.push_back({type, reason, message});
+  }
+  bool isAborted() const {
+    return pause.addAbort || (rollout.status.abort && !pause.removeAbort);
+  }
+};
+
+/// printf-style formatting for the message constants of conditions.h.
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+}  // namespace vane::controller

@@ -1,0 +1,289 @@
+#include "controller/reconciler.h"
+
+#include <ctime>
+#include <iostream>
+
+#include "analysis/run_builder.h"
+#include "controller/canary.h"
+#include "controller/conditions.h"
+#include "controller/replica_math.h"
+#include "kube/events.h"
+#include "trafficrouting/router.h"
+#include "trafficrouting/types.h"
+
+namespace vane::controller {
+
+using nlohmann::json;
+namespace res = kube::resources;
+
+Reconciler::Reconciler(ReconcilerDeps deps) : deps_(std::move(deps)) {
+  if (!deps_.clock) deps_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
+}
+
+namespace {
+
+std::string serviceHash(const kube::ObjectPtr& svc) {
+  if (!svc) return "";
+  auto p = json::json_pointer(std::string("/spec/selector/") + kLabelPodTemplateHash);
+  return svc->contains(p) && svc->at(p).is_string() ? svc->at(p).get<std::string>() : "";
+}
+
+// The rollout as far as it decodes: a bad spec still yields metadata and status, and becomes
+// an InvalidSpec condition naming the first bad field.
+Result<kube::Rollout> decodeLenient(const json& obj, std::string& invalid) {
+  auto full = kube::decodeRollout(obj);
+  if (full) return *full;
+  auto meta = kube::decodeObjectMeta(obj);
+  if (!meta) return meta.status();
+  auto status = kube::decodeRolloutStatus(obj.value("status", json::object()));
+  if (!status) return status.status();
+  kube::Rollout r;
+  r.metadata = *meta;
+  r.status = *status;
+  invalid = "The Rollout \"" + r.metadata.name + "\" is invalid: " + full.status().toString();
+  return r;
+}
+
+}  // namespace
+
+void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
+  (void)obj;
+  const auto& uid = ctx.rollout.metadata.uid;
+  for (const auto& rs : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
+    auto d = kube::decodeReplicaSet(*rs);
+    if (d && d->metadata.deletionTimestamp.empty()) ctx.allRSs.push_back(*d);
+  }
+  if (deps_.analysisRuns != nullptr) {
+    for (const auto& ar : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
+      ctx.analysisRuns.push_back(*ar);
+    }
+  }
+  ctx.now = deps_.clock();
+}
+
+ReconcileResult Reconciler::reconcile(const std::string& key) {
+  ReconcileResult out;
+  const auto start = std::chrono::steady_clock::now();
+  auto slash = key.find('/');
+  const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
+  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  kube::ObjectPtr cached = deps_.rollouts->get(ns, name);
+  if (cached) {
+    json obj = *cached;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto done = reconcileObject(obj, out);
+      if (done && *done) break;
+      if (!done) {
+        out.status = done.status();
+        break;
+      }
+      // 409 on the status write: re-read and plan again from the fresh object.
+      auto fresh = deps_.client->get(res::kRollouts, ns, name);
+      if (!fresh) {
+        out.status = fresh.status();
+        break;
+      }
+      obj = *fresh;
+    }
+  }
+  if (deps_.observer) {
+    deps_.observer(key,
+                   std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - start),
+                   out.status);
+  }
+  return out;
+}
+
+// true: done; false: status conflict (re-read and retry); error: failed.
+Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) {
+  RolloutContext ctx;
+  auto ro = decodeLenient(obj, ctx.invalidSpecMessage);
+  if (!ro) return ro.status();
+  ctx.rollout = *ro;
+  const kube::ObjectMeta& meta = ctx.rollout.metadata;
+  if (!meta.deletionTimestamp.empty()) return true;
+  if (ctx.invalidSpecMessage.empty()) {
+    // Argo writes replicas: 1 back so that HPA and the scale subresource see a value.
+    if (!ctx.rollout.spec.replicas) {
+      auto p = deps_.client->patch(res::kRollouts, meta.namespace_, meta.name,
+                                   kube::PatchType::kMerge, {{"spec", {{"replicas", 1}}}});
+      if (!p) return p.status();
+      return true;
+    }
+    if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) return true;  // not ours yet
+    ctx.invalidSpecMessage = validateRollout(ctx.rollout);
+  }
+  ServiceSelectors selectors;
+  if (ctx.invalidSpecMessage.empty() && ctx.rollout.spec.canary) {
+    const auto& c = *ctx.rollout.spec.canary;
+    for (const auto& [field, svc] : {std::pair{"canaryService", c.canaryService},
+                                     std::pair{"stableService", c.stableService}}) {
+      if (svc.empty()) continue;
+      kube::ObjectPtr s = deps_.services->get(meta.namespace_, svc);
+      if (!s) {
+        ctx.invalidSpecMessage = "The Rollout \"" + meta.name + "\" is invalid: spec.strategy.canary." +
+                                 field + ": Invalid value: \"" + svc + "\": service \"" + svc +
+                                 "\" not found";
+        break;
+      }
+      selectors[svc] = serviceHash(s);
+    }
+  }
+  buildContext(ctx, obj);
+  planRollout(ctx, selectors);
+
+  std::string rv = meta.resourceVersion;
+  Status st = execute(ctx, obj, rv);
+  for (const auto& e : ctx.events) {
+    if (deps_.events != nullptr) deps_.events->event(obj, e.type, e.reason, e.message);
+  }
+  if (!st) return st;
+
+  json new_status = kube::toJson(ctx.newStatus);
+  json old_status = kube::toJson(ctx.rollout.status);
+  if (new_status != old_status || !obj.contains("status")) {
+    json updated = obj;
+    updated["status"] = new_status;
+    updated["metadata"]["resourceVersion"] = rv;
+    auto w = deps_.client->updateStatus(res::kRollouts, meta.namespace_, updated);
+    if (!w) {
+      if (w.status().code() == Code::kConflict) return false;
+      return w.status();
+    }
+  }
+  if (ctx.requeueAt) {
+    out.requeueAfter = std::chrono::seconds(std::max<int64_t>(1, *ctx.requeueAt - ctx.now));
+  }
+  return true;
+}
+
+Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv) {
+  const std::string& ns = ctx.rollout.metadata.namespace_;
+  for (const Action& a : ctx.actions) {
+    Result<json> r = json();
+    switch (a.kind) {
+      case Action::Kind::kCreateReplicaSet:
+        r = deps_.client->create(res::kReplicaSets, ns, a.body);
+        if (!r && r.status().code() == Code::kAlreadyExists) r = json();
+        break;
+      case Action::Kind::kScaleReplicaSet:
+        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
+                                {{"metadata", {{"annotations", a.body}}},
+                                 {"spec", {{"replicas", a.replicas}}}});
+        break;
+      case Action::Kind::kAnnotateReplicaSet:
+        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
+                                {{"metadata", {{"annotations", a.body}}}});
+        break;
+      case Action::Kind::kPatchServiceSelector:
+        r = deps_.client->patch(
+            res::kServices, ns, a.name, kube::PatchType::kMerge,
+            {{"metadata", {{"annotations", {{kAnnotationManagedBy, ctx.rollout.metadata.name}}}}},
+             {"spec", {{"selector", {{kLabelPodTemplateHash, a.body}}}}}});
+        break;
+      case Action::Kind::kPatchRolloutRevision:
+        r = deps_.client->patch(res::kRollouts, ns, a.name, kube::PatchType::kMerge,
+                                {{"metadata", {{"annotations", a.body}}}});
+        if (r && r->contains("metadata")) {
+          rv = (*r)["metadata"].value("resourceVersion", rv);
+        }
+        break;
+      case Action::Kind::kCreateAnalysisRun:
+        if (Status s = createAnalysisRun(ctx, obj, a); !s) return s;
+        break;
+      case Action::Kind::kTerminateAnalysisRun:
+        r = deps_.client->patch(res::kAnalysisRuns, ns, a.name, kube::PatchType::kMerge,
+                                {{"spec", {{"terminate", true}}}});
+        if (!r && r.status().code() == Code::kNotFound) r = json();
+        break;
+      default:
+        if (Status s = executeRouter(ctx, a); !s) {
+          ctx.event("Warning", kEventTrafficRoutingError, s.toString());
+          return s;
+        }
+    }
+    if (!r) return r.status();
+  }
+  return Status::ok();
+}
+
+Status Reconciler::executeRouter(RolloutContext& ctx, const Action& a) {
+  if (deps_.routers == nullptr) {
+    return Status(Code::kUnsupported, "traffic routing is not configured in this controller");
+  }
+  const auto& c = *ctx.rollout.spec.canary;
+  trafficrouting::RouterContext rc;
+  rc.rolloutName = ctx.rollout.metadata.name;
+  rc.rolloutNamespace = ctx.rollout.metadata.namespace_;
+  rc.canaryService = c.canaryService;
+  rc.stableService = c.stableService;
+  rc.managedRoutes = c.managedRoutes;
+  for (const auto& s : c.steps) {
+    if (s.setHeaderRoute && s.setHeaderRoute->is_object()) {
+      rc.stepRouteNames.push_back(s.setHeaderRoute->value("name", ""));
+    }
+    if (s.setMirrorRoute && s.setMirrorRoute->is_object()) {
+      rc.stepRouteNames.push_back(s.setMirrorRoute->value("name", ""));
+    }
+  }
+  rc.istioApiVersion = deps_.istioApiVersion;
+  auto routers = deps_.routers->create(*c.trafficRouting, rc);
+  if (!routers) return routers.status();
+  for (auto& router : *routers) {
+    Status s;
+    switch (a.kind) {
+      case Action::Kind::kUpdateHash:
+        s = router->updateHash(a.body.value("canary", ""), a.body.value("stable", ""), {});
+        break;
+      case Action::Kind::kSetWeight:
+        s = router->setWeight(a.replicas, {});
+        break;
+      case Action::Kind::kRemoveManagedRoutes:
+        s = router->removeManagedRoutes();
+        break;
+      case Action::Kind::kSetHeaderRoute: {
+        auto route = trafficrouting::decodeSetHeaderRoute(a.body, a.path);
+        s = route ? router->setHeaderRoute(*route) : route.status();
+        break;
+      }
+      case Action::Kind::kSetMirrorRoute: {
+        auto route = trafficrouting::decodeSetMirrorRoute(a.body, a.path);
+        s = route ? router->setMirrorRoute(*route) : route.status();
+        break;
+      }
+      default:
+        break;
+    }
+    if (!s) return s;
+  }
+  return Status::ok();
+}
+
+Status Reconciler::createAnalysisRun(RolloutContext& ctx, const json& obj, const Action& a) {
+  const std::string ns = ctx.rollout.metadata.namespace_;
+  analysis::TemplateLookups lookups;
+  kube::Client* client = deps_.client;
+  lookups.analysisTemplate = [client](const std::string& n, const std::string& name) {
+    return client->get(res::kAnalysisTemplates, n, name);
+  };
+  lookups.clusterAnalysisTemplate = [client](const std::string& name) {
+    return client->get(res::kClusterAnalysisTemplates, "", name);
+  };
+  const std::string type = a.body.value("type", "");
+  analysis::RunRequest req{obj, a.body["analysis"]};
+  req.type = type == kRolloutTypeStep ? analysis::RunType::kStep : analysis::RunType::kBackground;
+  req.step_index = a.body.value("stepIndex", 0);
+  req.pod_template_hash = a.body.value("podHash", "");
+  req.stable_hash = ctx.rollout.status.stableRS;
+  auto run = analysis::buildAnalysisRun(req, lookups);
+  if (!run) return run.status();
+  json body = *run;
+  body["metadata"]["name"] = a.name;
+  body["metadata"]["namespace"] = ns;
+  auto created = deps_.client->create(res::kAnalysisRuns, ns, body);
+  if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
+  return Status::ok();
+}
+
+}  // namespace vane::controller

@@ -1,0 +1,68 @@
+// The Rollout reconciler: reconcile(key) reads the Rollout and what it owns from the informer
+// caches, plans with planRollout() (pure), performs the planned writes in order, and writes the
+// status once through /status (on 409: re-read the Rollout and plan again). Level-triggered and
+// idempotent; never throws. Time-based waits come back as requeueAfter.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "controller/context.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "kube/status.h"
+
+namespace vane::kube {
+class EventRecorder;
+}
+namespace vane::trafficrouting {
+class RouterRegistry;
+}
+
+namespace vane::controller {
+
+struct ReconcilerDeps {
+  kube::Client* client = nullptr;
+  kube::Informer* rollouts = nullptr;
+  kube::Informer* replicaSets = nullptr;
+  kube::Informer* services = nullptr;
+  kube::Informer* analysisRuns = nullptr;          // optional
+  kube::EventRecorder* events = nullptr;            // optional
+  const trafficrouting::RouterRegistry* routers = nullptr;  // optional
+  std::string istioApiVersion = "v1alpha3";
+  /// Unix seconds; injectable for tests.
+  std::function<int64_t()> clock;
+  /// Observes each finished reconcile (metrics); may be empty.
+  std::function<void(const std::string& key, std::chrono::microseconds, const Status&)> observer;
+};
+
+struct ReconcileResult {
+  Status status;  // non-ok: requeue with rate limit
+  std::optional<std::chrono::seconds> requeueAfter;
+};
+
+class Reconciler {
+ public:
+  explicit Reconciler(ReconcilerDeps deps);
+  /// key is "namespace/name". Thread-safe for different keys (the work queue never hands out
+  /// the same key twice at once).
+  ReconcileResult reconcile(const std::string& key);
+
+ private:
+  Result<bool> reconcileObject(const kube::json& obj, ReconcileResult& out);
+  Status execute(RolloutContext& ctx, const kube::json& obj, std::string& resource_version);
+  Status executeRouter(RolloutContext& ctx, const Action& a);
+  void buildContext(RolloutContext& ctx, const kube::json& obj);
+  Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);
+
+  ReconcilerDeps deps_;
+};
+
+/// Validation of the spec (InvalidSpec): "" when valid, else the condition message
+/// `The Rollout "<name>" is invalid: <path>: <detail>`.
+std::string validateRollout(const kube::Rollout& rollout);
+
+}  // namespace vane::controller

@@ -1,0 +1,227 @@
+#include "controller/replicaset.h"
+
+#include <algorithm>
+
+#include "controller/conditions.h"
+#include "controller/hash.h"
+#include "controller/replica_math.h"
+
+namespace vane::controller {
+
+using nlohmann::json;
+
+void classifyReplicaSets(RolloutContext& ctx) {
+  const kube::Rollout& ro = ctx.rollout;
+  ctx.desiredHash = podTemplateHash(ro.spec.template_, ro.status.collisionCount);
+  ctx.newRS = nullptr;
+  ctx.stableRS = nullptr;
+  ctx.otherRSs.clear();
+  for (const auto& rs : ctx.allRSs) {
+    if (rs.podTemplateHash() == ctx.desiredHash) ctx.newRS = &rs;
+  }
+  if (ctx.newRS == nullptr) {
+    // Adopt a ReplicaSet whose template is semantically the same (e.g. created by Argo, whose
+    // hash is computed over Go's JSON): the newest such one wins.
+    for (const auto& rs : ctx.allRSs) {
+      if (!templatesEqual(rs.template_, ro.spec.template_)) continue;
+      if (ctx.newRS == nullptr || rs.revision().value_or(0) > ctx.newRS->revision().value_or(0)) {
+        ctx.newRS = &rs;
+      }
+    }
+    if (ctx.newRS != nullptr) ctx.desiredHash = ctx.newRS->podTemplateHash();
+  }
+  if (!ro.status.stableRS.empty()) {
+    for (const auto& rs : ctx.allRSs) {
+      if (rs.podTemplateHash() == ro.status.stableRS) ctx.stableRS = &rs;
+    }
+  }
+  for (const auto& rs : ctx.allRSs) {
+    if (&rs != ctx.newRS && &rs != ctx.stableRS) ctx.otherRSs.push_back(&rs);
+  }
+  // Oldest first, as Argo scales old ReplicaSets down in revision order.
+  std::sort(ctx.otherRSs.begin(), ctx.otherRSs.end(), [](const auto* a, const auto* b) {
+    return a->revision().value_or(0) < b->revision().value_or(0);
+  });
+}
+
+int64_t maxRevision(const RolloutContext& ctx) {
+  int64_t m = 0;
+  for (const auto& rs : ctx.allRSs) m = std::max(m, rs.revision().value_or(0));
+  return m;
+}
+
+json newReplicaSetObject(const kube::Rollout& ro, const std::string& hash, int64_t revision,
+                         int32_t replicas) {
+  json tmpl = ro.spec.template_.is_object() ? ro.spec.template_ : json::object();
+  tmpl["metadata"]["labels"][kLabelPodTemplateHash] = hash;
+  json selector = ro.spec.selector.is_object() ? ro.spec.selector : json::object();
+  selector["matchLabels"][kLabelPodTemplateHash] = hash;
+  json labels = tmpl["metadata"]["labels"];
+  json rs = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "ReplicaSet"},
+      {"metadata",
+       {{"name", ro.metadata.name + "-" + hash},
+        {"namespace", ro.metadata.namespace_},
+        {"labels", labels},
+        {"annotations",
+         {{kAnnotationRevision, std::to_string(revision)},
+          {kAnnotationDesiredReplicas, std::to_string(ro.spec.replicasOrDefault())}}},
+        {"ownerReferences",
+         json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                       {"kind", "Rollout"},
+                       {"name", ro.metadata.name},
+                       {"uid", ro.metadata.uid},
+                       {"controller", true},
+                       {"blockOwnerDeletion", true}}})}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"minReadySeconds", ro.spec.minReadySeconds},
+        {"selector", selector},
+        {"template", tmpl}}}};
+  return rs;
+}
+
+void planNewReplicaSet(RolloutContext& ctx) {
+  if (ctx.newRS != nullptr) return;
+  const kube::Rollout& ro = ctx.rollout;
+  const int64_t revision = maxRevision(ctx) + 1;
+  json body = newReplicaSetObject(ro, ctx.desiredHash, revision, 0);
+  auto decoded = kube::decodeReplicaSet(body);
+  if (!decoded) return;  // our own object: cannot fail
+  ctx.createdRS = *decoded;
+  ctx.newRS = &ctx.createdRS;
+  ctx.actions.push_back({Action::Kind::kCreateReplicaSet, ctx.createdRS.metadata.name, 0, body});
+  ctx.actions.push_back({Action::Kind::kPatchRolloutRevision, ro.metadata.name, 0,
+                         json{{kAnnotationRevision, std::to_string(revision)}}});
+  ctx.event("Normal", kEventRolloutUpdated, format(kMessageRolloutUpdated, int(revision)));
+  ctx.event("Normal", kEventNewReplicaSetCreated,
+            format(kMessageRSCreatedEvent, ctx.createdRS.metadata.name.c_str(), int(revision), 0));
+  kube::RolloutCondition cond{kConditionProgressing, "True", "", "", kReasonNewReplicaSetCreated,
+                              format(kMessageNewReplicaSet, ctx.createdRS.metadata.name.c_str())};
+  ctx.newStatus.conditions.erase(
+      std::remove_if(ctx.newStatus.conditions.begin(), ctx.newStatus.conditions.end(),
+                     [](const auto& c) { return c.type == kConditionProgressing; }),
+      ctx.newStatus.conditions.end());
+  cond.lastUpdateTime = cond.lastTransitionTime = kube::formatTime(ctx.now);
+  ctx.newStatus.conditions.push_back(cond);
+}
+
+bool planScale(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_t replicas) {
+  const std::string desired = std::to_string(ctx.rollout.spec.replicasOrDefault());
+  const bool size_changes = rs.replicas != replicas;
+  const bool annotation_changes = rs.annotation(kAnnotationDesiredReplicas) != desired;
+  if (!size_changes && !annotation_changes) return false;
+  Action a{Action::Kind::kScaleReplicaSet, rs.metadata.name, replicas,
+           json{{kAnnotationDesiredReplicas, desired}}};
+  // Scaling up or back into service clears a pending scale-down deadline.
+  if (replicas > 0 && !rs.annotation(kAnnotationScaleDownDeadline).empty()) {
+    a.body[kAnnotationScaleDownDeadline] = nullptr;
+  }
+  ctx.actions.push_back(a);
+  if (size_changes) {
+    const int rev = static_cast<int>(rs.revision().value_or(0));
+    ctx.event("Normal", kEventScalingReplicaSet,
+              format(replicas > rs.replicas ? kMessageScaledUp : kMessageScaledDown,
+                     rs.metadata.name.c_str(), rev, rs.replicas, replicas));
+  }
+  return size_changes;
+}
+
+namespace {
+
+bool stableDistinct(const RolloutContext& ctx) {
+  return ctx.stableRS != nullptr &&
+         (ctx.newRS == nullptr || ctx.newRS->metadata.name != ctx.stableRS->metadata.name);
+}
+
+CanaryCounts desiredCounts(const RolloutContext& ctx) {
+  if (usesTrafficRouting(ctx.rollout)) {
+    const auto& w = ctx.rollout.status.canary.weights;
+    return trafficRoutedCanaryCounts(ctx.rollout, w ? &*w : nullptr);
+  }
+  return basicCanaryCounts(ctx.rollout, ctx.newRS, ctx.stableRS, ctx.otherRSs);
+}
+
+// The canary RS on abort with a router keeps its pods for abortScaleDownDelaySeconds (default
+// 30 s; 0 keeps them) once the stable RS is fully available (Argo shouldDelayScaleDownOnAbort).
+// Returns the replicas to keep, or nullopt to scale as computed.
+std::optional<int32_t> abortDelay(RolloutContext& ctx, int32_t computed) {
+  if (!ctx.isAborted() || !usesTrafficRouting(ctx.rollout) || ctx.newRS == nullptr ||
+      !stableDistinct(ctx) || ctx.newRS->replicas == 0) {
+    return std::nullopt;
+  }
+  const auto& c = *ctx.rollout.spec.canary;
+  const int32_t delay = c.abortScaleDownDelaySeconds.value_or(30);
+  if (delay == 0) return ctx.newRS->replicas;
+  if (ctx.stableRS->status.availableReplicas < ctx.stableRS->replicas) return ctx.newRS->replicas;
+  std::string deadline = ctx.newRS->annotation(kAnnotationScaleDownDeadline);
+  if (deadline.empty()) {
+    ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, ctx.newRS->metadata.name, 0,
+                           json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
+    ctx.requeueNoLaterThan(ctx.now + delay);
+    return ctx.newRS->replicas;
+  }
+  auto at = kube::parseTime(deadline);
+  if (at && *at > ctx.now) {
+    ctx.requeueNoLaterThan(*at);
+    return ctx.newRS->replicas;
+  }
+  return computed;
+}
+
+// Other ReplicaSets go to 0; basic canary bounded by maxUnavailable (they serve traffic). With
+// a router, a previous stable keeps its pods for scaleDownDelaySeconds after full promotion.
+bool planOtherReplicaSets(RolloutContext& ctx) {
+  const kube::Rollout& ro = ctx.rollout;
+  const bool routed = usesTrafficRouting(ro);
+  int32_t available = 0;
+  for (const auto& rs : ctx.allRSs) available += rs.status.availableReplicas;
+  const int32_t min_available = ro.spec.replicasOrDefault() - resolveFenceposts(ro).maxUnavailable;
+  int32_t max_scale_down = routed ? INT32_MAX : available - min_available;
+  const bool promoted = !ro.status.stableRS.empty() && ro.status.stableRS == ctx.desiredHash;
+  bool scaled = false;
+  for (const kube::ReplicaSet* rs : ctx.otherRSs) {
+    if (rs->replicas == 0) continue;
+    if (max_scale_down <= 0) break;
+    int32_t target = 0;
+    if (routed && promoted && rs->status.availableReplicas > 0) {
+      const int32_t delay = ro.spec.canary->scaleDownDelaySeconds.value_or(30);
+      std::string deadline = rs->annotation(kAnnotationScaleDownDeadline);
+      auto at = kube::parseTime(deadline);
+      if (deadline.empty()) {
+        ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs->metadata.name, 0,
+                               json{{kAnnotationScaleDownDeadline,
+                                     kube::formatTime(ctx.now + delay)}}});
+        ctx.requeueNoLaterThan(ctx.now + delay);
+        continue;
+      }
+      if (at && *at > ctx.now) {
+        ctx.requeueNoLaterThan(*at);
+        continue;
+      }
+    } else if (!routed && rs->replicas > max_scale_down) {
+      target = rs->replicas - max_scale_down;
+    }
+    max_scale_down -= rs->replicas - target;
+    scaled = planScale(ctx, *rs, target) || scaled;
+  }
+  return scaled;
+}
+
+}  // namespace
+
+bool planCanaryReplicaSets(RolloutContext& ctx) {
+  if (ctx.rollout.spec.paused || ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis)) {
+    return false;
+  }
+  CanaryCounts desired = desiredCounts(ctx);
+  if (stableDistinct(ctx) && planScale(ctx, *ctx.stableRS, desired.stable)) return true;
+  if (ctx.newRS != nullptr) {
+    int32_t target = abortDelay(ctx, desired.canary).value_or(desired.canary);
+    if (planScale(ctx, *ctx.newRS, target)) return true;
+  }
+  return planOtherReplicaSets(ctx);
+}
+
+}  // namespace vane::controller

@@ -1,0 +1,36 @@
+// ReplicaSet concern of the canary reconcile (Argo rollout/replicaset.go, rollout/sync.go):
+// finding the new/stable/other ReplicaSets, planning the new one, and scaling.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/context.h"
+
+namespace vane::controller {
+
+/// Sets desiredHash, newRS (by hash label or semantic template equality: adoption), stableRS
+/// (status.stableRS) and otherRSs.
+void classifyReplicaSets(RolloutContext& ctx);
+
+/// The ReplicaSet object for the rollout's template: name <rollout>-<hash>, hash label in
+/// labels/selector/template, revision and desired-replicas annotations, controller ownerRef.
+nlohmann::json newReplicaSetObject(const kube::Rollout& rollout, const std::string& hash,
+                                   int64_t revision, int32_t replicas);
+
+/// Plans the creation of the new ReplicaSet when none matches the template (replicas 0), plus
+/// the revision annotation of the Rollout. newRS then points at the planned object.
+void planNewReplicaSet(RolloutContext& ctx);
+
+/// Plans a scale of rs to replicas (and the desired-replicas annotation); returns true when a
+/// write was planned. Records ScalingReplicaSet.
+bool planScale(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_t replicas);
+
+/// reconcileCanaryReplicaSets: stable, then new, then other ReplicaSets. True when it scaled.
+bool planCanaryReplicaSets(RolloutContext& ctx);
+
+/// Highest revision annotation among the ReplicaSets (0 when none).
+int64_t maxRevision(const RolloutContext& ctx);
+
+}  // namespace vane::controller

@@ -1,0 +1,67 @@
+// Wiring of the controller loops: informers (Rollouts, ReplicaSets, Services, AnalysisRuns),
+// stingy work queues, N rollout workers calling Reconciler::reconcile, and the AnalysisRun loop
+// calling the analysis engine's reconcileAnalysisRun and writing its status.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/reconciler.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "kube/workqueue.h"
+
+namespace vane::analysis {
+class ProviderRegistry;
+}
+
+namespace vane::controller {
+
+struct ControllerOptions {
+  std::string namespace_;   // "" for all namespaces
+  std::string instanceId;   // only objects labelled with it; "" only objects without the label
+  int workers = 2;
+  int analysisWorkers = 2;
+  std::string istioApiVersion = "v1alpha3";
+  std::chrono::seconds resync{900};
+};
+
+class RolloutController {
+ public:
+  RolloutController(kube::Client& client, ControllerOptions options,
+                    kube::EventRecorder* events = nullptr,
+                    const trafficrouting::RouterRegistry* routers = nullptr,
+                    analysis::ProviderRegistry* providers = nullptr);
+  ~RolloutController();
+  /// Starts the informers, waits for their first sync (up to timeout), then starts workers.
+  Status start(std::chrono::milliseconds sync_timeout = std::chrono::seconds(30));
+  /// Stops workers and informers; idempotent.
+  void stop();
+  /// Informers synced and workers running.
+  bool ready() const { return ready_.load(); }
+  Reconciler& reconciler() { return *reconciler_; }
+
+ private:
+  bool ownedByInstance(const kube::json& obj) const;
+  void enqueueRollout(const kube::ObjectPtr& obj);
+  void enqueueOwner(const kube::ObjectPtr& obj);
+  void enqueueForService(const kube::ObjectPtr& svc);
+  void enqueueAnalysisRun(const kube::ObjectPtr& obj);
+  void rolloutWorker();
+  void analysisWorker();
+  void reconcileAnalysisRun(const std::string& key);
+
+  kube::Client& client_;
+  ControllerOptions options_;
+  analysis::ProviderRegistry* providers_;
+  std::unique_ptr<kube::Informer> rollouts_, replicaSets_, services_, analysisRuns_;
+  std::unique_ptr<kube::WorkQueue> queue_, arQueue_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> ready_{false}, stopped_{false};
+};
+
+}  // namespace vane::controller

@@ -1,0 +1,31 @@
+#include "controller/service.h"
+
+namespace vane::controller {
+
+bool replicaSetFullyAvailable(const kube::ReplicaSet& rs) {
+  return rs.replicas > 0 && rs.status.availableReplicas >= rs.replicas;
+}
+
+namespace {
+void ensureTarget(RolloutContext& ctx, const ServiceSelectors& current, const std::string& svc,
+                  const kube::ReplicaSet* rs) {
+  if (svc.empty() || rs == nullptr) return;
+  auto it = current.find(svc);
+  if (it == current.end()) return;  // missing Services are reported by validation
+  const std::string hash = rs->podTemplateHash();
+  if (it->second == hash) return;
+  if (!replicaSetFullyAvailable(*rs)) return;  // never point a Service at missing pods
+  ctx.actions.push_back({Action::Kind::kPatchServiceSelector, svc, 0, hash});
+}
+}  // namespace
+
+void planServices(RolloutContext& ctx, const ServiceSelectors& current) {
+  if (!ctx.rollout.spec.canary) return;
+  const auto& c = *ctx.rollout.spec.canary;
+  ensureTarget(ctx, current, c.stableService, ctx.stableRS ? ctx.stableRS : ctx.newRS);
+  const kube::ReplicaSet* canary_target =
+      ctx.isAborted() && ctx.stableRS != nullptr ? ctx.stableRS : ctx.newRS;
+  ensureTarget(ctx, current, c.canaryService, canary_target);
+}
+
+}  // namespace vane::controller

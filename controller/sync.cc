@@ -1,0 +1,234 @@
+#include "controller/sync.h"
+
+#include <algorithm>
+
+#include "controller/conditions.h"
+#include "controller/hash.h"
+#include "controller/pause.h"
+#include "controller/replica_math.h"
+
+namespace vane::controller {
+
+using nlohmann::json;
+
+bool setCondition(kube::RolloutStatus& status, kube::RolloutCondition cond, int64_t now) {
+  const kube::RolloutCondition* cur = status.condition(cond.type);
+  if (cur != nullptr && cur->status == cond.status && cur->reason == cond.reason) return false;
+  const std::string ts = kube::formatTime(now);
+  cond.lastUpdateTime = ts;
+  cond.lastTransitionTime =
+      (cur != nullptr && cur->status == cond.status) ? cur->lastTransitionTime : ts;
+  removeCondition(status, cond.type);
+  status.conditions.push_back(std::move(cond));
+  return true;
+}
+
+void removeCondition(kube::RolloutStatus& status, const std::string& type) {
+  auto& cs = status.conditions;
+  cs.erase(std::remove_if(cs.begin(), cs.end(), [&](const auto& c) { return c.type == type; }),
+           cs.end());
+}
+
+std::string formatLabelSelector(const json& selector) {
+  if (!selector.is_object()) return "";
+  std::string out;
+  auto add = [&](const std::string& part) { out += (out.empty() ? "" : ",") + part; };
+  if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
+    for (auto it = selector["matchLabels"].begin(); it != selector["matchLabels"].end(); ++it) {
+      if (it.value().is_string()) add(it.key() + "=" + it.value().get<std::string>());
+    }
+  }
+  if (selector.contains("matchExpressions") && selector["matchExpressions"].is_array()) {
+    for (const auto& e : selector["matchExpressions"]) {
+      if (!e.is_object()) continue;
+      std::string key = e.value("key", ""), op = e.value("operator", "");
+      std::string values;
+      if (e.contains("values") && e["values"].is_array()) {
+        for (const auto& v : e["values"]) {
+          if (v.is_string()) values += (values.empty() ? "" : ",") + v.get<std::string>();
+        }
+      }
+      if (op == "In") add(key + " in (" + values + ")");
+      else if (op == "NotIn") add(key + " notin (" + values + ")");
+      else if (op == "Exists") add(key);
+      else if (op == "DoesNotExist") add("!" + key);
+    }
+  }
+  return out.empty() ? "<none>" : out;
+}
+
+void calculateBaseStatus(RolloutContext& ctx) {
+  kube::RolloutStatus& s = ctx.newStatus;
+  s.currentPodHash = ctx.newRS ? ctx.newRS->podTemplateHash() : ctx.desiredHash;
+  s.replicas = s.readyReplicas = s.availableReplicas = 0;
+  for (const auto& rs : ctx.allRSs) {
+    s.replicas += rs.status.replicas;
+    s.readyReplicas += rs.status.readyReplicas;
+    s.availableReplicas += rs.status.availableReplicas;
+  }
+  s.updatedReplicas = ctx.newRS ? ctx.newRS->status.replicas : 0;
+  s.HPAReplicas = s.replicas;
+  s.selector = formatLabelSelector(ctx.rollout.spec.selector);
+  s.currentStepHash =
+      ctx.rollout.spec.canary ? stepsHash(ctx.rollout.spec.canary->stepsRaw) : std::string();
+  s.promoteFull = s.currentPodHash != s.stableRS && ctx.rollout.status.promoteFull;
+  if (ctx.invalidSpecMessage.empty()) removeCondition(s, kConditionInvalidSpec);
+}
+
+namespace {
+
+bool rolloutComplete(const RolloutContext& ctx, const kube::RolloutStatus& s) {
+  const int32_t replicas = ctx.rollout.spec.replicasOrDefault();
+  bool all_steps = true;
+  if (ctx.rollout.spec.canary && !ctx.rollout.spec.canary->steps.empty() && s.currentStepIndex) {
+    all_steps = *s.currentStepIndex == static_cast<int32_t>(ctx.rollout.spec.canary->steps.size());
+  }
+  const bool stable = !s.stableRS.empty() && s.stableRS == s.currentPodHash;
+  return s.updatedReplicas == replicas && s.availableReplicas == replicas && all_steps && stable;
+}
+
+bool rolloutProgressed(const kube::RolloutStatus& o, const kube::RolloutStatus& n) {
+  return o.updatedReplicas != n.updatedReplicas ||
+         (n.replicas - n.updatedReplicas) < (o.replicas - o.updatedReplicas) ||
+         o.readyReplicas < n.readyReplicas || o.availableReplicas < n.availableReplicas ||
+         o.currentStepIndex != n.currentStepIndex || o.stableRS != n.stableRS;
+}
+
+void pausedConditions(RolloutContext& ctx, bool is_paused, bool aborted) {
+  kube::RolloutStatus& s = ctx.newStatus;
+  const kube::RolloutCondition* prog = s.condition(kConditionProgressing);
+  const bool abort_cond = prog != nullptr && prog->reason == kReasonAborted;
+  const bool prog_paused = prog != nullptr && prog->reason == kReasonPaused;
+  if (is_paused != prog_paused && !abort_cond) {
+    setCondition(s,
+                 {kConditionProgressing, "Unknown", "", "", is_paused ? kReasonPaused : kReasonResumed,
+                  is_paused ? kMessagePaused : kMessageResumed},
+                 ctx.now);
+  }
+  if (!aborted && abort_cond) {
+    setCondition(s, {kConditionProgressing, "Unknown", "", "", kReasonRetry, kMessageRetry}, ctx.now);
+    ctx.event("Normal", kEventRolloutRetry, kMessageRetry);
+  }
+  const kube::RolloutCondition* paused = s.condition(kConditionPaused);
+  const bool paused_true = paused != nullptr && paused->status == "True";
+  if (is_paused != paused_true && !abort_cond) {
+    setCondition(s, {kConditionPaused, is_paused ? "True" : "False", "", "", kReasonPaused,
+                     kMessagePaused},
+                 ctx.now);
+  }
+}
+
+void progressConditions(RolloutContext& ctx, bool is_paused) {
+  kube::RolloutStatus& s = ctx.newStatus;
+  const std::string rs_name = ctx.newRS ? ctx.newRS->metadata.name : ctx.rollout.metadata.name;
+  const kube::RolloutCondition* cur = s.condition(kConditionProgressing);
+  const bool complete_before = cur != nullptr && cur->reason == kReasonNewRSAvailable &&
+                               s.replicas == s.availableReplicas;
+  if (complete_before && rolloutComplete(ctx, s)) return;
+  if (rolloutComplete(ctx, s)) {
+    setCondition(s, {kConditionProgressing, "True", "", "", kReasonNewRSAvailable,
+                     format(kMessageRSCompleted, rs_name.c_str())},
+                 ctx.now);
+  } else if (rolloutProgressed(ctx.rollout.status, s)) {
+    std::string transition = kube::formatTime(ctx.now);
+    if (cur != nullptr && cur->status == "True") transition = cur->lastTransitionTime;
+    removeCondition(s, kConditionProgressing);
+    s.conditions.push_back({kConditionProgressing, "True", kube::formatTime(ctx.now), transition,
+                            kReasonReplicaSetUpdated,
+                            format(kMessageReplicaSetProgressing, rs_name.c_str())});
+  } else if (!is_paused && cur != nullptr && cur->reason != kReasonNewRSAvailable) {
+    const int64_t deadline = ctx.rollout.spec.progressDeadlineOrDefault();
+    auto since = kube::parseTime(cur->lastUpdateTime);
+    const bool timed_out =
+        cur->reason == kReasonTimedOut || (since && *since + deadline < ctx.now);
+    if (timed_out) {
+      std::string msg = format(kMessageRSTimedOut, rs_name.c_str());
+      setCondition(s, {kConditionProgressing, "False", "", "", kReasonTimedOut, msg}, ctx.now);
+      if (ctx.rollout.spec.progressDeadlineAbort && s.stableRS != s.currentPodHash &&
+          !s.stableRS.empty()) {
+        ctx.pause.addAbort = true;
+        ctx.pause.abortMessage = msg;
+      }
+    } else if (since) {
+      ctx.requeueNoLaterThan(*since + deadline + 1);
+    }
+  }
+}
+
+void availability(RolloutContext& ctx) {
+  kube::RolloutStatus& s = ctx.newStatus;
+  const bool ok = s.availableReplicas >= ctx.rollout.spec.replicasOrDefault();
+  setCondition(s, {kConditionAvailable, ok ? "True" : "False", "", "", kReasonAvailable,
+                   ok ? kMessageAvailable : kMessageNotAvailable},
+               ctx.now);
+  const bool complete = rolloutComplete(ctx, s) && s.replicas == s.updatedReplicas;
+  const kube::RolloutCondition* completed = s.condition(kConditionCompleted);
+  if (complete || completed != nullptr) {
+    setCondition(s, {kConditionCompleted, complete ? "True" : "False", "", "", kReasonCompleted,
+                     kReasonCompleted},
+                 ctx.now);
+  }
+  setCondition(s, {kConditionHealthy, complete ? "True" : "False", "", "", kReasonHealthy,
+                   complete ? kMessageHealthy : kMessageNotHealthy},
+               ctx.now);
+}
+
+}  // namespace
+
+void calculateConditions(RolloutContext& ctx) {
+  kube::RolloutStatus& s = ctx.newStatus;
+  const bool is_paused = !s.pauseConditions.empty() || ctx.rollout.spec.paused;
+  if (!ctx.isAborted()) progressConditions(ctx, is_paused);
+  // A progress-deadline abort decided just now applies to this same status.
+  if (ctx.pause.addAbort) calculatePauseStatus(ctx);
+  const bool aborted = ctx.isAborted();
+  pausedConditions(ctx, is_paused && !aborted, aborted);
+  if (aborted) {
+    const int rev = ctx.newRS ? static_cast<int>(ctx.newRS->revision().value_or(0)) : 0;
+    std::string msg = format(kMessageAborted, rev);
+    if (!ctx.pause.abortMessage.empty()) msg += ": " + ctx.pause.abortMessage;
+    if (setCondition(s, {kConditionProgressing, "False", "", "", kReasonAborted, msg}, ctx.now)) {
+      ctx.event("Warning", kEventRolloutAborted, msg);
+    }
+  }
+  availability(ctx);
+}
+
+std::pair<std::string, std::string> calculatePhase(const kube::Rollout& ro,
+                                                   const kube::RolloutStatus& s) {
+  for (const auto& c : s.conditions) {
+    if (c.type == kConditionInvalidSpec) {
+      return {kPhaseDegraded, std::string(kReasonInvalidSpec) + ": " + c.message};
+    }
+    if (c.reason == kReasonAborted || c.reason == kReasonTimedOut) {
+      return {kPhaseDegraded, c.reason + ": " + c.message};
+    }
+  }
+  if (ro.spec.paused) return {kPhasePaused, kPhaseMsgManuallyPaused};
+  if (!s.pauseConditions.empty()) return {kPhasePaused, s.pauseConditions.front().reason};
+  const int32_t replicas = ro.spec.replicasOrDefault();
+  if (s.updatedReplicas < replicas) return {kPhaseProgressing, kPhaseMsgMoreReplicas};
+  if (s.availableReplicas < s.updatedReplicas) {
+    return {kPhaseProgressing, kPhaseMsgBecomingAvailable};
+  }
+  if (ro.spec.canary) {
+    if (!usesTrafficRouting(ro) && s.replicas > s.updatedReplicas) {
+      return {kPhaseProgressing, kPhaseMsgOldPending};
+    }
+    if (s.stableRS.empty() || s.stableRS != s.currentPodHash) {
+      return {kPhaseProgressing, kPhaseMsgWaitingSteps};
+    }
+  }
+  return {kPhaseHealthy, ""};
+}
+
+void finishStatus(RolloutContext& ctx) {
+  calculatePauseStatus(ctx);
+  calculateConditions(ctx);
+  auto [phase, message] = calculatePhase(ctx.rollout, ctx.newStatus);
+  ctx.newStatus.phase = phase;
+  ctx.newStatus.message = message;
+  ctx.newStatus.observedGeneration = std::to_string(ctx.rollout.metadata.generation);
+}
+
+}  // namespace vane::controller

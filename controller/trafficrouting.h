@@ -1,0 +1,17 @@
+// Traffic-routing concern (Argo rollout/trafficrouting.go): the weight for this moment, in the
+// router call order of trafficrouting/router.h. Weight only rises once the canary ReplicaSet is
+// at its counts and available (scale first, shift second); on abort it drops to 0 before any
+// scale-down is planned (traffic first).
+#pragma once
+
+#include "controller/context.h"
+
+namespace vane::controller {
+
+/// The canary weight Argo would set now (0..100).
+int32_t desiredCanaryWeight(const RolloutContext& ctx);
+
+/// Plans router actions and records status.canary.weights.
+void planTrafficRouting(RolloutContext& ctx);
+
+}  // namespace vane::controller

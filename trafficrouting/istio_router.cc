@@ -1,0 +1,183 @@
+#include "trafficrouting/istio_router.h"
+
+#include "trafficrouting/istio_transform.h"
+
+namespace vane::trafficrouting {
+
+namespace {
+
+bool knownIstioVersion(const std::string& v) {
+  return v == "v1" || v == "v1beta1" || v == "v1alpha3";
+}
+
+Status unsupportedVersion(const std::string& v) {
+  return Status(Code::kUnsupported,
+                "unsupported Istio API version '" + v + "' (expected v1, v1beta1 or v1alpha3)");
+}
+
+/// nlohmann throws on type mismatches in odd user objects; nothing throws past a router.
+Result<json> guarded(const std::function<Result<json>()>& fn) {
+  try {
+    return fn();
+  } catch (const json::exception& e) {
+    return Status(Code::kInvalid, std::string("malformed Istio object: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Result<kube::Resource> istioVirtualServiceResource(const std::string& version) {
+  if (!knownIstioVersion(version)) return unsupportedVersion(version);
+  return kube::resources::virtualServices(version);
+}
+
+Result<kube::Resource> istioDestinationRuleResource(const std::string& version) {
+  if (!knownIstioVersion(version)) return unsupportedVersion(version);
+  return kube::resources::destinationRules(version);
+}
+
+IstioRouter::IstioRouter(kube::Client& client, IstioTrafficRouting config, RouterContext context,
+                         kube::Resource vs_resource, kube::Resource dr_resource)
+    : client_(client),
+      config_(std::move(config)),
+      context_(std::move(context)),
+      vs_resource_(std::move(vs_resource)),
+      dr_resource_(std::move(dr_resource)) {}
+
+Result<std::unique_ptr<TrafficRouter>> IstioRouter::create(kube::Client& client, const json& istio,
+                                                           const std::string& path,
+                                                           const RouterContext& context) {
+  auto config = decodeIstioTrafficRouting(istio, path);
+  if (!config.ok()) return config.status();
+  auto vs = istioVirtualServiceResource(context.istioApiVersion);
+  if (!vs.ok()) return vs.status();
+  auto dr = istioDestinationRuleResource(context.istioApiVersion);
+  if (!dr.ok()) return dr.status();
+  return std::unique_ptr<TrafficRouter>(
+      new IstioRouter(client, std::move(config).value(), context, *vs, *dr));
+}
+
+std::string_view IstioRouter::type() const { return istio::kType; }
+
+Status IstioRouter::mutate(const kube::Resource& resource, const std::string& ns,
+                           const std::string& name, const Transform& transform,
+                           bool ignore_missing) {
+  for (int attempt = 0;; ++attempt) {
+    auto current = client_.get(resource, ns, name);
+    if (!current.ok()) {
+      if (ignore_missing && current.status().code() == Code::kNotFound) return Status::ok();
+      return current.status();
+    }
+    auto next = guarded([&] { return transform(*current); });
+    if (!next.ok()) return next.status();
+    if (*next == *current) return Status::ok();  // idempotent: no write when nothing changes
+    auto updated = client_.update(resource, ns, *next);
+    if (updated.ok()) return Status::ok();
+    if (updated.status().code() != Code::kConflict || attempt >= 1) return updated.status();
+  }
+}
+
+Status IstioRouter::mutateVirtualServices(
+    const std::function<Result<json>(const json&, const IstioVirtualService&)>& transform,
+    bool ignore_missing) {
+  for (const IstioVirtualService& vs : config_.all()) {
+    auto [ns, name] = splitVirtualServiceName(vs.name);
+    if (ns.empty()) ns = context_.rolloutNamespace;
+    // Messages stay Argo's exact strings (they end up in the InvalidSpec condition).
+    Status st = mutate(
+        vs_resource_, ns, name, [&](const json& obj) { return transform(obj, vs); },
+        ignore_missing);
+    if (!st.isOk()) return st;
+  }
+  return Status::ok();
+}
+
+Status IstioRouter::setWeight(int32_t desired, const std::vector<WeightDestination>& additional) {
+  const istio::Split split = istio::Split::from(context_, config_);
+  return mutateVirtualServices([&](const json& obj, const IstioVirtualService& vs) {
+    return istio::setWeight(obj, vs, split, desired, additional);
+  });
+}
+
+Result<std::string> IstioRouter::canaryHost() {
+  if (!config_.destinationRule) return context_.canaryService;
+  auto dr = client_.get(dr_resource_, context_.rolloutNamespace, config_.destinationRule->name);
+  if (!dr.ok()) return dr.status();
+  const json& spec = dr->value("spec", json::object());
+  if (!spec.is_object() || !spec.contains("host") || !spec["host"].is_string()) {
+    return Status(Code::kInvalid, "DestinationRule has no spec.host", "spec.host");
+  }
+  return spec["host"].get<std::string>();
+}
+
+Status IstioRouter::setHeaderRoute(const SetHeaderRoute& route) {
+  std::string host;
+  if (!route.match.empty()) {
+    auto h = canaryHost();
+    if (!h.ok()) return h.status();
+    host = *h;
+  }
+  const istio::Split split = istio::Split::from(context_, config_);
+  return mutateVirtualServices([&](const json& obj, const IstioVirtualService& vs) {
+    return istio::setHeaderRoute(obj, vs, split, route, host);
+  });
+}
+
+Status IstioRouter::setMirrorRoute(const SetMirrorRoute& route) {
+  std::string host;
+  if (!route.match.empty()) {
+    auto h = canaryHost();
+    if (!h.ok()) return h.status();
+    host = *h;
+  }
+  const istio::Split split = istio::Split::from(context_, config_);
+  return mutateVirtualServices([&](const json& obj, const IstioVirtualService& vs) {
+    return istio::setMirrorRoute(obj, vs, split, route, host);
+  });
+}
+
+Result<std::optional<bool>> IstioRouter::verifyWeight(
+    int32_t desired, const std::vector<WeightDestination>& additional) {
+  const istio::Split split = istio::Split::from(context_, config_);
+  for (const IstioVirtualService& vs : config_.all()) {
+    auto [ns, name] = splitVirtualServiceName(vs.name);
+    if (ns.empty()) ns = context_.rolloutNamespace;
+    auto current = client_.get(vs_resource_, ns, name);
+    if (!current.ok()) return current.status();
+    // The live object carries the weights when applying them would change nothing.
+    auto want = guarded([&] { return istio::setWeight(*current, vs, split, desired, additional); });
+    if (!want.ok()) return want.status();
+    if (*want != *current) return std::optional<bool>(false);
+  }
+  return std::optional<bool>(true);
+}
+
+Status IstioRouter::removeManagedRoutes() {
+  std::vector<std::string> names = context_.stepRouteNames;
+  names.insert(names.end(), context_.managedRoutes.begin(), context_.managedRoutes.end());
+  if (names.empty()) return Status::ok();
+  return mutateVirtualServices(
+      [&](const json& obj, const IstioVirtualService&) -> Result<json> {
+        return istio::removeRoutes(obj, names);
+      },
+      /*ignore_missing=*/true);
+}
+
+Status IstioRouter::updateHash(const std::string& canary_hash, const std::string& stable_hash,
+                               const std::vector<WeightDestination>& additional) {
+  if (!config_.destinationRule) return Status::ok();  // host mode: Services select the pods
+  const IstioDestinationRule& dr = *config_.destinationRule;
+  return mutate(dr_resource_, context_.rolloutNamespace, dr.name, [&](const json& obj) {
+    return istio::updateDestinationRule(obj, dr, canary_hash, stable_hash, additional,
+                                        context_.rolloutName);
+  });
+}
+
+void registerIstioRouter(RouterRegistry& registry, kube::Client& client) {
+  registry.add("istio", [&client](const json& config, const std::string& path,
+                                  const RouterContext& context) {
+    return IstioRouter::create(client, config, path, context);
+  });
+}
+
+}  // namespace vane::trafficrouting

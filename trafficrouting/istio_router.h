@@ -1,0 +1,62 @@
+// The Istio TrafficRouter: reads the Rollout's VirtualService(s) and DestinationRule through the
+// REST client, applies the pure transforms of istio_transform.h and writes back only on change
+// (PUT with the read resourceVersion; one re-read and retry on 409 Conflict).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kube/client.h"
+#include "trafficrouting/router.h"
+#include "trafficrouting/types.h"
+
+namespace vane::trafficrouting {
+
+/// kube::resources::virtualServices()/destinationRules() for version v1, v1beta1 or v1alpha3;
+/// kUnsupported for any other version (--istio-api-version is user input).
+Result<kube::Resource> istioVirtualServiceResource(const std::string& version);
+Result<kube::Resource> istioDestinationRuleResource(const std::string& version);
+
+class IstioRouter : public TrafficRouter {
+ public:
+  /// Decodes the `istio` block (path: its field path) and checks the API version.
+  static Result<std::unique_ptr<TrafficRouter>> create(kube::Client& client, const json& istio,
+                                                       const std::string& path,
+                                                       const RouterContext& context);
+
+  std::string_view type() const override;
+  Status setWeight(int32_t desired, const std::vector<WeightDestination>& additional) override;
+  Status setHeaderRoute(const SetHeaderRoute& route) override;
+  Status setMirrorRoute(const SetMirrorRoute& route) override;
+  Result<std::optional<bool>> verifyWeight(
+      int32_t desired, const std::vector<WeightDestination>& additional) override;
+  Status removeManagedRoutes() override;
+  Status updateHash(const std::string& canary_hash, const std::string& stable_hash,
+                    const std::vector<WeightDestination>& additional) override;
+
+ private:
+  using Transform = std::function<Result<json>(const json&)>;
+  IstioRouter(kube::Client& client, IstioTrafficRouting config, RouterContext context,
+              kube::Resource vs_resource, kube::Resource dr_resource);
+  /// GET, transform, PUT when changed; on 409 re-read once. NotFound is ok when ignore_missing.
+  Status mutate(const kube::Resource& resource, const std::string& ns, const std::string& name,
+                const Transform& transform, bool ignore_missing = false);
+  /// Applies transform to every configured VirtualService.
+  Status mutateVirtualServices(
+      const std::function<Result<json>(const json&, const IstioVirtualService&)>& transform,
+      bool ignore_missing = false);
+  /// The canary Service, or the DestinationRule's spec.host in subset mode.
+  Result<std::string> canaryHost();
+
+  kube::Client& client_;
+  IstioTrafficRouting config_;
+  RouterContext context_;
+  kube::Resource vs_resource_;
+  kube::Resource dr_resource_;
+};
+
+/// Registers the "istio" factory (called from main).
+void registerIstioRouter(RouterRegistry& registry, kube::Client& client);
+
+}  // namespace vane::trafficrouting
