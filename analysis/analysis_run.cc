@@ -17,6 +17,7 @@ using std::chrono::milliseconds;
 struct Task {
   size_t index;
   std::optional<Measurement> in_flight;
+  int64_t number = 1;  // measurement number, counting errors
 };
 
 milliseconds errorRetry(const MetricSpec& m) {
@@ -28,6 +29,11 @@ milliseconds errorRetry(const MetricSpec& m) {
 std::vector<Task> dueTasks(const json& status, const RunContext& c, bool terminating, TimePoint now,
                            TimePoint started) {
   std::vector<Task> tasks;
+  auto add = [&](size_t i, const json* r, std::optional<Measurement> in_flight) {
+    // In-flight measurements are not counted yet, so this is also their own number.
+    int64_t number = (r ? counter(*r, "count") + counter(*r, "error") : 0) + 1;
+    tasks.push_back({i, std::move(in_flight), number});
+  };
   for (size_t i = 0; i < c.metrics.size(); ++i) {
     const MetricSpec& m = c.metrics[i];
     const json* r = findResult(status, m.name);
@@ -35,22 +41,22 @@ std::vector<Task> dueTasks(const json& status, const RunContext& c, bool termina
     auto last = r ? lastMeasurement(*r) : std::nullopt;
     if (last && !last->finishedAt) {
       if (last->resumeAt && *last->resumeAt > now) continue;
-      tasks.push_back({i, last});
+      add(i, r, last);
       continue;
     }
     if (terminating) continue;
     if (!last) {
       if (m.initialDelay && started + *m.initialDelay > now) continue;
-      tasks.push_back({i, std::nullopt});
+      add(i, r, std::nullopt);
       continue;
     }
     auto count = m.effectiveCount();
     if (count && counter(*r, "count") >= *count) continue;
     if (last->phase == Phase::kError) {
-      if (now >= *last->finishedAt + errorRetry(m)) tasks.push_back({i, std::nullopt});
+      if (now >= *last->finishedAt + errorRetry(m)) add(i, r, std::nullopt);
       continue;
     }
-    if (m.interval && now >= *last->finishedAt + *m.interval) tasks.push_back({i, std::nullopt});
+    if (m.interval && now >= *last->finishedAt + *m.interval) add(i, r, std::nullopt);
   }
   return tasks;
 }
@@ -279,7 +285,8 @@ ReconcileOutcome reconcileAnalysisRun(const json& run, TimePoint now, ProviderRe
   garbageCollect(status, c);
   if (!isCompleted(a.phase)) {
     if (auto next = nextReconcile(status, c, started)) {
-      auto wait = std::chrono::duration_cast<milliseconds>(*next - now);
+      auto wait = std::chrono::ceil<milliseconds>(*next - now);
+      // Rounded up: waking a fraction early would find nothing due and spin once more.
       out.requeue_after = wait.count() < 0 ? milliseconds(0) : wait;
     }
   }

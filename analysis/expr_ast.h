@@ -6,7 +6,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "kube/status.h"
 
 namespace vane::analysis::expr {
 
@@ -125,6 +128,19 @@ inline double toDouble(const nlohmann::json& v) { return v.get<double>(); }
 inline int64_t toInt(const nlohmann::json& v) { return v.get<int64_t>(); }
 /// expr's equality: numbers by value (1 == 1.0, NaN != NaN), otherwise deep JSON equality.
 bool valuesEqual(const nlohmann::json& a, const nlohmann::json& b);
+
+enum class Tok { kEof, kNumber, kString, kIdent, kOp, kPointer };
+
+struct Token {
+  Tok type = Tok::kEof;
+  std::string text;
+  nlohmann::json number;
+  int line = 1, col = 1;
+};
+
+/// Splits source into tokens (the last one is kEof). Errors name the position:
+/// "literal not terminated at 1:5".
+Result<std::vector<Token>> lex(std::string_view source);
 
 /// Builtin by name; kNone when unknown.
 Builtin builtinByName(const std::string& name);

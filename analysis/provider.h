@@ -22,6 +22,7 @@ struct MetricContext {
   std::string run_name;
   std::string run_uid;
   TimePoint now;
+  int64_t measurement_number = 1;  // 1 for the metric's first measurement (names Jobs)
 };
 
 class MetricProvider {

@@ -28,7 +28,8 @@ void establishCrd(json& crd) {
     stored = crd["status"]["storedVersions"];
   }
   for (const auto& v : spec.value("versions", json::array())) {
-    if (v.value("storage", false) && std::find(stored.begin(), stored.end(), v["name"]) == stored.end()) {
+    if (v.value("storage", false) &&
+        std::find(stored.begin(), stored.end(), v["name"]) == stored.end()) {
       stored.push_back(v["name"]);
     }
   }
@@ -39,12 +40,16 @@ void establishCrd(json& crd) {
   }
   crd["status"] = {
       {"acceptedNames", accepted},
-      {"conditions",
-       json::array({{{"type", "NamesAccepted"}, {"status", "True"}, {"lastTransitionTime", now},
-                     {"reason", "NoConflicts"}, {"message", "no conflicts found"}},
-                    {{"type", "Established"}, {"status", "True"}, {"lastTransitionTime", now},
-                     {"reason", "InitialNamesAccepted"},
-                     {"message", "the initial names have been accepted"}}})},
+      {"conditions", json::array({{{"type", "NamesAccepted"},
+                                   {"status", "True"},
+                                   {"lastTransitionTime", now},
+                                   {"reason", "NoConflicts"},
+                                   {"message", "no conflicts found"}},
+                                  {{"type", "Established"},
+                                   {"status", "True"},
+                                   {"lastTransitionTime", now},
+                                   {"reason", "InitialNamesAccepted"},
+                                   {"message", "the initial names have been accepted"}}})},
       {"storedVersions", stored}};
   if (!conditions.is_null()) crd["status"]["conditions"] = conditions;
 }
@@ -70,8 +75,9 @@ std::optional<http::Response> checkCrd(const ResourceType& t, const json& crd) {
   std::string scope = spec.value("scope", "");
   if (scope != "Namespaced" && scope != "Cluster") {
     return invalid(t, name, "spec.scope", "FieldValueNotSupported",
-                   "Unsupported value: \"" + scope + "\": supported values: \"Cluster\", "
-                                                     "\"Namespaced\"");
+                   "Unsupported value: \"" + scope +
+                       "\": supported values: \"Cluster\", "
+                       "\"Namespaced\"");
   }
   if (!typeFromCrd(crd)) {
     return invalid(t, name, "spec", "FieldValueInvalid", "Invalid value: malformed spec");

@@ -93,12 +93,14 @@ int Controllers::pass() {
     json keep = json::array();
     bool any_live = false, delete_now = false;
     for (const auto& ref : refs) {
+      if (!ref.is_object()) continue;
       std::string uid = ref.value("uid", std::string());
       auto it = by_uid.find(uid);
       bool present = it != by_uid.end();
       if (present) {
         const auto& owner = all[it->second];
-        if (owner.type->namespaced && metaString(*owner.obj, "namespace") != metaString(o, "namespace")) {
+        if (owner.type->namespaced &&
+            metaString(*owner.obj, "namespace") != metaString(o, "namespace")) {
           present = false;
         }
       }

@@ -57,9 +57,10 @@ json aggregatedResource(const ResourceType& t, const std::string& version) {
                     {"verbs", {"get", "patch", "update"}}});
   }
   if (t.scale) {
-    subs.push_back({{"subresource", "scale"},
-                    {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
-                    {"verbs", {"get", "patch", "update"}}});
+    subs.push_back(
+        {{"subresource", "scale"},
+         {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
+         {"verbs", {"get", "patch", "update"}}});
   }
   if (!subs.empty()) r["subresources"] = subs;
   return r;
@@ -74,25 +75,32 @@ json aggregatedVersion(const TypeList& types, const std::string& group,
   return {{"version", version}, {"resources", resources}, {"freshness", "Current"}};
 }
 
-json legacyResources(const TypeList& types, const std::string& group,
-                     const std::string& version) {
+json legacyResources(const TypeList& types, const std::string& group, const std::string& version) {
   json list = json::array();
   for (const auto& t : types) {
     if (t.group != group || !t.serves(version)) continue;
-    json r = {{"name", t.plural},     {"singularName", t.singular}, {"namespaced", t.namespaced},
-              {"kind", t.kind},       {"verbs", kVerbs}};
+    json r = {{"name", t.plural},
+              {"singularName", t.singular},
+              {"namespaced", t.namespaced},
+              {"kind", t.kind},
+              {"verbs", kVerbs}};
     if (!t.short_names.empty()) r["shortNames"] = t.short_names;
     if (!t.categories.empty()) r["categories"] = t.categories;
     list.push_back(r);
     if (t.has_status) {
-      list.push_back({{"name", t.plural + "/status"}, {"singularName", ""},
-                      {"namespaced", t.namespaced},   {"kind", t.kind},
+      list.push_back({{"name", t.plural + "/status"},
+                      {"singularName", ""},
+                      {"namespaced", t.namespaced},
+                      {"kind", t.kind},
                       {"verbs", {"get", "patch", "update"}}});
     }
     if (t.scale) {
-      list.push_back({{"name", t.plural + "/scale"}, {"singularName", ""},
-                      {"namespaced", t.namespaced},  {"group", "autoscaling"},
-                      {"version", "v1"},             {"kind", "Scale"},
+      list.push_back({{"name", t.plural + "/scale"},
+                      {"singularName", ""},
+                      {"namespaced", t.namespaced},
+                      {"group", "autoscaling"},
+                      {"version", "v1"},
+                      {"kind", "Scale"},
                       {"verbs", {"get", "patch", "update"}}});
     }
   }
@@ -114,13 +122,12 @@ std::string aggregatedVersionAsked(const http::Request& req) {
   std::size_t pos = 0;
   while (pos <= accept.size()) {
     auto comma = accept.find(',', pos);
-    std::string range = accept.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                      : comma - pos);
+    std::string range =
+        accept.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? accept.size() + 1 : comma + 1;
     for (const char* v : {"v2", "v2beta1"}) {
-      if (acceptsMedia(range, "application/json", {{"g", "apidiscovery.k8s.io"},
-                                                   {"v", v},
-                                                   {"as", "APIGroupDiscoveryList"}})) {
+      if (acceptsMedia(range, "application/json",
+                       {{"g", "apidiscovery.k8s.io"}, {"v", v}, {"as", "APIGroupDiscoveryList"}})) {
         return v;
       }
     }
@@ -133,8 +140,8 @@ http::Response aggregated(const json& items, const std::string& v) {
                {"apiVersion", "apidiscovery.k8s.io/" + v},
                {"metadata", json::object()},
                {"items", items}};
-  return jsonResponse(200, body,
-                      "application/json;g=apidiscovery.k8s.io;v=" + v + ";as=APIGroupDiscoveryList");
+  return jsonResponse(
+      200, body, "application/json;g=apidiscovery.k8s.io;v=" + v + ";as=APIGroupDiscoveryList");
 }
 
 }  // namespace
@@ -151,7 +158,8 @@ bool acceptsMedia(const std::string& accept, const std::string& type,
     std::size_t p = 0;
     while (p <= range.size()) {
       auto semi = range.find(';', p);
-      parts.push_back(trim(range.substr(p, semi == std::string::npos ? std::string::npos : semi - p)));
+      parts.push_back(
+          trim(range.substr(p, semi == std::string::npos ? std::string::npos : semi - p)));
       p = semi == std::string::npos ? range.size() + 1 : semi + 1;
     }
     if (parts.empty() || parts[0] != type) continue;
@@ -183,10 +191,11 @@ std::optional<http::Response> serveDiscovery(const Registry& registry, const htt
                    {"versions", json::array({aggregatedVersion(*types, "", "v1")})}};
       return aggregated(json::array({item}), agg);
     }
-    return jsonResponse(200, {{"kind", "APIVersions"},
-                              {"versions", {"v1"}},
-                              {"serverAddressByClientCIDRs",
-                               {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", server_address}}}}});
+    return jsonResponse(200,
+                        {{"kind", "APIVersions"},
+                         {"versions", {"v1"}},
+                         {"serverAddressByClientCIDRs",
+                          {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", server_address}}}}});
   }
   auto gs = groups(*types);
   if (path == "/apis" || path == "/apis/") {

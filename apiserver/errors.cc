@@ -11,8 +11,11 @@ json details(const ResourceType& t, const std::string& name, const std::string& 
 }  // namespace
 
 json statusBody(int code, const std::string& reason, const std::string& message, json details) {
-  json s = {{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object()},
-            {"status", "Failure"}, {"message", message}};
+  json s = {{"kind", "Status"},
+            {"apiVersion", "v1"},
+            {"metadata", json::object()},
+            {"status", "Failure"},
+            {"message", message}};
   if (!reason.empty()) s["reason"] = reason;
   if (!details.is_null()) s["details"] = std::move(details);
   s["code"] = code;
@@ -90,12 +93,18 @@ http::Response unsupportedPatch() {
 
 http::Response fromStoreStatus(const Status& st, const ResourceType& t, const std::string& name) {
   switch (st.code()) {
-    case Code::kNotFound: return notFound(t, name);
-    case Code::kAlreadyExists: return alreadyExists(t, name);
-    case Code::kConflict: return conflict(t, name);
-    case Code::kBadRequest: return badRequest(st.message());
-    case Code::kGone: return statusResponse(410, "Expired", st.message());
-    default: return statusResponse(500, "InternalError", st.message());
+    case Code::kNotFound:
+      return notFound(t, name);
+    case Code::kAlreadyExists:
+      return alreadyExists(t, name);
+    case Code::kConflict:
+      return conflict(t, name);
+    case Code::kBadRequest:
+      return badRequest(st.message());
+    case Code::kGone:
+      return statusResponse(410, "Expired", st.message());
+    default:
+      return statusResponse(500, "InternalError", st.message());
   }
 }
 

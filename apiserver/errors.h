@@ -2,9 +2,8 @@
 // (k8s.io/apimachinery/pkg/api/errors constructors), and small JSON response helpers.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "apiserver/registry.h"
 #include "kube/http.h"

@@ -136,7 +136,9 @@ Entry& entryFor(std::vector<Entry>& entries, const std::string& manager, const s
   e.manager = manager;
   e.operation = op;
   e.subresource = sub;
-  e.raw = {{"manager", manager}, {"operation", op}, {"apiVersion", api_version},
+  e.raw = {{"manager", manager},
+           {"operation", op},
+           {"apiVersion", api_version},
            {"time", formatTime(std::chrono::system_clock::now())}};
   if (!sub.empty()) e.raw["subresource"] = sub;
   entries.push_back(std::move(e));
@@ -182,7 +184,7 @@ json toFieldsV1(const FieldSet& fields) {
 FieldSet fromFieldsV1(const json& fields_v1) {
   FieldSet out;
   std::function<void(const json&, const std::string&)> walk = [&](const json& node,
-                                                                   const std::string& prefix) {
+                                                                  const std::string& prefix) {
     bool child = false;
     if (node.is_object()) {
       for (const auto& [k, v] : node.items()) {
@@ -262,9 +264,8 @@ ApplyOutcome applyConfiguration(const json& live, const json& config, const std:
   // Fields this manager applied before and no longer applies are removed unless co-owned.
   for (const auto& p : mine.fields) {
     if (applied.count(p)) continue;
-    bool other = std::any_of(entries.begin(), entries.end(), [&](const Entry& e) {
-      return &e != &mine && e.fields.count(p);
-    });
+    bool other = std::any_of(entries.begin(), entries.end(),
+                             [&](const Entry& e) { return &e != &mine && e.fields.count(p); });
     if (!other) erase(obj, p);
   }
   for (const auto& p : applied) {

@@ -4,11 +4,10 @@
 // apiVersion, kind and metadata. Paths are JSON pointers internally ("/spec/replicas").
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace vane::apiserver {
 
@@ -21,14 +20,15 @@ FieldSet fromFieldsV1(const nlohmann::json& fields_v1);
 std::string dottedPath(const std::string& pointer);
 
 /// Records an Update by manager: it takes ownership of the fields that changed from old to
-/// updated (all fields on create), which other managers lose. Writes updated.metadata.managedFields.
+/// updated (all fields on create), which other managers lose. Writes
+/// updated.metadata.managedFields.
 void recordUpdate(nlohmann::json& updated, const nlohmann::json* old, const std::string& manager,
                   const std::string& api_version, const std::string& subresource);
 
 struct ApplyConflict {
   std::string manager;  // the description: `"kubectl-edit" using argoproj.io/v1alpha1`
   std::string manager_name;
-  std::string path;     // dotted
+  std::string path;  // dotted
 };
 
 struct ApplyOutcome {
@@ -41,7 +41,8 @@ ApplyOutcome applyConfiguration(const nlohmann::json& live, const nlohmann::json
                                 const std::string& manager, const std::string& api_version,
                                 bool force);
 
-/// kube-apiserver's conflict message: `Apply failed with 1 conflict: conflict with "m" using v: .a`.
+/// kube-apiserver's conflict message: `Apply failed with 1 conflict: conflict with "m" using v:
+/// .a`.
 std::string conflictMessage(const std::vector<ApplyConflict>& conflicts);
 
 }  // namespace vane::apiserver

@@ -31,9 +31,9 @@ struct Metrics::Impl {
           .Name("apiserver_wal_fsync_duration_seconds")
           .Help("Write-ahead log fsync latency.")
           .Register(registry);
-  prometheus::Histogram& fsync_hist = fsync.Add(
-      {}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
-                                                  0.1, 0.25, 0.5, 1});
+  prometheus::Histogram& fsync_hist =
+      fsync.Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1});
   prometheus::Gauge& open_watches = watches.Add({});
 };
 

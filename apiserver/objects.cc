@@ -174,7 +174,8 @@ void applyBuiltinDefaults(const ResourceType& t, json& obj, const json* old) {
 }
 
 std::string nameError(const std::string& name) {
-  static const std::regex re(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
+  static const std::regex re(
+      R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
   if (name.size() > 253) return "must be no more than 253 characters";
   if (!std::regex_match(name, re)) {
     return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "

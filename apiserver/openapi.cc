@@ -60,9 +60,7 @@ json kindSchema(const ResourceType& t, const std::string& version) {
     s = it->second;
   } else {
     s = {{"type", "object"},
-         {"properties",
-          {{"spec", {{"type", "object"}}},
-           {"status", {{"type", "object"}}}}}};
+         {"properties", {{"spec", {{"type", "object"}}}, {"status", {{"type", "object"}}}}}};
     if (t.kind == "ConfigMap" || t.kind == "Secret") {
       s["properties"] = {{"data", {{"type", "object"}}}};
     }
@@ -82,10 +80,11 @@ json patchOperation(const ResourceType& t, const std::string& version) {
   return {{"x-kubernetes-group-version-kind",
            {{"group", t.group}, {"version", version}, {"kind", t.kind}}},
           {"parameters",
-           json::array({{{"name", "fieldValidation"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
-                        {{"name", "fieldManager"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
-                        {{"name", "dryRun"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
-                        {{"name", "force"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}})},
+           json::array(
+               {{{"name", "fieldValidation"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                {{"name", "fieldManager"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                {{"name", "dryRun"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                {{"name", "force"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}})},
           {"requestBody",
            {{"content",
              {{"application/json-patch+json", schema},
@@ -101,7 +100,8 @@ json groupVersionDoc(const TypeList& types, const std::string& group, const std:
   for (const auto& t : types) {
     if (t.group != group || !t.serves(version)) continue;
     std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
-    std::string path = base + (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.plural + "/{name}";
+    std::string path =
+        base + (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.plural + "/{name}";
     paths[path] = {{"patch", patchOperation(t, version)}};
     schemas[schemaName(t, version)] = kindSchema(t, version);
   }

@@ -54,9 +54,9 @@ TypeList builtins() {
   job.tracks_generation = true;
   l.push_back(job);
   l.push_back(builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, {}, {}));
-  auto crd = builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions",
-                     "customresourcedefinition", "CustomResourceDefinition", false,
-                     {"crd", "crds"}, {});
+  auto crd =
+      builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
+              "CustomResourceDefinition", false, {"crd", "crds"}, {});
   crd.has_status = true;
   crd.tracks_generation = true;
   l.push_back(crd);

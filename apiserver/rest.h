@@ -9,13 +9,13 @@
 #pragma once
 
 #include <atomic>
-#include <optional>
-#include <variant>
 #include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <variant>
 
 #include "apiserver/registry.h"
 #include "apiserver/store.h"
@@ -32,9 +32,7 @@ struct Target {
   std::string ns;  // "" = all namespaces (lists) or cluster-scoped
   std::string name;
   std::string sub;  // "", "status", "scale"
-  ObjectKey key() const {
-    return {type->key(), type->namespaced ? ns : "", name};
-  }
+  ObjectKey key() const { return {type->key(), type->namespaced ? ns : "", name}; }
 };
 
 /// Result of admission: the object to write or an error response.
@@ -74,8 +72,8 @@ class Rest {
   http::Response commitUpdate(const http::Request& req, const Target& t, const json& current,
                               json updated, const std::string& manager, bool apply_op);
   /// Admission for a write (create or update): returns the object or an error response.
-  std::variant<Admitted, http::Response> admit(const http::Request& req, const Target& t,
-                                               json obj, const json* old);
+  std::variant<Admitted, http::Response> admit(const http::Request& req, const Target& t, json obj,
+                                               const json* old);
   http::Response objectResponse(int code, const Target& t, const json& obj,
                                 const std::vector<std::string>& warnings = {});
 

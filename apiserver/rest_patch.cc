@@ -82,7 +82,8 @@ http::Response Rest::patch(const http::Request& req, const Target& t) {
   if (ct != "application/merge-patch+json" && ct != "application/json-patch+json" && !strategic) {
     return unsupportedPatch();
   }
-  if (strategic && (type.custom || !supportsStrategicMerge(type.groupVersion(t.version), type.kind))) {
+  if (strategic &&
+      (type.custom || !supportsStrategicMerge(type.groupVersion(t.version), type.kind))) {
     return unsupportedPatch();
   }
   json patch = json::parse(req.body, nullptr, false);
@@ -185,8 +186,7 @@ http::Response Rest::apply(const http::Request& req, const Target& t) {
                           {"message", "conflict with " + c.manager},
                           {"field", c.path}});
       }
-      return statusResponse(409, "Conflict", conflictMessage(out.conflicts),
-                            {{"causes", causes}});
+      return statusResponse(409, "Conflict", conflictMessage(out.conflicts), {{"causes", causes}});
     }
     http::Response r = commitUpdate(req, t, current, std::move(out.object), manager, true);
     if (r.status == 409 && attempt < 4) continue;

@@ -59,14 +59,14 @@ http::Response Rest::createObject(const http::Request& req, const Target& t, jso
     auto ns_type = registry_.find("", "v1", "namespaces");
     if (!ns.ok()) return notFound(*ns_type, t.ns);
     if ((**ns)["metadata"].contains("deletionTimestamp")) {
-      return forbidden(type, name,
-                       "unable to create new content in namespace " + t.ns +
-                           " because it is being terminated",
-                       nsCauses(t.ns));
+      return forbidden(
+          type, name,
+          "unable to create new content in namespace " + t.ns + " because it is being terminated",
+          nsCauses(t.ns));
     }
   }
-  for (const char* f : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
-                        "selfLink"}) {
+  for (const char* f :
+       {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}) {
     meta.erase(f);
   }
   meta["uid"] = newUid();
@@ -183,7 +183,8 @@ http::Response Rest::commitUpdate(const http::Request& req, const Target& t, con
       if (std::find(before.begin(), before.end(), f) == before.end()) {
         return invalid(type, t.name, "metadata.finalizers", "FieldValueForbidden",
                        "Forbidden: no new finalizers can be added if the object is being deleted, "
-                       "found new finalizers []string{" + f.dump() + "}");
+                       "found new finalizers []string{" +
+                           f.dump() + "}");
       }
     }
   }
@@ -201,7 +202,8 @@ http::Response Rest::commitUpdate(const http::Request& req, const Target& t, con
   }
   if (sameObject(current, obj)) return objectResponse(200, t, current, adm.warnings);
   if (!apply_op) {
-    recordUpdate(obj, &current, manager, type.groupVersion(t.version), t.sub == "status" ? "status" : "");
+    recordUpdate(obj, &current, manager, type.groupVersion(t.version),
+                 t.sub == "status" ? "status" : "");
   }
   if (isDryRun(req)) return objectResponse(200, t, obj, adm.warnings);
   auto stored = writeObject(store_, t.key(), obj, objectRv(current));
@@ -236,18 +238,21 @@ http::Response Rest::remove(const http::Request& req, const Target& t) {
   if (!type.custom && type.kind == "Namespace" && kImmortalNamespaces.count(t.name)) {
     return forbidden(type, t.name, "this namespace may not be deleted");
   }
-  bool dry = isDryRun(req) || options.value("dryRun", json::array()).dump().find("All") !=
-                                  std::string::npos;
+  bool dry = isDryRun(req) ||
+             options.value("dryRun", json::array()).dump().find("All") != std::string::npos;
   if (dry) return objectResponse(200, t, **cur);
   auto outcome = beginDelete(store_, type, t.key(), policy, expected);
   if (!outcome.ok()) return fromStoreStatus(outcome.status(), type, t.name);
-  bool return_object = !type.custom && (type.kind == "Pod" || type.kind == "Service" ||
-                                        type.kind == "Namespace");
+  bool return_object =
+      !type.custom && (type.kind == "Pod" || type.kind == "Service" || type.kind == "Namespace");
   if (!outcome->removed || return_object) return objectResponse(200, t, *outcome->object);
   json d = {{"name", t.name}, {"kind", type.plural}, {"uid", metaString(*outcome->object, "uid")}};
   if (!type.group.empty()) d["group"] = type.group;
-  json body = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", json::object()},
-               {"status", "Success"},  {"details", d}};
+  json body = {{"kind", "Status"},
+               {"apiVersion", "v1"},
+               {"metadata", json::object()},
+               {"status", "Success"},
+               {"details", d}};
   return jsonResponse(200, body);
 }
 
@@ -262,7 +267,8 @@ http::Response Rest::removeCollection(const http::Request& req, const Target& t)
   json items = json::array();
   for (const auto& o : all) {
     if (!matchesLabels(*labels, *o) || !matchesFields(*fields, *o)) continue;
-    if (!type.custom && type.kind == "Namespace" && kImmortalNamespaces.count(metaString(*o, "name"))) {
+    if (!type.custom && type.kind == "Namespace" &&
+        kImmortalNamespaces.count(metaString(*o, "name"))) {
       continue;
     }
     if (isDryRun(req)) {
@@ -272,10 +278,11 @@ http::Response Rest::removeCollection(const http::Request& req, const Target& t)
     auto outcome = beginDelete(store_, type, keyOf(type, *o), policy);
     if (outcome.ok()) items.push_back(presentAs(type, t.version, *outcome->object));
   }
-  return jsonResponse(200, {{"kind", type.list_kind},
-                            {"apiVersion", type.groupVersion(t.version)},
-                            {"metadata", {{"resourceVersion", std::to_string(store_.currentResourceVersion())}}},
-                            {"items", items}});
+  return jsonResponse(
+      200, {{"kind", type.list_kind},
+            {"apiVersion", type.groupVersion(t.version)},
+            {"metadata", {{"resourceVersion", std::to_string(store_.currentResourceVersion())}}},
+            {"items", items}});
 }
 
 }  // namespace vane::apiserver

@@ -59,14 +59,15 @@ Result<Requirement> parseTerm(const std::string& raw) {
     r.op = trim(op);
     std::string rest = trim(t.substr(pos + std::string(op).size()));
     if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')') {
-      return Status(Code::kBadRequest, "unable to parse requirement: found '" + rest +
-                                           "', expected: '('");
+      return Status(Code::kBadRequest,
+                    "unable to parse requirement: found '" + rest + "', expected: '('");
     }
     std::string inner = rest.substr(1, rest.size() - 2);
     std::size_t p = 0;
     while (p <= inner.size()) {
       auto comma = inner.find(',', p);
-      r.values.push_back(trim(inner.substr(p, comma == std::string::npos ? std::string::npos : comma - p)));
+      r.values.push_back(
+          trim(inner.substr(p, comma == std::string::npos ? std::string::npos : comma - p)));
       p = comma == std::string::npos ? inner.size() + 1 : comma + 1;
     }
     if (!validKey(r.key)) return Status(Code::kBadRequest, "invalid label key \"" + r.key + "\"");
@@ -148,8 +149,8 @@ Result<Selector> parseFieldSelector(const std::string& s, const std::string& kin
     auto r = parseTerm(term);
     if (!r.ok()) return r.status();
     if (r->op != "=" && r->op != "!=") {
-      return Status(Code::kBadRequest, "invalid selector: '" + s + "'; can't understand '" +
-                                           trim(term) + "'");
+      return Status(Code::kBadRequest,
+                    "invalid selector: '" + s + "'; can't understand '" + trim(term) + "'");
     }
     bool ok = r->key == "metadata.name" || r->key == "metadata.namespace";
     if (!ok && !custom) {
@@ -164,8 +165,8 @@ Result<Selector> parseFieldSelector(const std::string& s, const std::string& kin
 
 bool matchesLabels(const Selector& sel, const nlohmann::json& obj) {
   const auto& meta = obj.contains("metadata") ? obj["metadata"] : nlohmann::json();
-  const auto labels = meta.is_object() ? meta.value("labels", nlohmann::json::object())
-                                       : nlohmann::json::object();
+  const auto labels =
+      meta.is_object() ? meta.value("labels", nlohmann::json::object()) : nlohmann::json::object();
   for (const auto& r : sel.requirements) {
     std::optional<std::string> v;
     if (labels.is_object() && labels.contains(r.key) && labels[r.key].is_string()) {

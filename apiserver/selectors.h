@@ -1,10 +1,9 @@
 // Label and field selectors (list, watch, deletecollection) with the server's error texts.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/status.h"
 

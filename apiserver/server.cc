@@ -33,15 +33,15 @@ Status ensureCertificate(const std::string& dir, std::string& cert, std::string&
   cert = dir + "/tls.crt";
   key = dir + "/tls.key";
   if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return Status::ok();
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout '" +
-                    key + "' -out '" + cert +
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout '" + key +
+                    "' -out '" + cert +
                     "' -subj /CN=vane-apiserver -addext "
                     "'subjectAltName=IP:127.0.0.1,DNS:localhost' >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) {
     return Status(Code::kInternal, "generating a self-signed certificate with openssl failed");
   }
-  std::filesystem::permissions(key, std::filesystem::perms::owner_read |
-                                        std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return Status::ok();
 }
 
@@ -140,25 +140,26 @@ Status ApiServerImpl::bootstrap() {
   }
   ObjectKey svc{"core/services", "default", "kubernetes"};
   if (!store_->get(svc).ok()) {
-    json obj = {{"apiVersion", "v1"},
-                {"kind", "Service"},
-                {"metadata",
-                 {{"name", "kubernetes"},
-                  {"namespace", "default"},
-                  {"uid", newUid()},
-                  {"creationTimestamp", now},
-                  {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
-                {"spec",
-                 {{"type", "ClusterIP"},
-                  {"clusterIP", "10.96.0.1"},
-                  {"clusterIPs", {"10.96.0.1"}},
-                  {"sessionAffinity", "None"},
-                  {"ipFamilies", {"IPv4"}},
-                  {"ipFamilyPolicy", "SingleStack"},
-                  {"internalTrafficPolicy", "Cluster"},
-                  {"ports",
-                   {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}},
-                {"status", {{"loadBalancer", json::object()}}}};
+    json obj = {
+        {"apiVersion", "v1"},
+        {"kind", "Service"},
+        {"metadata",
+         {{"name", "kubernetes"},
+          {"namespace", "default"},
+          {"uid", newUid()},
+          {"creationTimestamp", now},
+          {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
+        {"spec",
+         {{"type", "ClusterIP"},
+          {"clusterIP", "10.96.0.1"},
+          {"clusterIPs", {"10.96.0.1"}},
+          {"sessionAffinity", "None"},
+          {"ipFamilies", {"IPv4"}},
+          {"ipFamilyPolicy", "SingleStack"},
+          {"internalTrafficPolicy", "Cluster"},
+          {"ports",
+           {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}},
+        {"status", {{"loadBalancer", json::object()}}}};
     if (auto r = store_->create(svc, obj); !r.ok()) return r.status();
   }
   return Status::ok();
@@ -232,11 +233,11 @@ Result<std::chrono::milliseconds> parseDuration(const std::string& s) {
     std::size_t pos = 0;
     double v = std::stod(s, &pos);
     std::string unit = s.substr(pos);
-    double ms = unit == "ms"                   ? v
-                : unit == "s" || unit.empty()  ? v * 1000
-                : unit == "m"                  ? v * 60000
-                : unit == "h"                  ? v * 3600000
-                                               : -1;
+    double ms = unit == "ms"                  ? v
+                : unit == "s" || unit.empty() ? v * 1000
+                : unit == "m"                 ? v * 60000
+                : unit == "h"                 ? v * 3600000
+                                              : -1;
     if (ms < 0) return Status(Code::kInvalid, "bad duration " + s);
     return std::chrono::milliseconds(static_cast<long long>(ms));
   } catch (...) {

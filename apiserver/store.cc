@@ -28,6 +28,14 @@ bool matches(const Watcher& w, const StoreEvent& ev) {
   return meta.is_object() && meta.value("namespace", std::string()) == w.ns;
 }
 
+// A watcher's failure (e.g. an object it cannot render) must not undo or block the write.
+void deliver(const Watcher& w, const StoreEvent& ev) {
+  try {
+    w.fn(ev);
+  } catch (...) {
+  }
+}
+
 std::string displayName(const ObjectKey& key) {
   return key.namespace_.empty() ? key.name : key.namespace_ + "/" + key.name;
 }
@@ -57,7 +65,7 @@ class StoreImpl : public Store {
   }
   Result<ObjectPtr> get(const ObjectKey& key) const override;
   std::pair<std::vector<ObjectPtr>, uint64_t> list(const ResourceKey& resource,
-                                                    const std::string& ns) const override;
+                                                   const std::string& ns) const override;
   Result<ObjectPtr> create(const ObjectKey& key, json obj) override;
   Result<ObjectPtr> update(const ObjectKey& key, json obj,
                            std::optional<uint64_t> expected_rv) override;
@@ -193,7 +201,7 @@ Result<ObjectPtr> StoreImpl::commit(const ObjectKey& key, json obj, const char* 
   }
   StoreEvent ev{type, key.resource, rv, ptr, std::move(old)};
   for (const auto& w : watchers_) {
-    if (matches(w, ev)) w.fn(ev);
+    if (matches(w, ev)) deliver(w, ev);
   }
   history_.push_back(std::move(ev));
   while (history_.size() > options_.watch_history) {
@@ -250,8 +258,7 @@ Result<ObjectPtr> StoreImpl::remove(const ObjectKey& key, std::optional<uint64_t
   return commit(key, *old, "DELETED", old);
 }
 
-Result<ObjectPtr> StoreImpl::mutate(const ObjectKey& key,
-                                    const std::function<Status(json&)>& fn) {
+Result<ObjectPtr> StoreImpl::mutate(const ObjectKey& key, const std::function<Status(json&)>& fn) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto cur = get(key);
     if (!cur.ok()) return cur.status();
@@ -275,7 +282,7 @@ Result<std::unique_ptr<StoreWatch>> StoreImpl::watch(const ResourceKey& resource
   Watcher w{next_watch_id_++, resource, ns, std::move(fn)};
   if (from_rv != 0) {
     for (const auto& ev : history_) {
-      if (ev.resource_version > from_rv && matches(w, ev)) w.fn(ev);
+      if (ev.resource_version > from_rv && matches(w, ev)) deliver(w, ev);
     }
   }
   uint64_t id = w.id;

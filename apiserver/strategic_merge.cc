@@ -130,6 +130,14 @@ class Merger {
                         const std::string& path);
   static void order(json& list, const json& patch_order, const json& server_order,
                     const char* merge_key);
+  /// Recursion guard: patches are user input and nlohmann parses any nesting depth.
+  struct Depth {
+    explicit Depth(int& d) : d_(++d) {}
+    ~Depth() { --d_; }
+    int& d_;
+  };
+  static constexpr int kMaxDepth = 512;
+  int depth_ = 0;
 };
 
 // Recursively applies a value that has no counterpart in the original: maps and lists are
@@ -150,15 +158,14 @@ Status Merger::mergeValue(json& original, const json& patch, const FieldSpec& sp
 
 Status Merger::mergeMap(json& original, const json& patch, const char* type,
                         const std::string& path) {
+  Depth depth(depth_);
+  if (depth_ > kMaxDepth) return bad(path, "strategic merge patch: nested too deeply");
   if (!patch.is_object()) return bad(path, "strategic merge patch: expected an object");
   if (auto d = patch.find(kPatch); d != patch.end()) {
     std::string directive = d->is_string() ? d->get<std::string>() : "";
-    if (directive == "replace") {
-      original = json::object();
-      json rest = patch;
-      rest.erase(kPatch);
-      return mergeMap(original, rest, type, path);
-    }
+    // replace: the map becomes the patch's other keys (merged into nothing, so that nested
+    // directives are still processed). No copy of the patch: it may be arbitrarily deep.
+    if (directive == "replace") original = json::object();
     if (directive == "delete") {
       original = json::object();
       return Status::ok();
@@ -225,6 +232,8 @@ Status Merger::mergeMap(json& original, const json& patch, const char* type,
 
 Status Merger::mergeList(json& original, const json& patch, const FieldSpec& spec,
                          const std::string& path) {
+  Depth depth(depth_);
+  if (depth_ > kMaxDepth) return bad(path, "strategic merge patch: nested too deeply");
   if (spec.merge_key != nullptr) return mergeKeyedList(original, patch, spec, path);
   if (spec.set_merge) {
     for (const auto& e : patch) {
@@ -248,7 +257,7 @@ Status Merger::mergeList(json& original, const json& patch, const FieldSpec& spe
 Status Merger::mergeKeyedList(json& original, const json& patch, const FieldSpec& spec,
                               const std::string& path) {
   const std::string key = spec.merge_key;
-  json patch_items = json::array();  // the patch's elements without directive elements
+  std::vector<const json*> patch_items;  // the patch's elements without directive elements
   for (const auto& e : patch) {
     if (!e.is_object()) return bad(path, "expected a list of objects with merge key " + key);
     if (e.size() == 1 && e.value(kPatch, "") == "replace") {
@@ -268,9 +277,10 @@ Status Merger::mergeKeyedList(json& original, const json& patch, const FieldSpec
       original = std::move(kept);
       continue;
     }
-    patch_items.push_back(e);
+    patch_items.push_back(&e);
   }
-  for (const auto& e : patch_items) {
+  for (const json* ep : patch_items) {
+    const json& e = *ep;
     const json& k = e[key];
     auto match = std::find_if(original.begin(), original.end(), [&](const json& o) {
       return o.is_object() && o.contains(key) && o[key] == k;

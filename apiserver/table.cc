@@ -12,7 +12,10 @@ using RowFn = std::function<Cells(const json&, TimePoint)>;
 
 json col(const std::string& name, const std::string& type, int priority = 0,
          const std::string& format = "") {
-  json c = {{"name", name}, {"type", type}, {"format", format}, {"description", ""},
+  json c = {{"name", name},
+            {"type", type},
+            {"format", format},
+            {"description", ""},
             {"priority", priority}};
   return c;
 }
@@ -52,7 +55,10 @@ std::string containerField(const json& o, const std::string& tmpl, const char* f
   std::string out;
   json cs = pathValue(o, tmpl);
   if (cs.is_array()) {
-    for (const auto& c : cs) out += (out.empty() ? "" : ",") + c.value(field, std::string());
+    for (const auto& c : cs) {
+      json v = c.is_object() ? c.value(field, json()) : json();
+      out += (out.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : std::string());
+    }
   }
   return out;
 }
@@ -64,7 +70,8 @@ Cells podRow(const json& o, TimePoint now) {
   json st = pathValue(o, ".status.containerStatuses");
   if (st.is_array()) {
     for (const auto& s : st) {
-      if (s.value("ready", false)) ++ready;
+      if (!s.is_object()) continue;
+      if (s.value("ready", false) == true) ++ready;
       if (s.contains("restartCount") && s["restartCount"].is_number()) {
         restarts += s["restartCount"].get<int>();
       }
@@ -72,9 +79,15 @@ Cells podRow(const json& o, TimePoint now) {
   }
   std::string phase = str(o, ".status.phase", "Pending");
   if (pathValue(o, ".metadata.deletionTimestamp").is_string()) phase = "Terminating";
-  return {name(o), std::to_string(ready) + "/" + std::to_string(total), phase, restarts,
-          objAge(o, now), str(o, ".status.podIP", "<none>"), str(o, ".spec.nodeName", "<none>"),
-          "<none>", "<none>"};
+  return {name(o),
+          std::to_string(ready) + "/" + std::to_string(total),
+          phase,
+          restarts,
+          objAge(o, now),
+          str(o, ".status.podIP", "<none>"),
+          str(o, ".spec.nodeName", "<none>"),
+          "<none>",
+          "<none>"};
 }
 
 Cells serviceRow(const json& o, TimePoint now) {
@@ -82,17 +95,23 @@ Cells serviceRow(const json& o, TimePoint now) {
   json ps = pathValue(o, ".spec.ports");
   if (ps.is_array()) {
     for (const auto& p : ps) {
-      std::string s = std::to_string(p.value("port", 0));
-      if (p.contains("nodePort")) s += ":" + std::to_string(p.value("nodePort", 0));
-      s += "/" + p.value("protocol", std::string("TCP"));
+      if (!p.is_object()) continue;
+      std::string s = p.value("port", json(0)).dump();
+      if (p.contains("nodePort")) s += ":" + p["nodePort"].dump();
+      json proto = p.value("protocol", json("TCP"));
+      s += "/" + (proto.is_string() ? proto.get<std::string>() : std::string("TCP"));
       ports += (ports.empty() ? "" : ",") + s;
     }
   }
   std::string external = "<none>";
   json ext = pathValue(o, ".spec.externalIPs");
-  if (ext.is_array() && !ext.empty()) external = ext[0].get<std::string>();
-  return {name(o),  str(o, ".spec.type", "ClusterIP"), str(o, ".spec.clusterIP", "<none>"),
-          external, ports.empty() ? "<none>" : ports,   objAge(o, now),
+  if (ext.is_array() && !ext.empty() && ext[0].is_string()) external = ext[0].get<std::string>();
+  return {name(o),
+          str(o, ".spec.type", "ClusterIP"),
+          str(o, ".spec.clusterIP", "<none>"),
+          external,
+          ports.empty() ? "<none>" : ports,
+          objAge(o, now),
           selectorString(pathValue(o, ".spec.selector"))};
 }
 
@@ -162,8 +181,8 @@ Printer builtinPrinter(const std::string& kind) {
   if (kind == "Event") {
     return {{col("Last Seen", "string"), col("Type", "string"), col("Reason", "string"),
              col("Object", "string"), col("Message", "string"), col("Subobject", "string", 1),
-             col("Source", "string", 1), col("First Seen", "string", 1),
-             col("Count", "string", 1), col("Name", "string", 1, "name")},
+             col("Source", "string", 1), col("First Seen", "string", 1), col("Count", "string", 1),
+             col("Name", "string", 1, "name")},
             eventRow};
   }
   if (kind == "Deployment") {
@@ -174,8 +193,10 @@ Printer builtinPrinter(const std::string& kind) {
               return {name(o),
                       std::to_string(num(o, ".status.readyReplicas")) + "/" +
                           std::to_string(num(o, ".spec.replicas")),
-                      num(o, ".status.updatedReplicas"), num(o, ".status.availableReplicas"),
-                      objAge(o, now), containerField(o, ".spec.template.spec.containers", "name"),
+                      num(o, ".status.updatedReplicas"),
+                      num(o, ".status.availableReplicas"),
+                      objAge(o, now),
+                      containerField(o, ".spec.template.spec.containers", "name"),
                       containerField(o, ".spec.template.spec.containers", "image"),
                       selectorString(pathValue(o, ".spec.selector.matchLabels"))};
             }};
@@ -185,8 +206,11 @@ Printer builtinPrinter(const std::string& kind) {
              col("Ready", "string"), col("Age", "string"), col("Containers", "string", 1),
              col("Images", "string", 1), col("Selector", "string", 1)},
             [](const json& o, TimePoint now) -> Cells {
-              return {name(o), num(o, ".spec.replicas"), num(o, ".status.replicas"),
-                      num(o, ".status.readyReplicas"), objAge(o, now),
+              return {name(o),
+                      num(o, ".spec.replicas"),
+                      num(o, ".status.replicas"),
+                      num(o, ".status.readyReplicas"),
+                      objAge(o, now),
                       containerField(o, ".spec.template.spec.containers", "name"),
                       containerField(o, ".spec.template.spec.containers", "image"),
                       selectorString(pathValue(o, ".spec.selector.matchLabels"))};
@@ -219,7 +243,9 @@ Printer builtinPrinter(const std::string& kind) {
             }};
   }
   return {{col("Name", "string", 0, "name"), col("Age", "string")},
-          [](const json& o, TimePoint now) -> Cells { return {name(o), objAge(o, now)}; }};
+          [](const json& o, TimePoint now) -> Cells {
+            return {name(o), objAge(o, now)};
+          }};
 }
 
 json customCell(const Column& c, const json& o, TimePoint now) {
@@ -308,15 +334,22 @@ std::string humanDuration(std::chrono::seconds d) {
   if (s < 0) return "0s";
   if (s < 120) return std::to_string(s) + "s";
   long long m = s / 60;
-  if (m < 10) return s % 60 == 0 ? std::to_string(m) + "m" : std::to_string(m) + "m" + std::to_string(s % 60) + "s";
+  if (m < 10)
+    return s % 60 == 0 ? std::to_string(m) + "m"
+                       : std::to_string(m) + "m" + std::to_string(s % 60) + "s";
   if (m < 180) return std::to_string(m) + "m";
   long long h = s / 3600;
-  if (h < 8) return m % 60 == 0 ? std::to_string(h) + "h" : std::to_string(h) + "h" + std::to_string(m % 60) + "m";
+  if (h < 8)
+    return m % 60 == 0 ? std::to_string(h) + "h"
+                       : std::to_string(h) + "h" + std::to_string(m % 60) + "m";
   if (h < 48) return std::to_string(h) + "h";
-  if (h < 24 * 8) return h % 24 == 0 ? std::to_string(h / 24) + "d" : std::to_string(h / 24) + "d" + std::to_string(h % 24) + "h";
+  if (h < 24 * 8)
+    return h % 24 == 0 ? std::to_string(h / 24) + "d"
+                       : std::to_string(h / 24) + "d" + std::to_string(h % 24) + "h";
   if (h < 24 * 365 * 2) return std::to_string(h / 24) + "d";
   long long y = h / 24 / 365, dy = (h / 24) % 365;
-  if (h < 24 * 365 * 8) return dy == 0 ? std::to_string(y) + "y" : std::to_string(y) + "y" + std::to_string(dy) + "d";
+  if (h < 24 * 365 * 8)
+    return dy == 0 ? std::to_string(y) + "y" : std::to_string(y) + "y" + std::to_string(dy) + "d";
   return std::to_string(y) + "y";
 }
 
@@ -356,9 +389,8 @@ json renderTable(const ResourceType& t, const std::string& version,
     } else if (include_object != "None") {
       json meta = (*o)["metadata"];
       if (meta.is_object()) meta.erase("managedFields");
-      row["object"] = {{"kind", "PartialObjectMetadata"},
-                       {"apiVersion", "meta.k8s.io/v1"},
-                       {"metadata", meta}};
+      row["object"] = {
+          {"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", meta}};
     }
     rows.push_back(std::move(row));
   }

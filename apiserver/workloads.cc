@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -148,14 +149,38 @@ bool labelsMatch(const json& labels, const json& selector) {
   return true;
 }
 
-// FNV-1a over the template, encoded like rand.SafeEncodeString (controller.ComputeHash).
-std::string templateHash(const json& tmpl) {
+// The template as the Deployment controller compares it (EqualIgnoreHash after typed decoding):
+// no pod-template-hash label, no nulls, no empty objects or lists (`creationTimestamp: null`
+// and `resources: {}` come back from kubectl rollout undo).
+json normalizedTemplate(const json& tmpl) {
+  std::function<json(const json&, int)> clean = [&](const json& v, int depth) -> json {
+    if (depth > 64) return v;  // user data: bound the recursion
+    if (v.is_object()) {
+      json out = json::object();
+      for (const auto& [k, c] : v.items()) {
+        json cc = clean(c, depth + 1);
+        if (!cc.is_null() && !((cc.is_object() || cc.is_array()) && cc.empty())) out[k] = cc;
+      }
+      return out;
+    }
+    if (v.is_array()) {
+      json out = json::array();
+      for (const auto& c : v) out.push_back(clean(c, depth + 1));
+      return out;
+    }
+    return v;
+  };
   json t = tmpl;
-  if (t.contains("/metadata/labels"_json_pointer)) {
+  if (t.contains("/metadata/labels"_json_pointer) && t["metadata"]["labels"].is_object()) {
     t["metadata"]["labels"].erase(kTemplateHashLabel);
   }
+  return clean(t, 0);
+}
+
+// FNV-1a over the normalized template, encoded like rand.SafeEncodeString (ComputeHash).
+std::string templateHash(const json& tmpl) {
   uint32_t h = 2166136261u;
-  for (unsigned char c : t.dump()) h = (h ^ c) * 16777619u;
+  for (unsigned char c : normalizedTemplate(tmpl).dump()) h = (h ^ c) * 16777619u;
   std::string digits = std::to_string(h), out;
   for (char d : digits) out += kNameAlphabet[(d - '0') % (sizeof(kNameAlphabet) - 1)];
   return out;
@@ -469,17 +494,32 @@ void WorkloadSimulator::Impl::reconcileDeployment(const json& d,
     if (controllerUid(*rs) == uidOf(d) && !deleting(*rs)) owned.push_back(rs);
   }
   int64_t desired = std::max<int64_t>(0, intAt(d, "/spec/replicas"_json_pointer, 1));
-  std::string hash = templateHash(d.value("/spec/template"_json_pointer, json::object()));
+  const json tmpl = normalizedTemplate(d.value("/spec/template"_json_pointer, json::object()));
+  std::string hash = templateHash(tmpl);
   ObjectPtr current;
   int64_t max_revision = 0;
   for (const auto& rs : owned) {
     max_revision =
         std::max<int64_t>(max_revision, std::atoll(annotation(*rs, kRevisionAnnotation).c_str()));
-    if (rs->value("/metadata/labels/pod-template-hash"_json_pointer, "") == hash) current = rs;
+    // FindNewReplicaSet: the ReplicaSet whose template equals the Deployment's, ignoring the hash.
+    if (!current &&
+        normalizedTemplate(rs->value("/spec/template"_json_pointer, json::object())) == tmpl) {
+      current = rs;
+    }
   }
   bool paused = d.value("/spec/paused"_json_pointer, false);
-  std::string revision =
-      current ? annotation(*current, kRevisionAnnotation) : std::to_string(max_revision + 1);
+  std::string revision = std::to_string(max_revision + 1);
+  if (current) {
+    // Rolling back to an old ReplicaSet makes it the newest revision again.
+    std::string own = annotation(*current, kRevisionAnnotation);
+    if (paused || std::atoll(own.c_str()) == max_revision) revision = own;
+  }
+  if (current && !paused && annotation(*current, kRevisionAnnotation) != revision) {
+    (void)store_.mutate({kReplicaSets, nsOf(*current), nameOf(*current)}, [&](json& cur) {
+      cur["metadata"]["annotations"][kRevisionAnnotation] = revision;
+      return Status::ok();
+    });
+  }
   // A paused Deployment keeps its ReplicaSets as they are (no new one, no scaling of old ones).
   if (!current && !paused) createReplicaSet(d, hash, revision, desired);
   for (const auto& rs : owned) {
@@ -497,7 +537,8 @@ void WorkloadSimulator::Impl::reconcileDeployment(const json& d,
       return Status::ok();
     });
   }
-  writeStatus(kDeployments, d, deploymentStatus(d, owned, current, nameOf(d) + "-" + hash));
+  std::string new_name = current ? nameOf(*current) : nameOf(d) + "-" + hash;
+  writeStatus(kDeployments, d, deploymentStatus(d, owned, current, new_name));
 }
 
 void WorkloadSimulator::Impl::createReplicaSet(const json& d, const std::string& hash,

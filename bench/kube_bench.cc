@@ -6,8 +6,8 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,15 +71,18 @@ json replicaSet(int i) {
                     {"labels", {{"app", "demo"}, {"rollouts-pod-template-hash", "6f8d9c7b5"}}},
                     {"annotations", {{"rollout.argoproj.io/revision", "7"}}},
                     {"ownerReferences",
-                     {{{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"},
-                       {"name", "rollout-" + std::to_string(i / 2)}, {"uid", "uid-ro"},
-                       {"controller", true}, {"blockOwnerDeletion", true}}}}};
+                     {{{"apiVersion", "argoproj.io/v1alpha1"},
+                       {"kind", "Rollout"},
+                       {"name", "rollout-" + std::to_string(i / 2)},
+                       {"uid", "uid-ro"},
+                       {"controller", true},
+                       {"blockOwnerDeletion", true}}}}};
   rs["spec"] = rollout(i)["spec"]["template"];
   rs["spec"] = {{"replicas", 5},
                 {"selector", {{"matchLabels", {{"app", "demo"}}}}},
                 {"template", rs["spec"]}};
-  rs["status"] = {{"replicas", 5}, {"readyReplicas", 5}, {"availableReplicas", 5},
-                  {"observedGeneration", 1}};
+  rs["status"] = {
+      {"replicas", 5}, {"readyReplicas", 5}, {"availableReplicas", 5}, {"observedGeneration", 1}};
   return rs;
 }
 
@@ -110,9 +113,13 @@ struct ListServer {
   std::string rollouts, replicasets;
   std::unique_ptr<vane::http::Server> server;
   ListServer() {
-    json ro = {{"kind", "RolloutList"}, {"metadata", {{"resourceVersion", "5"}}}, {"items", json::array()}};
+    json ro = {{"kind", "RolloutList"},
+               {"metadata", {{"resourceVersion", "5"}}},
+               {"items", json::array()}};
     for (int i = 0; i < 10000; ++i) ro["items"].push_back(rollout(i));
-    json rs = {{"kind", "ReplicaSetList"}, {"metadata", {{"resourceVersion", "5"}}}, {"items", json::array()}};
+    json rs = {{"kind", "ReplicaSetList"},
+               {"metadata", {{"resourceVersion", "5"}}},
+               {"items", json::array()}};
     for (int i = 0; i < 20000; ++i) rs["items"].push_back(replicaSet(i));
     rollouts = ro.dump();
     replicasets = rs.dump();
@@ -124,8 +131,7 @@ struct ListServer {
                }
                bool ro = r.path.find("rollouts") != std::string::npos;
                return vane::http::Response::json(200, ro ? rollouts : replicasets);
-             }))
-                 .value();
+             })).value();
   }
 };
 
@@ -135,6 +141,17 @@ void BM_InformerBytesPerObject(benchmark::State& state) {
   cfg.server = "http://127.0.0.1:" + std::to_string(source.server->port());
   cfg.qps = 0;
   auto client = std::move(kube::Client::create(cfg)).value();
+  // For comparison: what the parsed nlohmann trees alone take (1,000 of each kind).
+  auto treeBytes = [](const std::string& text) {
+    malloc_trim(0);
+    std::size_t before = mallinfo2().uordblks;
+    std::vector<json> trees;
+    trees.reserve(1000);
+    for (int i = 0; i < 1000; ++i) trees.push_back(json::parse(text));
+    return static_cast<double>(mallinfo2().uordblks - before) / 1000;
+  };
+  state.counters["tree_bytes_rollout"] = treeBytes(rollout(1).dump());
+  state.counters["tree_bytes_replicaset"] = treeBytes(replicaSet(1).dump());
   for (auto _ : state) {
     malloc_trim(0);
     std::size_t before = mallinfo2().uordblks;
@@ -175,7 +192,8 @@ struct ApiServerProcess {
   std::string url, dir;
   std::unique_ptr<kube::Client> client;
   ApiServerProcess() {
-    std::string bin = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "vane-apiserver";
+    std::string bin =
+        std::filesystem::read_symlink("/proc/self/exe").parent_path() / "vane-apiserver";
     dir = std::filesystem::temp_directory_path() / ("vane-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::string port = std::to_string(freePort());
@@ -195,7 +213,8 @@ struct ApiServerProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     client->create(kube::resources::kConfigMaps, "default",
-                   {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                   {{"apiVersion", "v1"},
+                    {"kind", "ConfigMap"},
                     {"metadata", {{"name", "bench"}, {"namespace", "default"}}},
                     {"data", {{"k", "v"}}}});
   }

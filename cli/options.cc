@@ -151,23 +151,25 @@ const std::vector<CommandSpec>& commandTable() {
   return kTable;
 }
 
-Result<Invocation> parseArgs(const std::vector<std::string>& argv,
-                             const std::vector<CommandSpec>& table) {
-  Invocation inv;
-  // Pass 1: separate flags from words. Whether a flag takes the next word as its value is known
-  // from its name alone (no two commands disagree), so the command can be resolved afterwards.
-  auto lookupAny = [&](const std::string& lname, char shorthand) -> const FlagSpec* {
-    if (const FlagSpec* f = findFlag(kGlobalFlags, lname, shorthand)) return f;
-    for (const CommandSpec& c : table) {
-      if (const FlagSpec* f = findFlag(c.flags, lname, shorthand)) return f;
-    }
-    return nullptr;
-  };
-  struct RawFlag {
-    std::string typed, value;
-  };
-  std::vector<RawFlag> raw_flags;
-  std::vector<std::string> plain;
+namespace {
+
+struct RawFlag {
+  std::string typed, value;  // "--in" / "-i" as typed, and its value
+};
+
+const FlagSpec* lookupAny(const std::vector<CommandSpec>& table, const std::string& lname,
+                          char shorthand) {
+  if (const FlagSpec* f = findFlag(kGlobalFlags, lname, shorthand)) return f;
+  for (const CommandSpec& c : table) {
+    if (const FlagSpec* f = findFlag(c.flags, lname, shorthand)) return f;
+  }
+  return nullptr;
+}
+
+// Pass 1: flags apart from words. Whether a flag takes the next word as its value is known from
+// its name alone (no two commands disagree), so the command can be resolved afterwards.
+Status splitFlags(const std::vector<std::string>& argv, const std::vector<CommandSpec>& table,
+                  std::vector<RawFlag>& flags, std::vector<std::string>& plain) {
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a == "--") {
@@ -190,7 +192,8 @@ Result<Invocation> parseArgs(const std::vector<std::string>& argv,
       has_value = true;
     }
     bool long_form = typed.rfind("--", 0) == 0;
-    const FlagSpec* spec = lookupAny(long_form ? typed.substr(2) : "", long_form ? 0 : typed[1]);
+    const FlagSpec* spec =
+        lookupAny(table, long_form ? typed.substr(2) : "", long_form ? 0 : typed[1]);
     if (!spec) return badFlag(typed, nullptr);
     if (!has_value) {
       if (spec->boolean) {
@@ -201,33 +204,34 @@ Result<Invocation> parseArgs(const std::vector<std::string>& argv,
         return Status(Code::kBadRequest, "flag needs an argument: " + typed);
       }
     }
-    raw_flags.push_back({typed, value});
+    flags.push_back({typed, value});
   }
-  // Pass 2: the command from the leading words.
-  size_t consumed = 0;
-  if (!plain.empty()) {
-    for (const CommandSpec& c : table) {
-      bool two = c.path.find(' ') != std::string::npos;
-      std::string path = plain[0];
-      if (two && plain.size() >= 2) path += " " + canonicalWord(plain[0], plain[1]);
-      if (c.path == path) {
-        inv.command = &c;
-        consumed = two ? 2 : 1;
-        break;
-      }
-    }
-    if (!inv.command) {
-      return Status(Code::kBadRequest,
-                    "unknown command \"" +
-                        (plain.size() > 1 ? plain[0] + " " + plain[1] : plain[0]) +
-                        "\" for \"kubectl vane\" (see 'kubectl vane --help')");
+  return Status::ok();
+}
+
+// Pass 2: the command from the leading words; returns how many words it used.
+Result<size_t> resolveCommand(const std::vector<std::string>& plain,
+                              const std::vector<CommandSpec>& table, Invocation& inv) {
+  if (plain.empty()) return size_t{0};
+  for (const CommandSpec& c : table) {
+    bool two = c.path.find(' ') != std::string::npos;
+    std::string path = plain[0];
+    if (two && plain.size() >= 2) path += " " + canonicalWord(plain[0], plain[1]);
+    if (c.path == path) {
+      inv.command = &c;
+      return size_t{two ? 2u : 1u};
     }
   }
-  inv.args.assign(plain.begin() + consumed, plain.end());
-  // Pass 3: every flag must belong to the command (or be global).
+  std::string typed = plain.size() > 1 ? plain[0] + " " + plain[1] : plain[0];
+  return Status(Code::kBadRequest, "unknown command \"" + typed +
+                                       "\" for \"kubectl vane\" (see 'kubectl vane --help')");
+}
+
+// Pass 3: every flag must belong to the command (or be global).
+Status applyFlags(const std::vector<RawFlag>& raw, Invocation& inv) {
   const std::vector<FlagSpec> none;
   const std::vector<FlagSpec>& cmd_flags = inv.command ? inv.command->flags : none;
-  for (const RawFlag& rf : raw_flags) {
+  for (const RawFlag& rf : raw) {
     bool long_form = rf.typed.rfind("--", 0) == 0;
     std::string lname = long_form ? rf.typed.substr(2) : "";
     char shorthand = long_form ? 0 : rf.typed[1];
@@ -250,22 +254,42 @@ Result<Invocation> parseArgs(const std::vector<std::string>& argv,
       inv.flags[spec->name] = rf.value;
     }
   }
+  return Status::ok();
+}
+
+Status checkArity(const Invocation& inv) {
+  const CommandSpec& c = *inv.command;
+  bool bulk = inv.flag("all") || inv.has("selector");
+  size_t min = bulk ? 0 : std::max<size_t>(c.min_args, c.args.empty() ? 0 : 1);
+  size_t max = bulk ? 0 : c.max_args;
+  if (bulk && !inv.args.empty()) {
+    return Status(Code::kBadRequest, "a NAME cannot be combined with --all or -l/--selector");
+  }
+  if (inv.args.size() < min) {
+    return Status(Code::kBadRequest, "'kubectl vane " + c.path + "' requires " + c.args +
+                                         " (see 'kubectl vane " + c.path + " --help')");
+  }
+  if (inv.args.size() > max) {
+    return Status(Code::kBadRequest, "unexpected argument \"" + inv.args[max] +
+                                         "\" for 'kubectl vane " + c.path + "'");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Invocation> parseArgs(const std::vector<std::string>& argv,
+                             const std::vector<CommandSpec>& table) {
+  Invocation inv;
+  std::vector<RawFlag> raw;
+  std::vector<std::string> plain;
+  if (Status st = splitFlags(argv, table, raw, plain); !st.isOk()) return st;
+  auto consumed = resolveCommand(plain, table, inv);
+  if (!consumed.ok()) return consumed.status();
+  inv.args.assign(plain.begin() + consumed.value(), plain.end());
+  if (Status st = applyFlags(raw, inv); !st.isOk()) return st;
   if (inv.command && !inv.help) {
-    const CommandSpec& c = *inv.command;
-    bool bulk = inv.flag("all") || inv.has("selector");
-    size_t min = bulk ? 0 : std::max<size_t>(c.min_args, c.args.empty() ? 0 : 1);
-    size_t max = bulk ? 0 : c.max_args;
-    if (bulk && !inv.args.empty()) {
-      return Status(Code::kBadRequest, "a NAME cannot be combined with --all or -l/--selector");
-    }
-    if (inv.args.size() < min) {
-      return Status(Code::kBadRequest, "'kubectl vane " + c.path + "' requires " + c.args +
-                                           " (see 'kubectl vane " + c.path + " --help')");
-    }
-    if (inv.args.size() > max) {
-      return Status(Code::kBadRequest, "unexpected argument \"" + inv.args[max] + "\" for '" +
-                                           "kubectl vane " + c.path + "'");
-    }
+    if (Status st = checkArity(inv); !st.isOk()) return st;
   }
   return inv;
 }

@@ -54,9 +54,9 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
   const json* run = nullptr;
   if (*slot.status) run = findRun(ctx, (*slot.status)->name);
   // A run of another step/hash (e.g. after promote skipped a step) is not the current one.
-  if (run != nullptr && (runLabel(*run, kLabelPodTemplateHash) != ctx.desiredHash ||
-                         (slot.stepIndex && runLabel(*run, kLabelStepIndex) !=
-                                                std::to_string(*slot.stepIndex)))) {
+  if (run != nullptr &&
+      (runLabel(*run, kLabelPodTemplateHash) != ctx.desiredHash ||
+       (slot.stepIndex && runLabel(*run, kLabelStepIndex) != std::to_string(*slot.stepIndex)))) {
     run = nullptr;
   }
   // An Inconclusive run the user resumed (pause condition cleared) is replaced by a new run.
@@ -66,8 +66,8 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
     run = nullptr;
   }
   if (run == nullptr) {
-    std::string base = ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" +
-                       std::to_string(revision);
+    std::string base =
+        ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" + std::to_string(revision);
     if (slot.stepIndex) base += "-" + std::to_string(*slot.stepIndex);
     std::string name = uniqueName(ctx, base);
     json body = {{"analysis", slot.analysis->raw},
@@ -119,19 +119,19 @@ void planAnalysis(RolloutContext& ctx) {
   kube::CanaryStatus& cs = ctx.newStatus.canary;
   CurrentStep cur = currentStep(ro);
   if (!stop && !ro.spec.paused && cur.step != nullptr && cur.step->analysis) {
-    keep.insert(reconcileSlot(ctx, {kRolloutTypeStep, cur.index, &*cur.step->analysis,
-                                    &cs.currentStepAnalysisRunStatus, kAbortStepAnalysis},
+    keep.insert(reconcileSlot(ctx,
+                              {kRolloutTypeStep, cur.index, &*cur.step->analysis,
+                               &cs.currentStepAnalysisRunStatus, kAbortStepAnalysis},
                               revision));
   } else if (cur.step == nullptr || !cur.step->analysis) {
     cs.currentStepAnalysisRunStatus.reset();
   }
   const auto& bg = ro.spec.canary->analysis;
-  const bool before_start =
-      bg && bg->startingStep && cur.index && *cur.index < *bg->startingStep;
+  const bool before_start = bg && bg->startingStep && cur.index && *cur.index < *bg->startingStep;
   if (!stop && bg && !before_start) {
-    keep.insert(reconcileSlot(ctx, {kRolloutTypeBackground, std::nullopt, &*bg,
-                                    &cs.currentBackgroundAnalysisRunStatus,
-                                    kAbortBackgroundAnalysis},
+    keep.insert(reconcileSlot(ctx,
+                              {kRolloutTypeBackground, std::nullopt, &*bg,
+                               &cs.currentBackgroundAnalysisRunStatus, kAbortBackgroundAnalysis},
                               revision));
   }
   for (const auto& r : ctx.analysisRuns) {

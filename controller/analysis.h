@@ -5,9 +5,8 @@
 // terminated (spec.terminate=true).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "controller/context.h"
 

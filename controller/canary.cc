@@ -132,8 +132,8 @@ void syncCanaryStatus(RolloutContext& ctx) {
   kube::RolloutStatus& s = ctx.newStatus;
   calculateBaseStatus(ctx);
   const int32_t n = stepCount(ro);
-  std::optional<int32_t> index = n > 0 ? std::optional<int32_t>(ro.status.currentStepIndex.value_or(0))
-                                       : std::nullopt;
+  std::optional<int32_t> index =
+      n > 0 ? std::optional<int32_t>(ro.status.currentStepIndex.value_or(0)) : std::nullopt;
   if (ro.status.promoteFull) {
     ctx.pause.clearAll = true;
     ctx.pause.removeAbort = true;
@@ -161,8 +161,8 @@ void syncCanaryStatus(RolloutContext& ctx) {
 
 void invalidSpec(RolloutContext& ctx) {
   kube::RolloutStatus& s = ctx.newStatus;
-  setCondition(s, {kConditionInvalidSpec, "True", "", "", kReasonInvalidSpec,
-                   ctx.invalidSpecMessage},
+  setCondition(s,
+               {kConditionInvalidSpec, "True", "", "", kReasonInvalidSpec, ctx.invalidSpecMessage},
                ctx.now);
   auto [phase, message] = calculatePhase(ctx.rollout, s);
   s.phase = phase;

@@ -87,8 +87,7 @@ inline constexpr const char* kMessageRouteNotManaged =
 inline constexpr const char* kMessageDynamicStableScaleDelay =
     "Canary dynamicStableScale cannot be used with scaleDownDelaySeconds";
 inline constexpr const char* kMessageBothStrategies = "Multiple Strategies can not be listed";
-inline constexpr const char* kMessageTemplateLabels =
-    "`selector` does not match template `labels`";
+inline constexpr const char* kMessageTemplateLabels = "`selector` does not match template `labels`";
 
 // Phases and phase messages (utils/rollout/rolloututil.go).
 inline constexpr const char* kPhaseHealthy = "Healthy";
@@ -136,7 +135,8 @@ inline constexpr const char* kMessageRolloutUpdated = "Rollout updated to revisi
 inline constexpr const char* kMessageSkipStepsRollback = "Rollback to stable ReplicaSets";
 inline constexpr const char* kMessageRSCreatedEvent =
     "Created ReplicaSet %s (revision %d) with size %d";
-inline constexpr const char* kMessageScaledUp = "Scaled up ReplicaSet %s (revision %d) from %d to %d";
+inline constexpr const char* kMessageScaledUp =
+    "Scaled up ReplicaSet %s (revision %d) from %d to %d";
 inline constexpr const char* kMessageScaledDown =
     "Scaled down ReplicaSet %s (revision %d) from %d to %d";
 

@@ -7,11 +7,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/types.h"
 
@@ -19,19 +18,22 @@ namespace vane::controller {
 
 struct Action {
   enum class Kind {
-    kCreateReplicaSet,       // body
-    kScaleReplicaSet,        // name, replicas, annotations (merged into metadata.annotations)
-    kAnnotateReplicaSet,     // name, annotations (value null removes)
-    kPatchServiceSelector,   // name, hash
-    kPatchRolloutRevision,   // annotations on the Rollout itself
-    kUpdateHash,             // canaryHash, stableHash
-    kSetWeight,              // weight
-    kSetHeaderRoute,         // body (the step's setHeaderRoute), path
-    kSetMirrorRoute,         // body, path
+    kCreateReplicaSet,      // body
+    kScaleReplicaSet,       // name, replicas, annotations (merged into metadata.annotations)
+    kAnnotateReplicaSet,    // name, annotations (value null removes)
+    kPatchServiceSelector,  // name, hash
+    kPatchRolloutRevision,  // annotations on the Rollout itself
+    kUpdateHash,            // canaryHash, stableHash
+    kSetWeight,             // weight
+    kSetHeaderRoute,        // body (the step's setHeaderRoute), path
+    kSetMirrorRoute,        // body, path
     kRemoveManagedRoutes,
-    kCreateAnalysisRun,      // body: {"analysis": step analysis, "type", "stepIndex", "name"}
-    kTerminateAnalysisRun,   // name
+    kCreateAnalysisRun,     // body: {"analysis": step analysis, "type", "stepIndex", "name"}
+    kTerminateAnalysisRun,  // name
   };
+  Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr,
+         std::string p = {})
+      : kind(k), name(std::move(n)), replicas(r), body(std::move(b)), path(std::move(p)) {}
   Kind kind;
   std::string name;
   int32_t replicas = 0;
@@ -55,10 +57,10 @@ struct PauseIntent {
 struct RolloutContext {
   // Inputs.
   kube::Rollout rollout;
-  std::vector<kube::ReplicaSet> allRSs;  // owned by the rollout
+  std::vector<kube::ReplicaSet> allRSs;      // owned by the rollout
   std::vector<nlohmann::json> analysisRuns;  // owned by the rollout
-  int64_t now = 0;  // unix seconds
-  bool servicesExist = true;  // canary/stable Services referenced by the spec were found
+  int64_t now = 0;                           // unix seconds
+  bool servicesExist = true;       // canary/stable Services referenced by the spec were found
   std::string invalidSpecMessage;  // from validate(); empty when valid
 
   // Derived.
@@ -82,9 +84,7 @@ struct RolloutContext {
   void event(const std::string& type, const std::string& reason, const std::string& message) {
     events.push_back({type, reason, message});
   }
-  bool isAborted() const {
-    return pause.addAbort || (rollout.status.abort && !pause.removeAbort);
-  }
+  bool isAborted() const { return pause.addAbort || (rollout.status.abort && !pause.removeAbort); }
 };
 
 /// printf-style formatting for the message constants of conditions.h.

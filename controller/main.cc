@@ -26,8 +26,7 @@ void onSignal(int) { g_stop = true; }
 
 struct Flags {
   std::string kubeconfig, namespace_, instanceId, metricsAddr = "127.0.0.1:8090",
-                                                  healthAddr = "127.0.0.1:8080",
-                                                  logFormat = "text",
+                                                  healthAddr = "127.0.0.1:8080", logFormat = "text",
                                                   istioApiVersion = "v1alpha3";
   bool leaderElect = false;
   int workers = 2;
@@ -63,17 +62,28 @@ bool parse(int argc, char** argv, Flags& f) {
     }
     if (a == "-h" || a == "--help") return false;
     if (!next()) return false;
-    if (a == "--kubeconfig") f.kubeconfig = v;
-    else if (a == "--namespace" || a == "-n") f.namespace_ = v;
-    else if (a == "--instance-id") f.instanceId = v;
-    else if (a == "--workers" || a == "--rollout-threads") f.workers = std::atoi(v.c_str());
-    else if (a == "--qps") f.qps = std::atof(v.c_str());
-    else if (a == "--burst") f.burst = std::atoi(v.c_str());
-    else if (a == "--metrics-addr") f.metricsAddr = v;
-    else if (a == "--health-addr") f.healthAddr = v;
-    else if (a == "--log-format" || a == "--logformat") f.logFormat = v;
-    else if (a == "--istio-api-version") f.istioApiVersion = v;
-    else return false;
+    if (a == "--kubeconfig")
+      f.kubeconfig = v;
+    else if (a == "--namespace" || a == "-n")
+      f.namespace_ = v;
+    else if (a == "--instance-id")
+      f.instanceId = v;
+    else if (a == "--workers" || a == "--rollout-threads")
+      f.workers = std::atoi(v.c_str());
+    else if (a == "--qps")
+      f.qps = std::atof(v.c_str());
+    else if (a == "--burst")
+      f.burst = std::atoi(v.c_str());
+    else if (a == "--metrics-addr")
+      f.metricsAddr = v;
+    else if (a == "--health-addr")
+      f.healthAddr = v;
+    else if (a == "--log-format" || a == "--logformat")
+      f.logFormat = v;
+    else if (a == "--istio-api-version")
+      f.istioApiVersion = v;
+    else
+      return false;
   }
   return f.workers > 0 && (f.logFormat == "text" || f.logFormat == "json");
 }
@@ -145,11 +155,13 @@ int main(int argc, char** argv) {
     return http::Response::text(404, "not found");
   });
   if (!health || !metrics_server) {
-    log(flags, "error", "listen: " + (!health ? health.status() : metrics_server.status()).toString());
+    log(flags, "error",
+        "listen: " + (!health ? health.status() : metrics_server.status()).toString());
     return 1;
   }
-  log(flags, "info", "health on port " + std::to_string((*health)->port()) + ", metrics on port " +
-                         std::to_string((*metrics_server)->port()));
+  log(flags, "info",
+      "health on port " + std::to_string((*health)->port()) + ", metrics on port " +
+          std::to_string((*metrics_server)->port()));
 
   std::atomic<bool> leading{!flags.leaderElect};
   std::unique_ptr<kube::LeaderElector> elector;
@@ -157,8 +169,8 @@ int main(int argc, char** argv) {
     kube::LeaderElectionConfig lc;
     lc.lease_namespace = flags.namespace_.empty() ? config->namespace_ : flags.namespace_;
     if (lc.lease_namespace.empty()) lc.lease_namespace = "default";
-    lc.lease_name = "argo-rollouts-controller-lock" +
-                    (flags.instanceId.empty() ? "" : "-" + flags.instanceId);
+    lc.lease_name =
+        "argo-rollouts-controller-lock" + (flags.instanceId.empty() ? "" : "-" + flags.instanceId);
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
     lc.identity = std::string(host) + "_" + std::to_string(getpid());

@@ -122,9 +122,9 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
       if (svc.empty()) continue;
       kube::ObjectPtr s = deps_.services->get(meta.namespace_, svc);
       if (!s) {
-        ctx.invalidSpecMessage = "The Rollout \"" + meta.name + "\" is invalid: spec.strategy.canary." +
-                                 field + ": Invalid value: \"" + svc + "\": service \"" + svc +
-                                 "\" not found";
+        ctx.invalidSpecMessage =
+            "The Rollout \"" + meta.name + "\" is invalid: spec.strategy.canary." + field +
+            ": Invalid value: \"" + svc + "\": service \"" + svc + "\" not found";
         break;
       }
       selectors[svc] = serviceHash(s);
@@ -168,9 +168,9 @@ Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv
         if (!r && r.status().code() == Code::kAlreadyExists) r = json();
         break;
       case Action::Kind::kScaleReplicaSet:
-        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
-                                {{"metadata", {{"annotations", a.body}}},
-                                 {"spec", {{"replicas", a.replicas}}}});
+        r = deps_.client->patch(
+            res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
+            {{"metadata", {{"annotations", a.body}}}, {"spec", {{"replicas", a.replicas}}}});
         break;
       case Action::Kind::kAnnotateReplicaSet:
         r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
@@ -271,7 +271,7 @@ Status Reconciler::createAnalysisRun(RolloutContext& ctx, const json& obj, const
     return client->get(res::kClusterAnalysisTemplates, "", name);
   };
   const std::string type = a.body.value("type", "");
-  analysis::RunRequest req{obj, a.body["analysis"]};
+  analysis::RunRequest req{obj, a.body.at("analysis"), analysis::RunType::kStep, 0, "", "", ""};
   req.type = type == kRolloutTypeStep ? analysis::RunType::kStep : analysis::RunType::kBackground;
   req.step_index = a.body.value("stepIndex", 0);
   req.pod_template_hash = a.body.value("podHash", "");

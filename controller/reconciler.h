@@ -29,8 +29,8 @@ struct ReconcilerDeps {
   kube::Informer* rollouts = nullptr;
   kube::Informer* replicaSets = nullptr;
   kube::Informer* services = nullptr;
-  kube::Informer* analysisRuns = nullptr;          // optional
-  kube::EventRecorder* events = nullptr;            // optional
+  kube::Informer* analysisRuns = nullptr;                   // optional
+  kube::EventRecorder* events = nullptr;                    // optional
   const trafficrouting::RouterRegistry* routers = nullptr;  // optional
   std::string istioApiVersion = "v1alpha3";
   /// Unix seconds; injectable for tests.

@@ -13,8 +13,9 @@ Result<int32_t> scaledValue(const json& v, int32_t total, bool round_up) {
   if (!v.is_string()) return Status(Code::kInvalid, "expected integer or percentage");
   std::string s = v.get<std::string>();
   if (s.empty() || s.back() != '%' || s.size() > 8) {
-    return Status(Code::kInvalid, "invalid value for IntOrString: invalid type: string is not a "
-                                  "percentage");
+    return Status(Code::kInvalid,
+                  "invalid value for IntOrString: invalid type: string is not a "
+                  "percentage");
   }
   std::string digits = s.substr(0, s.size() - 1);
   if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
@@ -232,8 +233,9 @@ CanaryCounts basicCanaryCounts(const kube::Rollout& rollout, const kube::Replica
 
   const int32_t min_available = replicas - f.maxUnavailable;
   const bool increasing = new_rs == nullptr || desired.canary >= new_rs->replicas;
-  const int32_t to_scale_down = replicasForScaleDown(new_rs, !increasing) +
-                                replicasForScaleDown(scale_stable ? stable_rs : nullptr, increasing);
+  const int32_t to_scale_down =
+      replicasForScaleDown(new_rs, !increasing) +
+      replicasForScaleDown(scale_stable ? stable_rs : nullptr, increasing);
   if (to_scale_down <= min_available) return out;
   const int32_t scale_down = to_scale_down - min_available;
   if (!increasing) {
@@ -283,9 +285,8 @@ bool atDesiredReplicaCounts(const kube::Rollout& rollout, const kube::ReplicaSet
       desired.canary != new_rs->status.availableReplicas) {
     return false;
   }
-  if (stableExists(new_rs, stable_rs) &&
-      (desired.stable != stable_rs->replicas ||
-       desired.stable != stable_rs->status.availableReplicas)) {
+  if (stableExists(new_rs, stable_rs) && (desired.stable != stable_rs->replicas ||
+                                          desired.stable != stable_rs->status.availableReplicas)) {
     return false;
   }
   // Basic canary: older ReplicaSets still serve traffic, so they must be gone. With a router

@@ -57,28 +57,26 @@ json newReplicaSetObject(const kube::Rollout& ro, const std::string& hash, int64
   json selector = ro.spec.selector.is_object() ? ro.spec.selector : json::object();
   selector["matchLabels"][kLabelPodTemplateHash] = hash;
   json labels = tmpl["metadata"]["labels"];
-  json rs = {
-      {"apiVersion", "apps/v1"},
-      {"kind", "ReplicaSet"},
-      {"metadata",
-       {{"name", ro.metadata.name + "-" + hash},
-        {"namespace", ro.metadata.namespace_},
-        {"labels", labels},
-        {"annotations",
-         {{kAnnotationRevision, std::to_string(revision)},
-          {kAnnotationDesiredReplicas, std::to_string(ro.spec.replicasOrDefault())}}},
-        {"ownerReferences",
-         json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
-                       {"kind", "Rollout"},
-                       {"name", ro.metadata.name},
-                       {"uid", ro.metadata.uid},
-                       {"controller", true},
-                       {"blockOwnerDeletion", true}}})}}},
-      {"spec",
-       {{"replicas", replicas},
-        {"minReadySeconds", ro.spec.minReadySeconds},
-        {"selector", selector},
-        {"template", tmpl}}}};
+  json rs = {{"apiVersion", "apps/v1"},
+             {"kind", "ReplicaSet"},
+             {"metadata",
+              {{"name", ro.metadata.name + "-" + hash},
+               {"namespace", ro.metadata.namespace_},
+               {"labels", labels},
+               {"annotations",
+                {{kAnnotationRevision, std::to_string(revision)},
+                 {kAnnotationDesiredReplicas, std::to_string(ro.spec.replicasOrDefault())}}},
+               {"ownerReferences", json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                                                 {"kind", "Rollout"},
+                                                 {"name", ro.metadata.name},
+                                                 {"uid", ro.metadata.uid},
+                                                 {"controller", true},
+                                                 {"blockOwnerDeletion", true}}})}}},
+             {"spec",
+              {{"replicas", replicas},
+               {"minReadySeconds", ro.spec.minReadySeconds},
+               {"selector", selector},
+               {"template", tmpl}}}};
   return rs;
 }
 
@@ -97,7 +95,11 @@ void planNewReplicaSet(RolloutContext& ctx) {
   ctx.event("Normal", kEventRolloutUpdated, format(kMessageRolloutUpdated, int(revision)));
   ctx.event("Normal", kEventNewReplicaSetCreated,
             format(kMessageRSCreatedEvent, ctx.createdRS.metadata.name.c_str(), int(revision), 0));
-  kube::RolloutCondition cond{kConditionProgressing, "True", "", "", kReasonNewReplicaSetCreated,
+  kube::RolloutCondition cond{kConditionProgressing,
+                              "True",
+                              "",
+                              "",
+                              kReasonNewReplicaSetCreated,
                               format(kMessageNewReplicaSet, ctx.createdRS.metadata.name.c_str())};
   ctx.newStatus.conditions.erase(
       std::remove_if(ctx.newStatus.conditions.begin(), ctx.newStatus.conditions.end(),
@@ -157,8 +159,9 @@ std::optional<int32_t> abortDelay(RolloutContext& ctx, int32_t computed) {
   if (ctx.stableRS->status.availableReplicas < ctx.stableRS->replicas) return ctx.newRS->replicas;
   std::string deadline = ctx.newRS->annotation(kAnnotationScaleDownDeadline);
   if (deadline.empty()) {
-    ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, ctx.newRS->metadata.name, 0,
-                           json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
+    ctx.actions.push_back(
+        {Action::Kind::kAnnotateReplicaSet, ctx.newRS->metadata.name, 0,
+         json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
     ctx.requeueNoLaterThan(ctx.now + delay);
     return ctx.newRS->replicas;
   }
@@ -190,9 +193,9 @@ bool planOtherReplicaSets(RolloutContext& ctx) {
       std::string deadline = rs->annotation(kAnnotationScaleDownDeadline);
       auto at = kube::parseTime(deadline);
       if (deadline.empty()) {
-        ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs->metadata.name, 0,
-                               json{{kAnnotationScaleDownDeadline,
-                                     kube::formatTime(ctx.now + delay)}}});
+        ctx.actions.push_back(
+            {Action::Kind::kAnnotateReplicaSet, rs->metadata.name, 0,
+             json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
         ctx.requeueNoLaterThan(ctx.now + delay);
         continue;
       }

@@ -2,9 +2,8 @@
 // finding the new/stable/other ReplicaSets, planning the new one, and scaling.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "controller/context.h"
 

@@ -53,11 +53,10 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   deps.istioApiVersion = options_.istioApiVersion;
   reconciler_ = std::make_unique<Reconciler>(std::move(deps));
 
-  rollouts_->addHandlers({[this](const kube::ObjectPtr& o) { enqueueRollout(o); },
-                          [this](const kube::ObjectPtr&, const kube::ObjectPtr& n) {
-                            enqueueRollout(n);
-                          },
-                          [this](const kube::ObjectPtr& o) { enqueueRollout(o); }});
+  rollouts_->addHandlers(
+      {[this](const kube::ObjectPtr& o) { enqueueRollout(o); },
+       [this](const kube::ObjectPtr&, const kube::ObjectPtr& n) { enqueueRollout(n); },
+       [this](const kube::ObjectPtr& o) { enqueueRollout(o); }});
   auto owner = [this](const kube::ObjectPtr& o) { enqueueOwner(o); };
   replicaSets_->addHandlers(
       {owner, [owner](const kube::ObjectPtr&, const kube::ObjectPtr& n) { owner(n); }, owner});
@@ -154,8 +153,8 @@ void RolloutController::rolloutWorker() {
     } else {
       queue_->forget(*key);
       if (r.requeueAfter) {
-        queue_->addAfter(*key, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   *r.requeueAfter));
+        queue_->addAfter(*key,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(*r.requeueAfter));
       }
     }
     queue_->done(*key);
@@ -180,11 +179,12 @@ void RolloutController::reconcileAnalysisRun(const std::string& key) {
     auto s = client_.get(res::kSecrets, n, name);
     if (!s) return s.status();
     auto p = json::json_pointer("/data/" + k);
-    if (!s->contains(p)) return Status(Code::kNotFound, "key " + k + " not found in secret " + name);
+    if (!s->contains(p))
+      return Status(Code::kNotFound, "key " + k + " not found in secret " + name);
     return kube::base64Decode(s->at(p).get<std::string>());
   };
-  auto out = analysis::reconcileAnalysisRun(*run, std::chrono::system_clock::now(), *providers_,
-                                            opts);
+  auto out =
+      analysis::reconcileAnalysisRun(*run, std::chrono::system_clock::now(), *providers_, opts);
   if (out.changed) {
     json updated = *run;
     updated["status"] = out.status;

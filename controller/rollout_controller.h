@@ -21,8 +21,8 @@ class ProviderRegistry;
 namespace vane::controller {
 
 struct ControllerOptions {
-  std::string namespace_;   // "" for all namespaces
-  std::string instanceId;   // only objects labelled with it; "" only objects without the label
+  std::string namespace_;  // "" for all namespaces
+  std::string instanceId;  // only objects labelled with it; "" only objects without the label
   int workers = 2;
   int analysisWorkers = 2;
   std::string istioApiVersion = "v1alpha3";

@@ -48,10 +48,14 @@ std::string formatLabelSelector(const json& selector) {
           if (v.is_string()) values += (values.empty() ? "" : ",") + v.get<std::string>();
         }
       }
-      if (op == "In") add(key + " in (" + values + ")");
-      else if (op == "NotIn") add(key + " notin (" + values + ")");
-      else if (op == "Exists") add(key);
-      else if (op == "DoesNotExist") add("!" + key);
+      if (op == "In")
+        add(key + " in (" + values + ")");
+      else if (op == "NotIn")
+        add(key + " notin (" + values + ")");
+      else if (op == "Exists")
+        add(key);
+      else if (op == "DoesNotExist")
+        add("!" + key);
     }
   }
   return out.empty() ? "<none>" : out;
@@ -100,21 +104,23 @@ void pausedConditions(RolloutContext& ctx, bool is_paused, bool aborted) {
   const bool abort_cond = prog != nullptr && prog->reason == kReasonAborted;
   const bool prog_paused = prog != nullptr && prog->reason == kReasonPaused;
   if (is_paused != prog_paused && !abort_cond) {
-    setCondition(s,
-                 {kConditionProgressing, "Unknown", "", "", is_paused ? kReasonPaused : kReasonResumed,
-                  is_paused ? kMessagePaused : kMessageResumed},
-                 ctx.now);
+    setCondition(
+        s,
+        {kConditionProgressing, "Unknown", "", "", is_paused ? kReasonPaused : kReasonResumed,
+         is_paused ? kMessagePaused : kMessageResumed},
+        ctx.now);
   }
   if (!aborted && abort_cond) {
-    setCondition(s, {kConditionProgressing, "Unknown", "", "", kReasonRetry, kMessageRetry}, ctx.now);
+    setCondition(s, {kConditionProgressing, "Unknown", "", "", kReasonRetry, kMessageRetry},
+                 ctx.now);
     ctx.event("Normal", kEventRolloutRetry, kMessageRetry);
   }
   const kube::RolloutCondition* paused = s.condition(kConditionPaused);
   const bool paused_true = paused != nullptr && paused->status == "True";
   if (is_paused != paused_true && !abort_cond) {
-    setCondition(s, {kConditionPaused, is_paused ? "True" : "False", "", "", kReasonPaused,
-                     kMessagePaused},
-                 ctx.now);
+    setCondition(
+        s, {kConditionPaused, is_paused ? "True" : "False", "", "", kReasonPaused, kMessagePaused},
+        ctx.now);
   }
 }
 
@@ -122,12 +128,13 @@ void progressConditions(RolloutContext& ctx, bool is_paused) {
   kube::RolloutStatus& s = ctx.newStatus;
   const std::string rs_name = ctx.newRS ? ctx.newRS->metadata.name : ctx.rollout.metadata.name;
   const kube::RolloutCondition* cur = s.condition(kConditionProgressing);
-  const bool complete_before = cur != nullptr && cur->reason == kReasonNewRSAvailable &&
-                               s.replicas == s.availableReplicas;
+  const bool complete_before =
+      cur != nullptr && cur->reason == kReasonNewRSAvailable && s.replicas == s.availableReplicas;
   if (complete_before && rolloutComplete(ctx, s)) return;
   if (rolloutComplete(ctx, s)) {
-    setCondition(s, {kConditionProgressing, "True", "", "", kReasonNewRSAvailable,
-                     format(kMessageRSCompleted, rs_name.c_str())},
+    setCondition(s,
+                 {kConditionProgressing, "True", "", "", kReasonNewRSAvailable,
+                  format(kMessageRSCompleted, rs_name.c_str())},
                  ctx.now);
   } else if (rolloutProgressed(ctx.rollout.status, s)) {
     std::string transition = kube::formatTime(ctx.now);
@@ -139,8 +146,7 @@ void progressConditions(RolloutContext& ctx, bool is_paused) {
   } else if (!is_paused && cur != nullptr && cur->reason != kReasonNewRSAvailable) {
     const int64_t deadline = ctx.rollout.spec.progressDeadlineOrDefault();
     auto since = kube::parseTime(cur->lastUpdateTime);
-    const bool timed_out =
-        cur->reason == kReasonTimedOut || (since && *since + deadline < ctx.now);
+    const bool timed_out = cur->reason == kReasonTimedOut || (since && *since + deadline < ctx.now);
     if (timed_out) {
       std::string msg = format(kMessageRSTimedOut, rs_name.c_str());
       setCondition(s, {kConditionProgressing, "False", "", "", kReasonTimedOut, msg}, ctx.now);
@@ -158,18 +164,21 @@ void progressConditions(RolloutContext& ctx, bool is_paused) {
 void availability(RolloutContext& ctx) {
   kube::RolloutStatus& s = ctx.newStatus;
   const bool ok = s.availableReplicas >= ctx.rollout.spec.replicasOrDefault();
-  setCondition(s, {kConditionAvailable, ok ? "True" : "False", "", "", kReasonAvailable,
-                   ok ? kMessageAvailable : kMessageNotAvailable},
+  setCondition(s,
+               {kConditionAvailable, ok ? "True" : "False", "", "", kReasonAvailable,
+                ok ? kMessageAvailable : kMessageNotAvailable},
                ctx.now);
   const bool complete = rolloutComplete(ctx, s) && s.replicas == s.updatedReplicas;
   const kube::RolloutCondition* completed = s.condition(kConditionCompleted);
   if (complete || completed != nullptr) {
-    setCondition(s, {kConditionCompleted, complete ? "True" : "False", "", "", kReasonCompleted,
-                     kReasonCompleted},
+    setCondition(s,
+                 {kConditionCompleted, complete ? "True" : "False", "", "", kReasonCompleted,
+                  kReasonCompleted},
                  ctx.now);
   }
-  setCondition(s, {kConditionHealthy, complete ? "True" : "False", "", "", kReasonHealthy,
-                   complete ? kMessageHealthy : kMessageNotHealthy},
+  setCondition(s,
+               {kConditionHealthy, complete ? "True" : "False", "", "", kReasonHealthy,
+                complete ? kMessageHealthy : kMessageNotHealthy},
                ctx.now);
 }
 

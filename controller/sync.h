@@ -3,10 +3,9 @@
 // progress-deadline tracking, and phase/message.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/context.h"
 

@@ -1,7 +1,7 @@
 #include "controller/trafficrouting.h"
 
-#include "controller/replica_math.h"
 #include "controller/conditions.h"
+#include "controller/replica_math.h"
 #include "controller/service.h"
 
 namespace vane::controller {
@@ -76,9 +76,9 @@ void planTrafficRouting(RolloutContext& ctx) {
   w.canary = {desired, c.canaryService, canary_hash};
   w.stable = {100 - desired, c.stableService, stable_hash};
   if (!prev || prev->canary.weight != desired) {
-    ctx.event("Normal", kEventTrafficWeightUpdated,
-              format("Traffic weight updated from %d to %d", prev ? prev->canary.weight : 0,
-                     desired));
+    ctx.event(
+        "Normal", kEventTrafficWeightUpdated,
+        format("Traffic weight updated from %d to %d", prev ? prev->canary.weight : 0, desired));
   }
   ctx.newStatus.canary.weights = w;
 }

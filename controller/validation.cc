@@ -70,7 +70,8 @@ std::string validateStep(const kube::Rollout& ro, const kube::CanaryStep& s, std
 std::string validateCanary(const kube::Rollout& ro) {
   const auto& c = *ro.spec.canary;
   const Fenceposts f = resolveFenceposts(ro);
-  auto s = c.maxSurge ? scaledValue(*c.maxSurge, ro.spec.replicasOrDefault(), true) : Result<int32_t>(1);
+  auto s =
+      c.maxSurge ? scaledValue(*c.maxSurge, ro.spec.replicasOrDefault(), true) : Result<int32_t>(1);
   auto u = c.maxUnavailable ? scaledValue(*c.maxUnavailable, ro.spec.replicasOrDefault(), false)
                             : Result<int32_t>(1);
   if (!s) return invalid("spec.strategy.canary.maxSurge", *c.maxSurge, s.status().message());
@@ -88,8 +89,7 @@ std::string validateCanary(const kube::Rollout& ro) {
     }
   }
   if (!c.canaryService.empty() && c.canaryService == c.stableService) {
-    return invalid("spec.strategy.canary.stableService", c.stableService,
-                   kMessageSameCanaryStable);
+    return invalid("spec.strategy.canary.stableService", c.stableService, kMessageSameCanaryStable);
   }
   if (c.dynamicStableScale && c.scaleDownDelaySeconds) {
     return invalid("spec.strategy.canary.dynamicStableScale", true,
@@ -110,8 +110,8 @@ std::string validateRollout(const kube::Rollout& ro) {
     if (ro.spec.canary && ro.spec.blueGreen) {
       err = invalid("spec.strategy", json::object(), kMessageBothStrategies);
     } else if (!ro.spec.canary && !ro.spec.blueGreen) {
-      err = required("spec.strategy",
-                     format(kMessageMissingField, ".spec.strategy.canary or .spec.strategy.blueGreen"));
+      err = required("spec.strategy", format(kMessageMissingField,
+                                             ".spec.strategy.canary or .spec.strategy.blueGreen"));
     } else if (ro.spec.canary) {
       err = validateCanary(ro);
     }

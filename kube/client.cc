@@ -93,7 +93,7 @@ struct Call {
   std::string verb;      // for the observer: get, list, create, ...
   std::string resource;  // plural, "" for raw
   std::string method;
-  std::string path;      // with query
+  std::string path;  // with query
   std::string body;
   std::string content_type;
   bool retry = false;
@@ -118,17 +118,17 @@ class ClientImpl : public Client {
         {"list", r.resource, "GET", collectionPath(r, ns) + listQuery(opts, false), "", "", true});
   }
   Result<json> create(const Resource& r, const std::string& ns, const json& obj) override {
-    return jsonCall({"create", r.resource, "POST", collectionPath(r, nsOf(r, ns, obj)),
-                      obj.dump(), "application/json"});
+    return jsonCall({"create", r.resource, "POST", collectionPath(r, nsOf(r, ns, obj)), obj.dump(),
+                     "application/json"});
   }
   Result<json> update(const Resource& r, const std::string& ns, const json& obj) override {
     return jsonCall({"update", r.resource, "PUT", itemPath(r, nsOf(r, ns, obj), nameOf(obj)),
-                      obj.dump(), "application/json"});
+                     obj.dump(), "application/json"});
   }
   Result<json> updateStatus(const Resource& r, const std::string& ns, const json& obj) override {
     return jsonCall({"update", r.resource, "PUT",
-                      itemPath(r, nsOf(r, ns, obj), nameOf(obj), "status"), obj.dump(),
-                      "application/json"});
+                     itemPath(r, nsOf(r, ns, obj), nameOf(obj), "status"), obj.dump(),
+                     "application/json"});
   }
   Result<json> patch(const Resource& r, const std::string& ns, const std::string& name,
                      PatchType type, const json& body, const std::string& subresource,
@@ -140,7 +140,7 @@ class ClientImpl : public Client {
   Result<json> raw(const std::string& method, const std::string& path, const json& body) override {
     bool safe = method == "GET";
     return jsonCall({safe ? "get" : method, "", method, path, body.is_null() ? "" : body.dump(),
-                      body.is_null() ? "" : "application/json", safe});
+                     body.is_null() ? "" : "application/json", safe});
   }
   void setRequestObserver(RequestObserver observer) override {
     std::lock_guard lock(mu_);
@@ -277,18 +277,23 @@ Result<json> ClientImpl::patch(const Resource& r, const std::string& ns, const s
                                const std::string& field_manager) {
   const char* content_type = "application/merge-patch+json";
   switch (type) {
-    case PatchType::kMerge: break;
-    case PatchType::kJson: content_type = "application/json-patch+json"; break;
+    case PatchType::kMerge:
+      break;
+    case PatchType::kJson:
+      content_type = "application/json-patch+json";
+      break;
     case PatchType::kStrategicMerge:
       content_type = "application/strategic-merge-patch+json";
       break;
-    case PatchType::kApply: content_type = "application/apply-patch+yaml"; break;
+    case PatchType::kApply:
+      content_type = "application/apply-patch+yaml";
+      break;
   }
   std::string q;
   addParam(q, "fieldManager", field_manager);
   if (type == PatchType::kApply) addParam(q, "force", "true");  // controllers own their fields
   return jsonCall({"patch", r.resource, "PATCH", itemPath(r, ns, name, subresource) + q,
-                    body.dump(), content_type});
+                   body.dump(), content_type});
 }
 
 Status ClientImpl::remove(const Resource& r, const std::string& ns, const std::string& name,
@@ -298,8 +303,8 @@ Status ClientImpl::remove(const Resource& r, const std::string& ns, const std::s
   if (opts.precondition_resource_version) {
     body["preconditions"] = {{"resourceVersion", *opts.precondition_resource_version}};
   }
-  auto resp =
-      perform({"delete", r.resource, "DELETE", itemPath(r, ns, name), body.dump(), "application/json"});
+  auto resp = perform(
+      {"delete", r.resource, "DELETE", itemPath(r, ns, name), body.dump(), "application/json"});
   return resp ? Status::ok() : resp.status();
 }
 

@@ -8,21 +8,34 @@ namespace {
 
 Code codeFor(int http_status, const std::string& reason) {
   switch (http_status) {
-    case 400: return Code::kBadRequest;
-    case 401: return Code::kUnauthorized;
-    case 403: return Code::kForbidden;
-    case 404: return Code::kNotFound;
+    case 400:
+      return Code::kBadRequest;
+    case 401:
+      return Code::kUnauthorized;
+    case 403:
+      return Code::kForbidden;
+    case 404:
+      return Code::kNotFound;
     case 405:
     case 406:
-    case 415: return Code::kUnsupported;
-    case 409: return reason == "AlreadyExists" ? Code::kAlreadyExists : Code::kConflict;
-    case 410: return Code::kGone;
-    case 413: return Code::kTooLarge;
-    case 422: return Code::kInvalid;
-    case 429: return Code::kTooManyRequests;
-    case 503: return Code::kUnavailable;
-    case 504: return Code::kTimeout;
-    default: break;
+    case 415:
+      return Code::kUnsupported;
+    case 409:
+      return reason == "AlreadyExists" ? Code::kAlreadyExists : Code::kConflict;
+    case 410:
+      return Code::kGone;
+    case 413:
+      return Code::kTooLarge;
+    case 422:
+      return Code::kInvalid;
+    case 429:
+      return Code::kTooManyRequests;
+    case 503:
+      return Code::kUnavailable;
+    case 504:
+      return Code::kTimeout;
+    default:
+      break;
   }
   if (reason == "Timeout" || reason == "ServerTimeout") return Code::kTimeout;
   return http_status >= 500 ? Code::kInternal : Code::kBadRequest;
@@ -30,11 +43,16 @@ Code codeFor(int http_status, const std::string& reason) {
 
 std::string defaultMessage(int http_status) {
   switch (http_status) {
-    case 404: return "the server could not find the requested resource";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 429: return "the server has received too many requests and has asked us to try again later";
-    default: return "the server responded with HTTP " + std::to_string(http_status);
+    case 404:
+      return "the server could not find the requested resource";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 429:
+      return "the server has received too many requests and has asked us to try again later";
+    default:
+      return "the server responded with HTTP " + std::to_string(http_status);
   }
 }
 

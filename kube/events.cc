@@ -92,9 +92,8 @@ bool EventRecorderImpl::allow(const std::string& object_key) {
     b.tokens = options_.burst;
   } else {
     double per_token = std::chrono::duration<double>(options_.refill_every).count();
-    b.tokens = std::min<double>(options_.burst,
-                                b.tokens + std::chrono::duration<double>(now - b.last).count() /
-                                               per_token);
+    b.tokens = std::min<double>(
+        options_.burst, b.tokens + std::chrono::duration<double>(now - b.last).count() / per_token);
   }
   b.last = now;
   if (b.tokens < 1) return false;
@@ -136,8 +135,8 @@ bool EventRecorderImpl::event(const json& object, const std::string& type,
                            involved["uid"].get<std::string>();
   std::lock_guard lock(mu_);
   if (stopping_ || queue_.size() >= options_.max_queue || !allow(object_key)) return false;
-  queue_.push_back({object_key + "\n" + reason + "\n" + message + "\n" + type, object_key,
-                    std::move(ev)});
+  queue_.push_back(
+      {object_key + "\n" + reason + "\n" + message + "\n" + type, object_key, std::move(ev)});
   cv_.notify_one();
   return true;
 }
@@ -164,8 +163,8 @@ void EventRecorderImpl::send(Pending& p) {
   if (it != aggregates_.end() && now - it->second.last_seen < options_.aggregation_window) {
     Aggregate& agg = it->second;
     json patch = {{"count", agg.count + 1}, {"lastTimestamp", p.event["lastTimestamp"]}};
-    auto patched = client_.patch(resources::kEvents, agg.namespace_, agg.name, PatchType::kMerge,
-                                 patch);
+    auto patched =
+        client_.patch(resources::kEvents, agg.namespace_, agg.name, PatchType::kMerge, patch);
     if (patched) {
       agg.count += 1;
       agg.last_seen = now;
@@ -188,8 +187,7 @@ void EventRecorderImpl::send(Pending& p) {
 
 }  // namespace
 
-std::unique_ptr<EventRecorder> EventRecorder::create(Client& client,
-                                                     EventRecorderOptions options) {
+std::unique_ptr<EventRecorder> EventRecorder::create(Client& client, EventRecorderOptions options) {
   return std::make_unique<EventRecorderImpl>(client, std::move(options));
 }
 

@@ -17,7 +17,7 @@ inline constexpr const char* kEventTypeWarning = "Warning";
 
 struct EventRecorderOptions {
   std::string component = "vane-controller";  // source.component, reportingComponent
-  std::string host;                            // source.host, reportingInstance
+  std::string host;                           // source.host, reportingInstance
   std::chrono::minutes aggregation_window{10};
   /// Per-object token bucket (client-go's spam filter: burst 25, one token per 5 minutes).
   int burst = 25;

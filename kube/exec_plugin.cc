@@ -115,9 +115,8 @@ Result<std::string> runExecPlugin(const json& exec) {
       if (e.is_object()) env.emplace_back(e.value("name", ""), e.value("value", ""));
     }
   }
-  json info = {{"apiVersion", api_version},
-               {"kind", "ExecCredential"},
-               {"spec", {{"interactive", false}}}};
+  json info = {
+      {"apiVersion", api_version}, {"kind", "ExecCredential"}, {"spec", {{"interactive", false}}}};
   env.emplace_back("KUBERNETES_EXEC_INFO", info.dump());
   auto run = runCommand(argv, env);
   if (!run) return run.status();
@@ -127,7 +126,8 @@ Result<std::string> runExecPlugin(const json& exec) {
   }
   json cred = json::parse(run->out, nullptr, /*allow_exceptions=*/false);
   if (!cred.is_object()) {
-    return Status(Code::kUnauthorized, "exec plugin " + command + " printed no ExecCredential JSON");
+    return Status(Code::kUnauthorized,
+                  "exec plugin " + command + " printed no ExecCredential JSON");
   }
   auto status = cred.find("status");
   if (status == cred.end() || !status->is_object() || !status->contains("token") ||

@@ -169,11 +169,9 @@ class ClientImpl : public Client {
   Result<std::unique_ptr<Connection>> acquire(const Url& url, Clock::time_point deadline);
   Result<std::unique_ptr<Connection>> connect(const Url& url, Clock::time_point deadline);
   bhttp::request<bhttp::string_body> buildRequest(const ClientRequest& req, const Url& url);
-  Result<std::unique_ptr<Connection>> writeWithRetry(const ClientRequest& req, const Url& url,
-                                                      Clock::time_point deadline,
-                                                      ClientResponse* full_response,
-                                                      bhttp::response_parser<bhttp::buffer_body>*
-                                                          header_parser);
+  Result<std::unique_ptr<Connection>> writeWithRetry(
+      const ClientRequest& req, const Url& url, Clock::time_point deadline,
+      ClientResponse* full_response, bhttp::response_parser<bhttp::buffer_body>* header_parser);
 
   ClientOptions options_;
   ssl::context tls_ctx_{ssl::context::tls_client};
@@ -182,7 +180,7 @@ class ClientImpl : public Client {
 };
 
 Result<std::unique_ptr<Connection>> ClientImpl::acquire(const Url& url,
-                                                         Clock::time_point deadline) {
+                                                        Clock::time_point deadline) {
   {
     std::lock_guard lock(mu_);
     auto it = idle_.find(url.poolKey());
@@ -196,7 +194,7 @@ Result<std::unique_ptr<Connection>> ClientImpl::acquire(const Url& url,
 }
 
 Result<std::unique_ptr<Connection>> ClientImpl::connect(const Url& url,
-                                                         Clock::time_point deadline) {
+                                                        Clock::time_point deadline) {
   auto conn = std::make_unique<Connection>();
   conn->key = url.poolKey();
   beast::error_code ec;
@@ -214,7 +212,8 @@ Result<std::unique_ptr<Connection>> ClientImpl::connect(const Url& url,
   if (ec) return ioError(ec, "connecting to", url);
   conn->lowest().socket().set_option(tcp::no_delay(true), ec);
   if (auto* t = std::get_if<TlsStream>(&conn->stream)) {
-    const std::string& name = options_.tls.server_name.empty() ? url.host : options_.tls.server_name;
+    const std::string& name =
+        options_.tls.server_name.empty() ? url.host : options_.tls.server_name;
     SSL* ssl_handle = t->native_handle();
     if (!isIpAddress(name)) SSL_set_tlsext_host_name(ssl_handle, name.c_str());
     if (!options_.tls.insecure_skip_verify) {
@@ -332,8 +331,7 @@ class StreamImpl : public ResponseStream {
       parser_->get().body().data = buf;
       parser_->get().body().size = sizeof buf;
       beast::error_code ec = conn_->withStream([&](auto& s) {
-        return conn_->run(
-            [&](auto h) { bhttp::async_read_some(s, conn_->buffer, *parser_, h); });
+        return conn_->run([&](auto h) { bhttp::async_read_some(s, conn_->buffer, *parser_, h); });
       });
       std::size_t n = sizeof buf - parser_->get().body().size;
       if (ec == bhttp::error::need_buffer) ec = {};

@@ -111,7 +111,8 @@ Request toRequest(bhttp::request<bhttp::string_body>&& msg, const std::string& r
   req.target = std::string(msg.target());
   auto qpos = req.target.find('?');
   req.path = urlDecode(std::string_view(req.target).substr(0, qpos));
-  if (qpos != std::string::npos) req.query = parseQuery(std::string_view(req.target).substr(qpos + 1));
+  if (qpos != std::string::npos)
+    req.query = parseQuery(std::string_view(req.target).substr(qpos + 1));
   for (const auto& field : msg) {
     req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }

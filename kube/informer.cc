@@ -21,7 +21,9 @@ constexpr int64_t kPageSize = 500;
 class InformerImpl : public Informer {
  public:
   InformerImpl(Client& client, Resource resource, InformerOptions options)
-      : client_(client), resource_(std::move(resource)), options_(std::move(options)),
+      : client_(client),
+        resource_(std::move(resource)),
+        options_(std::move(options)),
         rng_(std::random_device{}()) {}
   ~InformerImpl() override { stop(); }
 
@@ -138,7 +140,8 @@ void InformerImpl::run() {
   std::chrono::milliseconds backoff = kMinBackoff;
   bool need_list = true;
   auto jittered = [&](std::chrono::milliseconds d) {
-    return d + std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(0, d.count() / 5)(rng_));
+    return d + std::chrono::milliseconds(
+                   std::uniform_int_distribution<int64_t>(0, d.count() / 5)(rng_));
   };
   while (!stopping()) {
     if (need_list) {
@@ -246,7 +249,7 @@ InformerImpl::WatchEnd InformerImpl::watchOnce(Status& error) {
       std::string reason = o.is_object() ? o.value("reason", "") : "";
       error = Status(Code::kInternal, o.is_object() ? o.value("message", "watch error") : "");
       end = (code == 410 || reason == "Expired" || reason == "Gone") ? WatchEnd::kGone
-                                                                      : WatchEnd::kError;
+                                                                     : WatchEnd::kError;
       break;
     }
     apply(event->type, std::move(event->object));

@@ -148,6 +148,7 @@ class Parser {
     return error("invalid literal '" + tok + "'");
   }
   Status filter(Path& path) {
+    if (++filter_depth_ > 16) return error("filters nested too deeply");
     pos_ += 2;  // "?("
     skipSpace();
     if (!peek('@')) return error("a filter must start with @");
@@ -175,6 +176,7 @@ class Parser {
     Step s(Step::kFilter);
     s.filter = std::move(f);
     path.push_back(std::move(s));
+    --filter_depth_;
     return Status::ok();
   }
   Status bracket(Path& path) {
@@ -209,12 +211,14 @@ class Parser {
 
   std::string_view s_;
   size_t pos_ = 0;
+  int filter_depth_ = 0;
 };
 
-void descendants(const json& node, std::vector<const json*>& out) {
+// Documents can come from untrusted HTTP bodies (web metrics): the descent is depth-bounded.
+void descendants(const json& node, std::vector<const json*>& out, int depth = 0) {
   out.push_back(&node);
-  if (node.is_object() || node.is_array()) {
-    for (const auto& child : node) descendants(child, out);
+  if (depth < 256 && (node.is_object() || node.is_array())) {
+    for (const auto& child : node) descendants(child, out, depth + 1);
   }
 }
 

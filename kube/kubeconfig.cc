@@ -2,13 +2,13 @@
 // fields over files, paths relative to the kubeconfig's directory, exec credential plugins).
 #include "kube/kubeconfig.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "kube/client.h"
 
@@ -84,8 +84,7 @@ Status decodeData(const json& obj, const char* key, const std::string& prefix, s
   return Status::ok();
 }
 
-Status fillCluster(const json& c, const std::string& prefix, const fs::path& dir,
-                   RestConfig& cfg) {
+Status fillCluster(const json& c, const std::string& prefix, const fs::path& dir, RestConfig& cfg) {
   cfg.server = str(c, "server");
   if (cfg.server.empty()) return Status(Code::kInvalid, "server is required", prefix + ".server");
   while (!cfg.server.empty() && cfg.server.back() == '/') cfg.server.pop_back();
@@ -206,13 +205,20 @@ Result<std::string> base64Decode(const std::string& in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=' || std::isspace(static_cast<unsigned char>(c))) continue;
-    else return Status(Code::kInvalid, "invalid base64");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=' || std::isspace(static_cast<unsigned char>(c)))
+      continue;
+    else
+      return Status(Code::kInvalid, "invalid base64");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {

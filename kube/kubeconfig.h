@@ -1,9 +1,8 @@
 // Helpers behind loadKubeconfig (kube/client.h) that the REST client reuses.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "kube/status.h"
 

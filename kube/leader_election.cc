@@ -195,11 +195,11 @@ bool LeaderElectorImpl::tryAcquireOrRenew() {
   auto got = client_.get(resources::kLeases, config_.lease_namespace, config_.lease_name);
   if (!got) {
     if (got.status().code() != Code::kNotFound) return false;
-    json lease = {{"apiVersion", "coordination.k8s.io/v1"},
-                  {"kind", "Lease"},
-                  {"metadata", {{"name", config_.lease_name},
-                                {"namespace", config_.lease_namespace}}},
-                  {"spec", leaseSpec(nullptr, now)}};
+    json lease = {
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata", {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}},
+        {"spec", leaseSpec(nullptr, now)}};
     auto created = client_.create(resources::kLeases, config_.lease_namespace, lease);
     if (!created) return false;
     observe((*created)["spec"]);

@@ -22,7 +22,8 @@ struct LeaderElectionConfig {
   std::chrono::milliseconds retry_period{2000};
   /// On clean stop(), clear holderIdentity so a follower takes over at once.
   bool release_on_stop = true;
-  /// Called on the elector's thread; must not block for long.
+  /// Called on the elector's threads, one at a time, alternating started/stopped; must not block
+  /// for long and must not call stop() (which joins those threads).
   std::function<void()> on_started_leading;
   std::function<void()> on_stopped_leading;
   std::function<void(const std::string& identity)> on_new_leader;  // observed holder changed
@@ -33,8 +34,7 @@ class LeaderElector {
  public:
   virtual ~LeaderElector() = default;
   /// kInvalid when the durations break lease_duration > renew_deadline > retry_period.
-  static Result<std::unique_ptr<LeaderElector>> create(Client& client,
-                                                       LeaderElectionConfig config);
+  static Result<std::unique_ptr<LeaderElector>> create(Client& client, LeaderElectionConfig config);
   /// Starts campaigning on a background thread. Idempotent.
   virtual void start() = 0;
   /// Stops campaigning; a leader stops leading (on_stopped_leading) and, if configured,

@@ -93,8 +93,8 @@ CanaryStep decodeStep(const Decoder& s) {
   step.pause = decodePause(s);
   if (s.has("setCanaryScale")) {
     Decoder c = s.child("setCanaryScale");
-    step.setCanaryScale = SetCanaryScale{opt32(c, "weight"), opt32(c, "replicas"),
-                                         c.boolean("matchTrafficWeight")};
+    step.setCanaryScale =
+        SetCanaryScale{opt32(c, "weight"), opt32(c, "replicas"), c.boolean("matchTrafficWeight")};
   }
   if (s.has("analysis")) step.analysis = decodeAnalysis(s.child("analysis"));
   step.experiment = optRaw(s, "experiment");
@@ -151,7 +151,8 @@ RolloutSpec decodeSpec(const Decoder& d) {
   s.progressDeadlineSeconds = opt32(d, "progressDeadlineSeconds");
   s.progressDeadlineAbort = d.boolean("progressDeadlineAbort");
   s.restartAt = d.string("restartAt");
-  if (d.has("rollbackWindow")) s.rollbackWindowRevisions = opt32(d.child("rollbackWindow"), "revisions");
+  if (d.has("rollbackWindow"))
+    s.rollbackWindowRevisions = opt32(d.child("rollbackWindow"), "revisions");
   Decoder strategy = d.child("strategy");
   if (strategy.has("canary")) s.canary = decodeCanary(strategy.child("canary"));
   if (strategy.has("blueGreen")) s.blueGreen = strategy.child("blueGreen").value();
@@ -183,19 +184,19 @@ void decodeCanaryStatus(const Decoder& c, CanaryStatus& out) {
   }
   if (c.value().is_object()) {
     out.rest = c.value();
-    for (const char* k : {"currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus",
-                          "weights"}) {
+    for (const char* k :
+         {"currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus", "weights"}) {
       out.rest.erase(k);
     }
   }
 }
 
 const char* const kOwnedStatusFields[] = {
-    "abort",          "pauseConditions",   "controllerPause", "abortedAt",
-    "currentPodHash", "currentStepHash",   "replicas",        "updatedReplicas",
-    "readyReplicas",  "availableReplicas", "HPAReplicas",     "currentStepIndex",
-    "collisionCount", "observedGeneration", "conditions",     "canary",
-    "selector",       "stableRS",          "restartedAt",     "phase",
+    "abort",          "pauseConditions",    "controllerPause", "abortedAt",
+    "currentPodHash", "currentStepHash",    "replicas",        "updatedReplicas",
+    "readyReplicas",  "availableReplicas",  "HPAReplicas",     "currentStepIndex",
+    "collisionCount", "observedGeneration", "conditions",      "canary",
+    "selector",       "stableRS",           "restartedAt",     "phase",
     "message",        "promoteFull"};
 
 RolloutStatus decodeStatus(const Decoder& d) {
@@ -266,9 +267,8 @@ void putIf(json& j, const char* key, bool v) {
 
 int CanaryStep::fieldCount() const {
   return int(setWeight.has_value()) + int(pause.has_value()) + int(setCanaryScale.has_value()) +
-         int(analysis.has_value()) + int(experiment.has_value()) +
-         int(setHeaderRoute.has_value()) + int(setMirrorRoute.has_value()) +
-         int(plugin.has_value());
+         int(analysis.has_value()) + int(experiment.has_value()) + int(setHeaderRoute.has_value()) +
+         int(setMirrorRoute.has_value()) + int(plugin.has_value());
 }
 
 Result<int64_t> parseDurationSeconds(const json& value) {
@@ -296,12 +296,18 @@ Result<int64_t> parseDurationSeconds(const json& value) {
     std::size_t ustart = i;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string unit = s.substr(ustart, i - ustart);
-    if (unit == "h") total_ms += n * 3600000;
-    else if (unit == "m") total_ms += n * 60000;
-    else if (unit == "s") total_ms += n * 1000;
-    else if (unit == "ms") total_ms += n;
-    else if (unit == "us" || unit == "ns") continue;
-    else return bad;
+    if (unit == "h")
+      total_ms += n * 3600000;
+    else if (unit == "m")
+      total_ms += n * 60000;
+    else if (unit == "s")
+      total_ms += n * 1000;
+    else if (unit == "ms")
+      total_ms += n;
+    else if (unit == "us" || unit == "ns")
+      continue;
+    else
+      return bad;
   }
   return total_ms / 1000;
 }
@@ -486,8 +492,7 @@ std::optional<int64_t> parseTime(const std::string& s) {
   std::tm tm{};
   int y, mo, d, h, mi, sec;
   char tail = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) <
-      6) {
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) < 6) {
     return std::nullopt;
   }
   tm.tm_year = y - 1900;

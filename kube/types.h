@@ -8,11 +8,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/status.h"
 
@@ -44,7 +43,7 @@ struct SetCanaryScale {
 struct RolloutAnalysis {
   nlohmann::json templates = nlohmann::json::array();
   nlohmann::json args = nlohmann::json::array();
-  std::optional<int32_t> startingStep;  // background analysis only
+  std::optional<int32_t> startingStep;            // background analysis only
   nlohmann::json raw = nlohmann::json::object();  // as written, for the run builder
 };
 
@@ -63,7 +62,7 @@ struct PodTemplateMetadata {
 
 struct CanaryStrategy {
   std::vector<CanaryStep> steps;
-  nlohmann::json stepsRaw = nlohmann::json::array();  // for the step hash
+  nlohmann::json stepsRaw = nlohmann::json::array();       // for the step hash
   std::optional<nlohmann::json> maxSurge, maxUnavailable;  // int or "25%"
   std::string canaryService, stableService;
   std::optional<PodTemplateMetadata> canaryMetadata, stableMetadata;

@@ -67,7 +67,8 @@ bool decodeWatchLines(std::string& buffer, std::vector<WatchEvent>& out, Status&
     if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
     json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-      status = Status(Code::kInternal, "malformed watch event: " + std::string(line.substr(0, 200)));
+      status =
+          Status(Code::kInternal, "malformed watch event: " + std::string(line.substr(0, 200)));
       buffer.erase(0, start);
       return false;
     }

@@ -134,7 +134,8 @@ class WorkQueueImpl : public WorkQueue {
     tokens_ = std::min(static_cast<double>(options_.burst), tokens_ + elapsed * options_.qps);
     tokens_ -= 1;
     if (tokens_ >= 0) return std::chrono::milliseconds(0);
-    return std::chrono::milliseconds(static_cast<int64_t>(std::ceil(-tokens_ / options_.qps * 1000)));
+    return std::chrono::milliseconds(
+        static_cast<int64_t>(std::ceil(-tokens_ / options_.qps * 1000)));
   }
 
   void timerLoop() {

@@ -59,50 +59,72 @@ Result<std::unique_ptr<TrafficRouter>> IstioRouter::create(kube::Client& client,
 
 std::string_view IstioRouter::type() const { return istio::kType; }
 
-Status IstioRouter::mutate(const kube::Resource& resource, const std::string& ns,
-                           const std::string& name, const Transform& transform,
-                           bool ignore_missing) {
+void IstioRouter::record(bool warning, const std::string& reason,
+                         const std::string& message) const {
+  if (context_.recordEvent) context_.recordEvent(warning, reason, message);
+}
+
+Result<bool> IstioRouter::mutate(const kube::Resource& resource, const std::string& ns,
+                                 const std::string& name, const Transform& transform,
+                                 bool ignore_missing) {
   for (int attempt = 0;; ++attempt) {
     auto current = client_.get(resource, ns, name);
     if (!current.ok()) {
-      if (ignore_missing && current.status().code() == Code::kNotFound) return Status::ok();
+      if (ignore_missing && current.status().code() == Code::kNotFound) return false;
       return current.status();
     }
     auto next = guarded([&] { return transform(*current); });
     if (!next.ok()) return next.status();
-    if (*next == *current) return Status::ok();  // idempotent: no write when nothing changes
+    if (*next == *current) return false;  // idempotent: no write when nothing changes
     auto updated = client_.update(resource, ns, *next);
-    if (updated.ok()) return Status::ok();
+    if (updated.ok()) return true;
     if (updated.status().code() != Code::kConflict || attempt >= 1) return updated.status();
   }
 }
 
 Status IstioRouter::mutateVirtualServices(
     const std::function<Result<json>(const json&, const IstioVirtualService&)>& transform,
-    bool ignore_missing) {
+    const std::function<std::string(const std::string&)>& event, bool ignore_missing) {
   for (const IstioVirtualService& vs : config_.all()) {
     auto [ns, name] = splitVirtualServiceName(vs.name);
     if (ns.empty()) ns = context_.rolloutNamespace;
     // Messages stay Argo's exact strings (they end up in the InvalidSpec condition).
-    Status st = mutate(
+    auto written = mutate(
         vs_resource_, ns, name, [&](const json& obj) { return transform(obj, vs); },
         ignore_missing);
-    if (!st.isOk()) return st;
+    if (!written.ok()) {
+      if (written.status().code() == Code::kNotFound) {
+        record(true, kEventVirtualServiceNotFound, "VirtualService `" + name + "` not found");
+      }
+      return written.status();
+    }
+    if (*written) record(false, kEventUpdatedVirtualService, event(name));
   }
   return Status::ok();
 }
 
 Status IstioRouter::setWeight(int32_t desired, const std::vector<WeightDestination>& additional) {
   const istio::Split split = istio::Split::from(context_, config_);
-  return mutateVirtualServices([&](const json& obj, const IstioVirtualService& vs) {
-    return istio::setWeight(obj, vs, split, desired, additional);
-  });
+  return mutateVirtualServices(
+      [&](const json& obj, const IstioVirtualService& vs) {
+        return istio::setWeight(obj, vs, split, desired, additional);
+      },
+      [&](const std::string& name) {
+        return "VirtualService `" + name + "` set to desiredWeight '" + std::to_string(desired) +
+               "'";
+      });
 }
 
 Result<std::string> IstioRouter::canaryHost() {
   if (!config_.destinationRule) return context_.canaryService;
-  auto dr = client_.get(dr_resource_, context_.rolloutNamespace, config_.destinationRule->name);
-  if (!dr.ok()) return dr.status();
+  const std::string& name = config_.destinationRule->name;
+  auto dr = client_.get(dr_resource_, context_.rolloutNamespace, name);
+  if (!dr.ok()) {
+    if (dr.status().code() == Code::kNotFound) {
+      record(true, kEventDestinationRuleNotFound, "DestinationRule `" + name + "` not found");
+    }
+    return dr.status();
+  }
   const json& spec = dr->value("spec", json::object());
   if (!spec.is_object() || !spec.contains("host") || !spec["host"].is_string()) {
     return Status(Code::kInvalid, "DestinationRule has no spec.host", "spec.host");
@@ -118,9 +140,13 @@ Status IstioRouter::setHeaderRoute(const SetHeaderRoute& route) {
     host = *h;
   }
   const istio::Split split = istio::Split::from(context_, config_);
-  return mutateVirtualServices([&](const json& obj, const IstioVirtualService& vs) {
-    return istio::setHeaderRoute(obj, vs, split, route, host);
-  });
+  return mutateVirtualServices(
+      [&](const json& obj, const IstioVirtualService& vs) {
+        return istio::setHeaderRoute(obj, vs, split, route, host);
+      },
+      [&](const std::string& name) {
+        return "VirtualService `" + name + "` set headerRoute '" + route.name + "'";
+      });
 }
 
 Status IstioRouter::setMirrorRoute(const SetMirrorRoute& route) {
@@ -131,9 +157,13 @@ Status IstioRouter::setMirrorRoute(const SetMirrorRoute& route) {
     host = *h;
   }
   const istio::Split split = istio::Split::from(context_, config_);
-  return mutateVirtualServices([&](const json& obj, const IstioVirtualService& vs) {
-    return istio::setMirrorRoute(obj, vs, split, route, host);
-  });
+  return mutateVirtualServices(
+      [&](const json& obj, const IstioVirtualService& vs) {
+        return istio::setMirrorRoute(obj, vs, split, route, host);
+      },
+      [&](const std::string& name) {
+        return "VirtualService `" + name + "` set mirrorRoute '" + route.name + "'";
+      });
 }
 
 Result<std::optional<bool>> IstioRouter::verifyWeight(
@@ -160,6 +190,9 @@ Status IstioRouter::removeManagedRoutes() {
       [&](const json& obj, const IstioVirtualService&) -> Result<json> {
         return istio::removeRoutes(obj, names);
       },
+      [](const std::string& name) {
+        return "VirtualService `" + name + "` removed all managed routes.";
+      },
       /*ignore_missing=*/true);
 }
 
@@ -167,10 +200,22 @@ Status IstioRouter::updateHash(const std::string& canary_hash, const std::string
                                const std::vector<WeightDestination>& additional) {
   if (!config_.destinationRule) return Status::ok();  // host mode: Services select the pods
   const IstioDestinationRule& dr = *config_.destinationRule;
-  return mutate(dr_resource_, context_.rolloutNamespace, dr.name, [&](const json& obj) {
+  auto written = mutate(dr_resource_, context_.rolloutNamespace, dr.name, [&](const json& obj) {
     return istio::updateDestinationRule(obj, dr, canary_hash, stable_hash, additional,
                                         context_.rolloutName);
   });
+  if (!written.ok()) {
+    if (written.status().code() == Code::kNotFound) {
+      record(true, kEventDestinationRuleNotFound, "DestinationRule `" + dr.name + "` not found");
+    }
+    return written.status();
+  }
+  if (*written) {
+    record(false, kEventUpdatedDestinationRule,
+           "DestinationRule " + dr.name + " subset updated (" + dr.canarySubsetName + ": " +
+               canary_hash + ", " + dr.stableSubsetName + ": " + stable_hash + ")");
+  }
+  return Status::ok();
 }
 
 void registerIstioRouter(RouterRegistry& registry, kube::Client& client) {

@@ -18,6 +18,12 @@ namespace vane::trafficrouting {
 Result<kube::Resource> istioVirtualServiceResource(const std::string& version);
 Result<kube::Resource> istioDestinationRuleResource(const std::string& version);
 
+/// Event reasons (rollout/trafficrouting/istio/istio.go).
+inline constexpr const char* kEventUpdatedVirtualService = "Updated VirtualService";
+inline constexpr const char* kEventVirtualServiceNotFound = "VirtualServiceNotFound";
+inline constexpr const char* kEventUpdatedDestinationRule = "UpdatedDestinationRule";
+inline constexpr const char* kEventDestinationRuleNotFound = "DestinationRuleNotFound";
+
 class IstioRouter : public TrafficRouter {
  public:
   /// Decodes the `istio` block (path: its field path) and checks the API version.
@@ -39,13 +45,17 @@ class IstioRouter : public TrafficRouter {
   using Transform = std::function<Result<json>(const json&)>;
   IstioRouter(kube::Client& client, IstioTrafficRouting config, RouterContext context,
               kube::Resource vs_resource, kube::Resource dr_resource);
-  /// GET, transform, PUT when changed; on 409 re-read once. NotFound is ok when ignore_missing.
-  Status mutate(const kube::Resource& resource, const std::string& ns, const std::string& name,
-                const Transform& transform, bool ignore_missing = false);
-  /// Applies transform to every configured VirtualService.
+  /// GET, transform, PUT when changed; on 409 re-read once. True when written. NotFound is
+  /// false when ignore_missing.
+  Result<bool> mutate(const kube::Resource& resource, const std::string& ns,
+                      const std::string& name, const Transform& transform,
+                      bool ignore_missing = false);
+  /// Applies transform to every configured VirtualService; event(name) is the message of the
+  /// "Updated VirtualService" event for each one written.
   Status mutateVirtualServices(
       const std::function<Result<json>(const json&, const IstioVirtualService&)>& transform,
-      bool ignore_missing = false);
+      const std::function<std::string(const std::string&)>& event, bool ignore_missing = false);
+  void record(bool warning, const std::string& reason, const std::string& message) const;
   /// The canary Service, or the DestinationRule's spec.host in subset mode.
   Result<std::string> canaryHost();
 

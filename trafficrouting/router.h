@@ -58,6 +58,11 @@ class TrafficRouter {
                             const std::vector<WeightDestination>& additional) = 0;
 };
 
+/// Receives the Kubernetes events a router emits on the Rollout (Argo's reasons and messages).
+/// warning: type Warning instead of Normal.
+using EventRecorder =
+    std::function<void(bool warning, const std::string& reason, const std::string& message)>;
+
 /// What a router needs to know about the Rollout besides its trafficRouting block.
 struct RouterContext {
   std::string rolloutName;
@@ -70,6 +75,8 @@ struct RouterContext {
   std::vector<std::string> stepRouteNames;
   /// networking.istio.io version: v1, v1beta1 or v1alpha3 (--istio-api-version).
   std::string istioApiVersion = "v1alpha3";
+  /// Optional; called on the reconciling thread.
+  EventRecorder recordEvent;
 };
 
 /// The context for a Rollout object: name, namespace, canary/stable Services, managedRoutes and

@@ -37,8 +37,8 @@ for variant in deploy deploy/namespaced; do
   if k kustomize "$src/$variant" >"$tmp/$(basename "$variant").yaml" 2>"$tmp/kustomize.err"; then
     pass "kustomize $variant"; else fail "kustomize $variant: $(cat "$tmp/kustomize.err")"; fi
 done
-grep -q -- '- --namespaced' "$tmp/namespaced.yaml" && pass "namespaced variant adds --namespaced" ||
-  fail "namespaced variant lacks --namespaced"
+grep -q -- '- --namespace=vane-system' "$tmp/namespaced.yaml" &&
+  pass "namespaced variant adds --namespace=vane-system" || fail "namespaced variant lacks --namespace"
 
 # Split into one file per document, tagged with its kind (python: no YAML::LoadAll in bash).
 python3 - "$tmp/deploy.yaml" "$tmp/docs" <<'PY'
@@ -127,6 +127,7 @@ spec = d["spec"]["template"]["spec"]; c = spec["containers"][0]
 ok = (d["spec"]["replicas"] == 2 and "--leader-elect" in c["args"]
       and c["livenessProbe"]["httpGet"]["path"] == "/healthz"
       and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+      and "--metrics-addr=0.0.0.0:8090" in c["args"] and "--health-addr=0.0.0.0:8080" in c["args"]
       and c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"]
       and spec["securityContext"]["runAsNonRoot"] and c["securityContext"]["readOnlyRootFilesystem"]
       and spec["serviceAccountName"] == "vane-controller")

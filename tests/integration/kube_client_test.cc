@@ -27,7 +27,8 @@ std::unique_ptr<Client> connect(const ApiServer& server) {
 }
 
 json configMap(const std::string& name, const std::string& value) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
           {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"app", "demo"}}}}},
           {"data", {{"k", value}}}};
 }
@@ -65,8 +66,9 @@ TEST_F(KubeClientIT, EveryVerb) {
                                {{"data", {{"m", "merge"}}}});
   ASSERT_TRUE(merged.ok()) << merged.status().toString();
   EXPECT_EQ((*merged)["data"]["m"], "merge");
-  auto jsonp = client_->patch(resources::kConfigMaps, "default", "verbs", PatchType::kJson,
-                              json::array({{{"op", "replace"}, {"path", "/data/k"}, {"value", "3"}}}));
+  auto jsonp =
+      client_->patch(resources::kConfigMaps, "default", "verbs", PatchType::kJson,
+                     json::array({{{"op", "replace"}, {"path", "/data/k"}, {"value", "3"}}}));
   ASSERT_TRUE(jsonp.ok()) << jsonp.status().toString();
   EXPECT_EQ((*jsonp)["data"]["k"], "3");
   auto smp = client_->patch(resources::kConfigMaps, "default", "verbs", PatchType::kStrategicMerge,
@@ -75,8 +77,10 @@ TEST_F(KubeClientIT, EveryVerb) {
   EXPECT_EQ((*smp)["data"]["s"], "smp");
 
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(client_->create(resources::kConfigMaps, "default",
-                                configMap("page-" + std::to_string(i), "p")).ok());
+    ASSERT_TRUE(
+        client_
+            ->create(resources::kConfigMaps, "default", configMap("page-" + std::to_string(i), "p"))
+            .ok());
   }
   ListOptions lo;
   lo.label_selector = "app=demo";
@@ -111,8 +115,9 @@ TEST_F(KubeClientIT, TypedErrors) {
   EXPECT_EQ(missing.message(), "configmaps \"nope\" not found");
 
   ASSERT_TRUE(client_->create(resources::kConfigMaps, "default", configMap("dup", "1")).ok());
-  EXPECT_EQ(client_->create(resources::kConfigMaps, "default", configMap("dup", "1")).status().code(),
-            Code::kAlreadyExists);
+  EXPECT_EQ(
+      client_->create(resources::kConfigMaps, "default", configMap("dup", "1")).status().code(),
+      Code::kAlreadyExists);
 
   Status invalid =
       client_->create(resources::kConfigMaps, "default", configMap("Not_A_Name", "1")).status();
@@ -151,8 +156,10 @@ TEST_F(KubeClientIT, WatchResumesFromResourceVersion) {
   ASSERT_TRUE(list.ok());
   std::string rv = (*list)["metadata"]["resourceVersion"];
   ASSERT_TRUE(client_->create(resources::kConfigMaps, "default", configMap("w1", "1")).ok());
-  ASSERT_TRUE(client_->patch(resources::kConfigMaps, "default", "w1", PatchType::kMerge,
-                             {{"data", {{"k", "2"}}}}).ok());
+  ASSERT_TRUE(client_
+                  ->patch(resources::kConfigMaps, "default", "w1", PatchType::kMerge,
+                          {{"data", {{"k", "2"}}}})
+                  .ok());
   ASSERT_TRUE(client_->remove(resources::kConfigMaps, "default", "w1").isOk());
   ListOptions lo;
   lo.resource_version = rv;
@@ -207,8 +214,9 @@ TEST(KubeClientRestartIT, WatchFromCompactedRvIsGone) {
   ASSERT_TRUE(server);
   auto client = connect(*server);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(client->create(resources::kConfigMaps, "default",
-                               configMap("g" + std::to_string(i), "1")).ok());
+    ASSERT_TRUE(
+        client->create(resources::kConfigMaps, "default", configMap("g" + std::to_string(i), "1"))
+            .ok());
   }
   ASSERT_TRUE(server->restart());
   ListOptions lo;

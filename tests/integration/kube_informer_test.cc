@@ -18,8 +18,10 @@ using vane::testing::ApiServer;
 using vane::testing::waitFor;
 
 json configMap(const std::string& name, const std::string& value) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", "default"}}}, {"data", {{"k", value}}}};
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"data", {{"k", value}}}};
 }
 
 // name -> resourceVersion, from the server's list or the informer's cache.
@@ -72,8 +74,9 @@ TEST(KubeInformerIT, RecoversFromServerKillAndMissesNothing) {
   cfg->qps = 0;
   auto client = std::move(Client::create(*cfg)).value();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(client->create(resources::kConfigMaps, "default",
-                               configMap("cm" + std::to_string(i), "0")).ok());
+    ASSERT_TRUE(
+        client->create(resources::kConfigMaps, "default", configMap("cm" + std::to_string(i), "0"))
+            .ok());
   }
   InformerOptions opts;
   opts.namespace_ = "default";
@@ -85,8 +88,10 @@ TEST(KubeInformerIT, RecoversFromServerKillAndMissesNothing) {
   EXPECT_EQ(cacheState(*informer), serverState(*client));
 
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(client->patch(resources::kConfigMaps, "default", "cm" + std::to_string(i),
-                              PatchType::kMerge, {{"data", {{"k", "1"}}}}).ok());
+    ASSERT_TRUE(client
+                    ->patch(resources::kConfigMaps, "default", "cm" + std::to_string(i),
+                            PatchType::kMerge, {{"data", {{"k", "1"}}}})
+                    .ok());
   }
   ASSERT_TRUE(waitFor([&] { return cacheState(*informer) == serverState(*client); }, 10s));
 
@@ -94,8 +99,10 @@ TEST(KubeInformerIT, RecoversFromServerKillAndMissesNothing) {
   ASSERT_TRUE(server->restart());
   // Changes after the restart: updates, deletes and creates.
   for (int i = 5; i < 10; ++i) {
-    ASSERT_TRUE(client->patch(resources::kConfigMaps, "default", "cm" + std::to_string(i),
-                              PatchType::kMerge, {{"data", {{"k", "2"}}}}).ok());
+    ASSERT_TRUE(client
+                    ->patch(resources::kConfigMaps, "default", "cm" + std::to_string(i),
+                            PatchType::kMerge, {{"data", {{"k", "2"}}}})
+                    .ok());
   }
   for (int i = 10; i < 13; ++i) {
     ASSERT_TRUE(client->remove(resources::kConfigMaps, "default", "cm" + std::to_string(i)).isOk());
@@ -122,9 +129,12 @@ TEST(KubeInformerIT, RelistsOnGoneAfterRestart) {
   client->setRequestObserver([&](const std::string& verb, const std::string& res, int code) {
     if (verb == "list" && res == "configmaps" && code == 200) lists++;
   });
-  ASSERT_TRUE(client->create(resources::kNamespaces, "",
-                             {{"apiVersion", "v1"}, {"kind", "Namespace"},
-                              {"metadata", {{"name", "elsewhere"}}}}).ok());
+  ASSERT_TRUE(
+      client
+          ->create(
+              resources::kNamespaces, "",
+              {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "elsewhere"}}}})
+          .ok());
   ASSERT_TRUE(client->create(resources::kConfigMaps, "default", configMap("seen", "1")).ok());
   InformerOptions opts;
   opts.namespace_ = "default";
@@ -156,8 +166,10 @@ TEST(KubeInformerIT, LabelSelectorAndOwnerIndex) {
   std::string uid = (*parent)["metadata"]["uid"];
   json owned = configMap("owned", "1");
   owned["metadata"]["labels"] = {{"team", "a"}};
-  owned["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                                           {"name", "parent"}, {"uid", uid},
+  owned["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"},
+                                           {"kind", "ConfigMap"},
+                                           {"name", "parent"},
+                                           {"uid", uid},
                                            {"controller", true}}};
   ASSERT_TRUE(client->create(resources::kConfigMaps, "default", owned).ok());
   ASSERT_TRUE(client->create(resources::kConfigMaps, "default", configMap("other", "1")).ok());

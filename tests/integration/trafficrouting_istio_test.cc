@@ -177,7 +177,7 @@ TEST_F(IstioRouterIT, WeightsThroughEveryServedVersion) {
 TEST_F(IstioRouterIT, HeaderRouteInsertedFirstAndRemoved) {
   applyYaml(kVirtualService);
   auto r = router(R"({"virtualService": {"name": "vsvc", "routes": ["primary"]}})", "v1beta1",
-                  {"canary-header"});
+                  {"mirror", "canary-header"});
   ASSERT_TRUE(r);
   SetHeaderRoute hr{"canary-header", {HeaderRoutingMatch{"x-canary", StringMatch{"yes", "", ""}}}};
   ASSERT_TRUE(r->setHeaderRoute(hr).isOk());
@@ -187,10 +187,17 @@ TEST_F(IstioRouterIT, HeaderRouteInsertedFirstAndRemoved) {
   EXPECT_EQ(vs["spec"]["http"][0]["name"], "canary-header");
   EXPECT_EQ(vs["spec"]["http"][0]["match"][0]["headers"]["x-canary"]["exact"], "yes");
   EXPECT_EQ(vs["spec"]["http"][0]["route"][0]["destination"]["host"], "canary");
+  SetMirrorRoute mr{"mirror", {RouteMatch{StringMatch{"GET", "", ""}, std::nullopt, {}}}, 25};
+  ASSERT_TRUE(r->setMirrorRoute(mr).isOk());
   ASSERT_TRUE(r->setWeight(30, {}).isOk());
   vs = getJson("virtualservices.networking.istio.io vsvc");
-  EXPECT_EQ(vs["spec"]["http"][0]["name"], "canary-header");
-  EXPECT_EQ(weights(vs["spec"]["http"][1]), (std::vector<int64_t>{70, 30}));
+  ASSERT_EQ(vs["spec"]["http"].size(), 4u);
+  EXPECT_EQ(vs["spec"]["http"][0]["name"], "mirror");
+  EXPECT_EQ(vs["spec"]["http"][0]["mirror"]["host"], "canary");
+  EXPECT_EQ(vs["spec"]["http"][0]["mirrorPercentage"]["value"].get<double>(), 25.0);
+  EXPECT_EQ(weights(vs["spec"]["http"][0]), (std::vector<int64_t>{70, 30}));
+  EXPECT_EQ(vs["spec"]["http"][1]["name"], "canary-header");
+  EXPECT_EQ(weights(vs["spec"]["http"][2]), (std::vector<int64_t>{70, 30}));
   ASSERT_TRUE(r->removeManagedRoutes().isOk());
   vs = getJson("virtualservices.networking.istio.io vsvc");
   ASSERT_EQ(vs["spec"]["http"].size(), 2u);
@@ -213,6 +220,63 @@ TEST_F(IstioRouterIT, SubsetModeUpdatesDestinationRuleThenWeights) {
   EXPECT_EQ(dr["spec"]["trafficPolicy"]["loadBalancer"]["simple"], "ROUND_ROBIN");
   json vs = getJson("virtualservices.networking.istio.io subset-vs");
   EXPECT_EQ(weights(vs["spec"]["http"][0]), (std::vector<int64_t>{60, 40}));
+}
+
+constexpr const char* kEdgeVirtualService = R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: edge-vs
+  namespace: edge
+spec:
+  hosts: [svc.example]
+  tls:
+  - match:
+    - {port: 443, sniHosts: [a.example]}
+    route:
+    - destination: {host: stable.default.svc.cluster.local}
+      weight: 100
+    - destination: {host: canary.default.svc.cluster.local}
+      weight: 0
+  tcp:
+  - match:
+    - {port: 9000}
+    route:
+    - destination: {host: stable}
+      weight: 100
+    - destination: {host: canary}
+      weight: 0
+)";
+
+TEST_F(IstioRouterIT, SeveralVirtualServicesAcrossNamespacesWithTlsAndTcp) {
+  auto ns = kubectl("create namespace edge");
+  ASSERT_TRUE(ns.exit_code == 0 || ns.output.find("AlreadyExists") != std::string::npos)
+      << ns.output;
+  applyYaml(kVirtualService);
+  applyYaml(kEdgeVirtualService);
+  auto r = router(R"({"virtualServices": [
+      {"name": "vsvc", "routes": ["secondary"]},
+      {"name": "edge-vs.edge", "tlsRoutes": [{"port": 443, "sniHosts": ["a.example"]}],
+       "tcpRoutes": [{"port": 9000}]}]})",
+                  "v1");
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->setWeight(30, {{10, "exp-svc", "h1"}}).isOk());
+  json vs = getJson("virtualservices.networking.istio.io vsvc");
+  EXPECT_EQ(weights(vs["spec"]["http"][0]), (std::vector<int64_t>{100, 0}));
+  EXPECT_EQ(weights(vs["spec"]["http"][1]), (std::vector<int64_t>{60, 30, 10}));
+  EXPECT_EQ(vs["spec"]["http"][1]["route"][2]["destination"]["host"], "exp-svc");
+  auto edge = kubectl("get virtualservices.networking.istio.io edge-vs -n edge -o json");
+  ASSERT_EQ(edge.exit_code, 0) << edge.output;
+  json e = json::parse(edge.output);
+  EXPECT_EQ(weights(e["spec"]["tls"][0]), (std::vector<int64_t>{60, 30, 10}));
+  EXPECT_EQ(weights(e["spec"]["tcp"][0]), (std::vector<int64_t>{60, 30, 10}));
+  // The experiment ends: its destinations go away everywhere.
+  ASSERT_TRUE(r->setWeight(30, {}).isOk());
+  e = json::parse(
+      kubectl("get virtualservices.networking.istio.io edge-vs -n edge -o json").output);
+  EXPECT_EQ(weights(e["spec"]["tcp"][0]), (std::vector<int64_t>{70, 30}));
+  auto verified = r->verifyWeight(30, {});
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(*verified, std::optional<bool>(true));
 }
 
 TEST_F(IstioRouterIT, MissingVirtualServiceIsNotFound) {

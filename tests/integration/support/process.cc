@@ -34,9 +34,8 @@ std::string binDir() {
 }
 
 std::string kubectlBinary() {
-  for (const char* candidate :
-       {"/usr/lib/google-cloud-sdk/bin/kubectl.1.32", "/usr/local/bin/kubectl.1.32",
-        "/usr/bin/kubectl.1.32"}) {
+  for (const char* candidate : {"/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
+                                "/usr/local/bin/kubectl.1.32", "/usr/bin/kubectl.1.32"}) {
     if (::access(candidate, X_OK) == 0) return candidate;
   }
   return "kubectl.1.32";
@@ -217,8 +216,8 @@ bool waitFor(const std::function<bool()>& fn, std::chrono::milliseconds timeout)
 std::unique_ptr<ApiServer> ApiServer::start(Options options) {
   std::unique_ptr<ApiServer> server(new ApiServer());
   server->options_ = std::move(options);
-  server->data_dir_ = server->options_.data_dir.empty() ? makeTempDir("vane-apiserver")
-                                                        : server->options_.data_dir;
+  server->data_dir_ =
+      server->options_.data_dir.empty() ? makeTempDir("vane-apiserver") : server->options_.data_dir;
   server->kubeconfig_ = server->data_dir_ + "/kubeconfig";
   server->port_ = freePort();
   if (!server->launch()) return nullptr;

@@ -120,6 +120,13 @@ TEST(StrategicMergeTest, FinalizersSetMergeAndOwnerReferencesByUid) {
   EXPECT_EQ(o[2]["uid"], "u3");
 }
 
+TEST(StrategicMergeTest, PrimitiveSetElementOrder) {
+  // kubectl apply on finalizers [a, b] -> [c, b, a]: a set-merge list with an order directive.
+  json out = patchWith(deployment(), R"({"metadata":{"$setElementOrder/finalizers":["c","b","a"],
+      "finalizers":["c"]}})");
+  EXPECT_EQ(out["metadata"]["finalizers"], json({"c", "b", "a"}));
+}
+
 TEST(StrategicMergeTest, PatchReplaceListAndMap) {
   json out = patchWith(deployment(), R"({"spec":{"template":{"spec":{"containers":[
       {"$patch":"replace"},{"name":"only","image":"x"}]}},
@@ -172,6 +179,22 @@ TEST(StrategicMergeTest, NewValuesAreStrippedOfDirectives) {
   const json& spec = out["spec"]["template"]["spec"];
   EXPECT_FALSE(spec.contains("$setElementOrder/containers"));
   EXPECT_EQ(spec["containers"][0]["env"][0], json({{"name", "X"}}));
+}
+
+TEST(StrategicMergeTest, DeepNestingIsRejectedNotACrash) {
+  json patch = json::object();
+  json* cur = &patch;
+  for (int i = 0; i < 100000; ++i) cur = &((*cur)["a"] = json::object());
+  auto r = strategicMergePatch(json::object(), patch, "v1", "ConfigMap");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kBadRequest);
+  // The same depth below a replace directive and inside a keyed list element.
+  json replace = {{"$patch", "replace"}, {"a", patch}};
+  EXPECT_EQ(strategicMergePatch(json::object(), replace, "v1", "ConfigMap").status().code(),
+            Code::kBadRequest);
+  json list = {{"spec", {{"containers", json::array({{{"name", "c"}, {"x", patch}}})}}}};
+  EXPECT_EQ(strategicMergePatch(json::object(), list, "v1", "Pod").status().code(),
+            Code::kBadRequest);
 }
 
 TEST(StrategicMergeTest, Errors) {

@@ -218,6 +218,27 @@ TEST_F(WorkloadsTest, DeploymentRollsToNewReplicaSet) {
   EXPECT_EQ(get("apps/deployments",
                 "api")["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
             "2");
+
+  // kubectl rollout undo: the old template comes back (with the nulls and empty objects of a
+  // typed round trip); the old ReplicaSet is reused and becomes revision 3.
+  ASSERT_TRUE(store_
+                  ->mutate({"apps/deployments", "default", "api"},
+                           [](json& o) {
+                             json& t = o["spec"]["template"];
+                             t["spec"]["containers"][0]["image"] = "img:1";
+                             t["spec"]["containers"][0]["resources"] = json::object();
+                             t["metadata"]["creationTimestamp"] = nullptr;
+                             o["metadata"]["generation"] = 3;
+                             return Status::ok();
+                           })
+                  .ok());
+  ASSERT_TRUE(eventually([&] {
+    json old_rs = get("apps/replicasets", first["metadata"]["name"]);
+    return old_rs["spec"]["replicas"] == 2 &&
+           old_rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3" &&
+           statusOf("apps/deployments", "api").value("availableReplicas", 0) == 2;
+  }));
+  EXPECT_EQ(store_->list("apps/replicasets", "default").first.size(), 2u);
 }
 
 json jobCondition(const json& job, const std::string& type) {

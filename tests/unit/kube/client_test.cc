@@ -3,13 +3,13 @@
 // tests/integration/kube_client_test.cc.
 #include "kube/client.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "kube/client_internal.h"
 #include "kube/http.h"
@@ -58,9 +58,9 @@ class ClientTest : public ::testing::Test {
 
 http::Response status(int code, const std::string& reason, const std::string& message,
                       json details = json::object()) {
-  json body = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
+  json body = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
                {"status", "Failure"}, {"message", message}, {"reason", reason},
-               {"details", details}, {"code", code}};
+               {"details", details},  {"code", code}};
   return http::Response::json(code, body.dump());
 }
 
@@ -80,8 +80,10 @@ TEST_F(ClientTest, BuildsUrlsQueriesAndBodies) {
   json obj = {{"metadata", {{"name", "r1"}, {"namespace", "ns2"}}}};
   ASSERT_TRUE(client_->create(resources::kRollouts, "", obj).ok());
   ASSERT_TRUE(client_->updateStatus(resources::kRollouts, "", obj).ok());
-  ASSERT_TRUE(client_->patch(resources::kRollouts, "ns2", "r1", PatchType::kMerge,
-                             {{"spec", {{"paused", true}}}}, "", "mgr").ok());
+  ASSERT_TRUE(client_
+                  ->patch(resources::kRollouts, "ns2", "r1", PatchType::kMerge,
+                          {{"spec", {{"paused", true}}}}, "", "mgr")
+                  .ok());
   DeleteOptions del;
   del.propagation_policy = "Foreground";
   del.precondition_resource_version = "7";
@@ -116,11 +118,16 @@ TEST_F(ClientTest, BuildsUrlsQueriesAndBodies) {
 
 TEST_F(ClientTest, TypedErrorsFromStatusBodies) {
   start([](const http::Request& r, int) {
-    if (r.path.ends_with("/missing")) return status(404, "NotFound", "rollouts \"missing\" not found");
+    if (r.path.ends_with("/missing"))
+      return status(404, "NotFound", "rollouts \"missing\" not found");
     if (r.path.ends_with("/exists")) return status(409, "AlreadyExists", "already exists");
     if (r.path.ends_with("/stale")) return status(409, "Conflict", "the object has been modified");
     if (r.path.ends_with("/invalid")) {
-      return status(422, "Invalid", "Rollout \"x\" is invalid", {{"causes", {{{"reason", "FieldValueInvalid"}, {"message", "Invalid value: -1"}, {"field", "spec.replicas"}}}}});
+      return status(422, "Invalid", "Rollout \"x\" is invalid",
+                    {{"causes",
+                      {{{"reason", "FieldValueInvalid"},
+                        {"message", "Invalid value: -1"},
+                        {"field", "spec.replicas"}}}}});
     }
     if (r.path.ends_with("/denied")) return status(403, "Forbidden", "forbidden");
     if (r.path.ends_with("/who")) return http::Response::text(401, "Unauthorized");
@@ -217,8 +224,10 @@ TEST_F(ClientTest, WatchDecodesEventsAcrossChunks) {
       std::thread([w] {
         w->write(R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}})"
                  "\n{\"type\":\"MODI");
-        w->write(R"(FIED","object":{"metadata":{"name":"a","resourceVersion":"6"}}})" "\n");
-        w->write(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})" "\n");
+        w->write(R"(FIED","object":{"metadata":{"name":"a","resourceVersion":"6"}}})"
+                 "\n");
+        w->write(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})"
+                 "\n");
         w->close();
       }).detach();
     };

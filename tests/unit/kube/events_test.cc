@@ -2,11 +2,11 @@
 // per-object rate limit, and that callers never wait for the server.
 #include "kube/events.h"
 
+#include <gtest/gtest.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <regex>
-
-#include <gtest/gtest.h>
 
 #include "kube/http.h"
 
@@ -24,12 +24,11 @@ struct EventServer {
   std::unique_ptr<Client> client;
   EventServer() {
     server = std::move(http::Server::start({}, [this](const http::Request& r) {
-                         std::unique_lock lock(mu);
-                         cv.wait(lock, [&] { return open; });
-                         requests.push_back(r);
-                         return http::Response::json(r.method == "POST" ? 201 : 200, r.body);
-                       }))
-                 .value();
+               std::unique_lock lock(mu);
+               cv.wait(lock, [&] { return open; });
+               requests.push_back(r);
+               return http::Response::json(r.method == "POST" ? 201 : 200, r.body);
+             })).value();
     RestConfig cfg;
     cfg.server = "http://127.0.0.1:" + std::to_string(server->port());
     client = std::move(Client::create(cfg)).value();
@@ -46,9 +45,10 @@ struct EventServer {
 };
 
 json rollout() {
-  return {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"},
-          {"metadata", {{"name", "demo"}, {"namespace", "ns"}, {"uid", "u-1"},
-                        {"resourceVersion", "9"}}}};
+  return {{"apiVersion", "argoproj.io/v1alpha1"},
+          {"kind", "Rollout"},
+          {"metadata",
+           {{"name", "demo"}, {"namespace", "ns"}, {"uid", "u-1"}, {"resourceVersion", "9"}}}};
 }
 
 TEST(EventRecorderTest, CreatesThenPatchesRepeats) {
@@ -67,8 +67,8 @@ TEST(EventRecorderTest, CreatesThenPatchesRepeats) {
   EXPECT_EQ(reqs[0].method, "POST");
   EXPECT_EQ(reqs[0].path, "/api/v1/namespaces/ns/events");
   json ev = json::parse(reqs[0].body);
-  EXPECT_TRUE(std::regex_match(ev["metadata"]["name"].get<std::string>(),
-                               std::regex("demo\\.[0-9a-f]+")));
+  EXPECT_TRUE(
+      std::regex_match(ev["metadata"]["name"].get<std::string>(), std::regex("demo\\.[0-9a-f]+")));
   EXPECT_EQ(ev["involvedObject"]["uid"], "u-1");
   EXPECT_EQ(ev["involvedObject"]["kind"], "Rollout");
   EXPECT_EQ(ev["involvedObject"]["namespace"], "ns");
@@ -77,7 +77,8 @@ TEST(EventRecorderTest, CreatesThenPatchesRepeats) {
   EXPECT_EQ(ev["type"], "Normal");
   EXPECT_EQ(ev["count"], 1);
   EXPECT_EQ(reqs[1].method, "PATCH");
-  EXPECT_EQ(reqs[1].path, "/api/v1/namespaces/ns/events/" + ev["metadata"]["name"].get<std::string>());
+  EXPECT_EQ(reqs[1].path,
+            "/api/v1/namespaces/ns/events/" + ev["metadata"]["name"].get<std::string>());
   EXPECT_EQ(json::parse(reqs[1].body)["count"], 2);
   EXPECT_EQ(json::parse(reqs[2].body)["count"], 3);
   EXPECT_EQ(reqs[3].method, "POST");
@@ -105,7 +106,8 @@ TEST(EventRecorderTest, PerObjectRateLimitDropsBeyondBurst) {
   opts.refill_every = std::chrono::seconds(3600);
   auto rec = EventRecorder::create(*api.client, opts);
   int accepted = 0;
-  for (int i = 0; i < 10; ++i) accepted += rec->event(rollout(), kEventTypeNormal, "R", std::to_string(i));
+  for (int i = 0; i < 10; ++i)
+    accepted += rec->event(rollout(), kEventTypeNormal, "R", std::to_string(i));
   EXPECT_EQ(accepted, 3);
   json other = rollout();
   other["metadata"]["name"] = "other";

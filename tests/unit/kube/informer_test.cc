@@ -3,11 +3,11 @@
 // The real vane-apiserver is exercised in tests/integration/kube_informer_test.cc.
 #include "kube/informer.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <mutex>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "kube/http.h"
 
@@ -37,9 +37,13 @@ class FakeApi {
   void put(const std::string& ns, const std::string& name, json labels = json::object(),
            std::string owner_uid = "") {
     std::lock_guard lock(mu_);
-    json obj = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels},
-                              {"resourceVersion", std::to_string(++rv_)}}}};
+    json obj = {{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata",
+                 {{"name", name},
+                  {"namespace", ns},
+                  {"labels", labels},
+                  {"resourceVersion", std::to_string(++rv_)}}}};
     if (!owner_uid.empty()) {
       obj["metadata"]["ownerReferences"] = {{{"uid", owner_uid}, {"controller", true}}};
     }
@@ -90,9 +94,12 @@ class FakeApi {
       ++lists_;
       json items = json::array();
       for (const auto& [k, v] : objects_) items.push_back(v);
-      return http::Response::json(200, json{{"kind", "ConfigMapList"}, {"apiVersion", "v1"},
-                                            {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
-                                            {"items", items}}.dump());
+      return http::Response::json(200,
+                                  json{{"kind", "ConfigMapList"},
+                                       {"apiVersion", "v1"},
+                                       {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
+                                       {"items", items}}
+                                      .dump());
     }
     if (paused_) return http::Response::json(503, R"({"kind":"Status","code":503})");
     int64_t from = std::stoll(r.param("resourceVersion").value_or("0"));
@@ -103,7 +110,8 @@ class FakeApi {
       std::lock_guard lock(mu_);
       if (from < oldest_) {
         ++gones_;
-        w->write(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})" "\n");
+        w->write(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})"
+                 "\n");
         w->close();
         return;
       }
@@ -131,11 +139,25 @@ struct Counts {
   int adds = 0, updates = 0, deletes = 0;
   EventHandlers handlers() {
     auto key = [](const ObjectPtr& o) { return (*o)["metadata"]["name"].get<std::string>(); };
-    return {[this, key](const ObjectPtr& o) { std::lock_guard l(mu); ++adds; live.insert(key(o)); },
-            [this](const ObjectPtr&, const ObjectPtr&) { std::lock_guard l(mu); ++updates; },
-            [this, key](const ObjectPtr& o) { std::lock_guard l(mu); ++deletes; live.erase(key(o)); }};
+    return {[this, key](const ObjectPtr& o) {
+              std::lock_guard l(mu);
+              ++adds;
+              live.insert(key(o));
+            },
+            [this](const ObjectPtr&, const ObjectPtr&) {
+              std::lock_guard l(mu);
+              ++updates;
+            },
+            [this, key](const ObjectPtr& o) {
+              std::lock_guard l(mu);
+              ++deletes;
+              live.erase(key(o));
+            }};
   }
-  std::set<std::string> snapshot() { std::lock_guard l(mu); return live; }
+  std::set<std::string> snapshot() {
+    std::lock_guard l(mu);
+    return live;
+  }
 };
 
 std::unique_ptr<Client> clientFor(const FakeApi& api) {
@@ -203,7 +225,11 @@ TEST(InformerTest, RewatchesFromLastRvAndRelistsOnGone) {
   api.put("a", "three");
   api.compact();
   api.pauseWatches(false);
-  ASSERT_TRUE(waitUntil([&] { return counts.snapshot() == std::set<std::string>{"two", "three"}; }, 20s));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return counts.snapshot() == std::set<std::string>{"two", "three"};
+      },
+      20s));
   EXPECT_GE(api.gones(), 1);
   EXPECT_GE(api.lists(), 2);
   EXPECT_EQ(inf->size(), 2u);
@@ -220,7 +246,10 @@ TEST(InformerTest, ResyncRedeliversCachedObjects) {
   Counts counts;
   inf->addHandlers(counts.handlers());
   inf->start();
-  ASSERT_TRUE(waitUntil([&] { std::lock_guard l(counts.mu); return counts.updates >= 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    std::lock_guard l(counts.mu);
+    return counts.updates >= 1;
+  }));
   inf->stop();
 }
 

@@ -75,6 +75,22 @@ TEST(JsonPathTest, EscapedAndQuotedKeys) {
   EXPECT_EQ(eval(R"({.metadata.labels["app.kubernetes.io/name"]})"), std::vector<json>{"web"});
 }
 
+TEST(JsonPathTest, NestedFiltersAndDeepDocuments) {
+  json doc = json::parse(R"({"a":[{"b":[{"c":1},{"c":2}],"n":"x"},{"b":[{"c":3}],"n":"y"}]})");
+  auto r = evalJsonPath(doc, "{.a[?(@.b[?(@.c==3)])].n}");
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  EXPECT_EQ(*r, std::vector<json>{"y"});
+  std::string deep_expr = "{.a";
+  for (int i = 0; i < 40; ++i) deep_expr += "[?(@.a";
+  EXPECT_FALSE(evalJsonPath(doc, deep_expr).ok());
+  json deep = json::object();
+  json* cur = &deep;
+  for (int i = 0; i < 1000; ++i) cur = &((*cur)["k"] = json::object());
+  auto all = evalJsonPath(deep, "{..k}");  // recursive descent stops at depth 256
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 257u);
+}
+
 TEST(JsonPathTest, SyntaxErrors) {
   for (const char* bad : {"{.spec.items[}", "{.spec.items[abc]}", "{.spec", "",
                           "{.status.conditions[?(@.type==\"x)]}", "{.a[?(b)]}", "spec"}) {

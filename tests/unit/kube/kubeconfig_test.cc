@@ -1,13 +1,13 @@
+#include "kube/kubeconfig.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
-#include <gtest/gtest.h>
-
 #include "kube/client.h"
-#include "kube/kubeconfig.h"
 
 namespace vane::kube {
 namespace {
@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 class KubeconfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vane-kubeconfig-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("vane-kubeconfig-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / "certs");
   }
   void TearDown() override { fs::remove_all(dir_); }

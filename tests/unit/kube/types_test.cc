@@ -135,7 +135,8 @@ TEST(RolloutDecodeTest, ReportsPathOfFirstBadField) {
       {R"({"spec":{"strategy":{"canary":{"steps":"x"}}}})",
        "spec.strategy.canary.steps: expected array, got string"},
       {R"({"spec":{"paused":"yes"}})", "spec.paused: expected boolean, got string"},
-      {R"({"status":{"currentStepIndex":1.5}})", "status.currentStepIndex: expected integer, got number"},
+      {R"({"status":{"currentStepIndex":1.5}})",
+       "status.currentStepIndex: expected integer, got number"},
   };
   for (const auto& c : cases) {
     json obj = rolloutJson();
@@ -162,7 +163,8 @@ TEST(DurationTest, ArgoForms) {
 }
 
 TEST(ReplicaSetDecodeTest, ReadsCountsHashAndRevision) {
-  json rs = json::parse(R"({"metadata":{"name":"web-abc","labels":{"rollouts-pod-template-hash":"abc"},
+  json rs =
+      json::parse(R"({"metadata":{"name":"web-abc","labels":{"rollouts-pod-template-hash":"abc"},
       "annotations":{"rollout.argoproj.io/revision":"4"}},
       "spec":{"replicas":3,"template":{}},
       "status":{"replicas":3,"readyReplicas":2,"availableReplicas":1}})");
@@ -193,7 +195,8 @@ TEST(PodTest, ReadinessAndAvailability) {
   EXPECT_TRUE(podAvailable(pod, 10, t0 + 10));
   pod["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:01Z";
   EXPECT_FALSE(podReady(pod));
-  EXPECT_FALSE(podReady(json::parse(R"({"status":{"conditions":[{"type":"Ready","status":"False"}]}})")));
+  EXPECT_FALSE(
+      podReady(json::parse(R"({"status":{"conditions":[{"type":"Ready","status":"False"}]}})")));
   EXPECT_FALSE(podReady(json::object()));
 }
 

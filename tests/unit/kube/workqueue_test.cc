@@ -1,12 +1,12 @@
 #include "kube/workqueue.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace vane::kube {
 namespace {
@@ -134,6 +134,27 @@ TEST(WorkQueueTest, RateLimitedBackoffGrowsUntilForget) {
   }
   q->forget("a");
   EXPECT_EQ(q->numRequeues("a"), 0);
+}
+
+// Concurrent rate-limited adds of one key: every failure is counted, and the key is queued once.
+TEST(WorkQueueTest, ConcurrentRateLimitedAddsCountAndCollapse) {
+  WorkQueueOptions opts;
+  opts.base_delay = 0ms;
+  opts.qps = 0;  // no token bucket
+  auto q = WorkQueue::create(opts);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) q->addRateLimited("k");
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(q->numRequeues("k"), 200);
+  EXPECT_EQ(q->get(), "k");
+  EXPECT_EQ(q->length(), 0u);
+  q->done("k");
+  q->forget("k");
+  EXPECT_EQ(q->numRequeues("k"), 0);
 }
 
 TEST(WorkQueueTest, AddAfterDelaysAndKeepsEarliest) {

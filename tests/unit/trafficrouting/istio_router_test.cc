@@ -244,6 +244,36 @@ TEST(IstioRouter, HostModeUpdateHashIsANoOpAndBadVersionIsRejected) {
   }
 }
 
+TEST(IstioRouter, EmitsArgoEventsOnlyForWritesAndMissingObjects) {
+  RecordingClient client;
+  client.put("virtualservices", testing::subsetVs());
+  std::vector<std::string> events;
+  RouterContext ctx = context({"hdr"});
+  ctx.recordEvent = [&](bool warning, const std::string& reason, const std::string& message) {
+    events.push_back(std::string(warning ? "Warning " : "Normal ") + reason + ": " + message);
+  };
+  auto r = router(client, R"({"virtualServices": [{"name": "vsvc"},
+      {"name": "gone"}], "destinationRule": {"name": "dr", "canarySubsetName": "canary",
+      "stableSubsetName": "stable"}})",
+                  ctx);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->setWeight(0, {}).code(), Code::kNotFound);  // vsvc unchanged: no write, no event
+  EXPECT_EQ(r->updateHash("c", "s", {}).code(), Code::kNotFound);
+  client.put("destinationrules", destinationRule());
+  ASSERT_TRUE(r->updateHash("c", "s", {}).isOk());
+  ASSERT_TRUE(r->updateHash("c", "s", {}).isOk());
+  EXPECT_EQ(r->setWeight(10, {}).code(), Code::kNotFound);
+  ASSERT_TRUE(r->removeManagedRoutes().isOk());
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        "Warning VirtualServiceNotFound: VirtualService `gone` not found",
+                        "Warning DestinationRuleNotFound: DestinationRule `dr` not found",
+                        "Normal UpdatedDestinationRule: DestinationRule dr subset updated "
+                        "(canary: c, stable: s)",
+                        "Normal Updated VirtualService: VirtualService `vsvc` set to "
+                        "desiredWeight '10'",
+                        "Warning VirtualServiceNotFound: VirtualService `gone` not found"}));
+}
+
 TEST(IstioRouter, RegisteredUnderIstio) {
   RecordingClient client;
   RouterRegistry registry;

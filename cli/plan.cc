@@ -1,0 +1,329 @@
+// The plan model: one row per canary step, computed with the controller's replica arithmetic
+// (controller/replica_math.h) on a Rollout placed at that step, and the Istio router's pure
+// transforms applied in the reconciler's order (header/mirror route of the step, then setWeight).
+#include "cli/plan.h"
+
+#include <functional>
+#include <optional>
+
+#include "controller/replica_math.h"
+#include "kube/types.h"
+#include "trafficrouting/istio_transform.h"
+#include "trafficrouting/router.h"
+
+namespace vane::cli {
+
+using nlohmann::json;
+namespace tr = vane::trafficrouting;
+
+namespace {
+
+constexpr const char* kStepsPath = "spec.strategy.canary.steps";
+constexpr const char* kIstioPath = "spec.strategy.canary.trafficRouting.istio";
+
+// obj[key] when obj is an object holding key, else null (user input may have any shape).
+json at(const json& obj, const char* key) {
+  if (!obj.is_object()) return json();
+  auto it = obj.find(key);
+  return it == obj.end() ? json() : *it;
+}
+
+std::string stringAt(const json& obj, const char* key) {
+  json v = at(obj, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+struct SimVs {
+  tr::IstioVirtualService cfg;
+  std::string origin;
+  json current;
+};
+
+// The simulated Istio objects of one Rollout.
+struct IstioSim {
+  tr::IstioTrafficRouting cfg;
+  tr::istio::Split split;
+  std::vector<std::string> removeNames;  // step routes then managedRoutes, as the router does
+  std::string canaryHost;
+  std::vector<SimVs> vss;
+};
+
+std::string stepText(const kube::CanaryStep& s, const json& raw) {
+  if (s.setWeight) return "setWeight: " + std::to_string(*s.setWeight);
+  if (s.pause) {
+    return s.pause->duration ? "pause: " + formatSeconds(*s.pause->duration)
+                             : std::string("pause (indefinite)");
+  }
+  if (s.analysis) {
+    std::string names;
+    for (const json& t : s.analysis->templates) {
+      if (t.is_object()) names += (names.empty() ? "" : ", ") + stringAt(t, "templateName");
+    }
+    return "analysis: " + names;
+  }
+  if (s.setCanaryScale) {
+    if (s.setCanaryScale->replicas) {
+      return "setCanaryScale: replicas " + std::to_string(*s.setCanaryScale->replicas);
+    }
+    if (s.setCanaryScale->weight) {
+      return "setCanaryScale: weight " + std::to_string(*s.setCanaryScale->weight);
+    }
+    return "setCanaryScale: matchTrafficWeight";
+  }
+  for (const char* kind : {"setHeaderRoute", "setMirrorRoute", "plugin"}) {
+    if (raw.contains(kind) && raw[kind].is_object()) {
+      return std::string(kind) + ": " + stringAt(raw[kind], "name");
+    }
+  }
+  if (s.experiment) return "experiment";
+  return "(empty step)";
+}
+
+std::string waitText(const kube::CanaryStep& s) {
+  if (s.pause && !s.pause->duration) return "waits for promotion";
+  if (s.analysis) return "analysis";
+  if (s.experiment) return "experiment";
+  if (s.plugin) return "plugin";
+  return "";
+}
+
+const PlanObject* findObject(const std::vector<PlanObject>& objects, const std::string& kind,
+                             const std::string& ns, const std::string& name) {
+  for (const PlanObject& o : objects) {
+    if (stringAt(o.object, "kind") != kind) continue;
+    const json meta = at(o.object, "metadata");
+    if (stringAt(meta, "name") != name) continue;
+    const std::string doc_ns = stringAt(meta, "namespace");
+    if (!ns.empty() && !doc_ns.empty() && ns != doc_ns) continue;
+    return &o;
+  }
+  return nullptr;
+}
+
+Result<std::optional<IstioSim>> istioSim(const json& rollout, const kube::CanaryStrategy& canary,
+                                         const std::vector<PlanObject>& objects,
+                                         std::vector<std::string>& notes) {
+  const json& routing = *canary.trafficRouting;
+  if (!routing.is_object() || !routing.contains("istio")) {
+    notes.push_back("trafficRouting has no istio block: no VirtualService diff");
+    return std::optional<IstioSim>();
+  }
+  auto ctx = tr::routerContextFromRollout(rollout, "v1alpha3");
+  if (!ctx.ok()) return ctx.status();
+  auto cfg = tr::decodeIstioTrafficRouting(routing["istio"], kIstioPath);
+  if (!cfg.ok()) return cfg.status();
+  IstioSim sim;
+  sim.cfg = *cfg;
+  sim.split = tr::istio::Split::from(*ctx, sim.cfg);
+  sim.removeNames = ctx->stepRouteNames;
+  sim.removeNames.insert(sim.removeNames.end(), ctx->managedRoutes.begin(),
+                         ctx->managedRoutes.end());
+  sim.canaryHost = ctx->canaryService;
+  if (sim.cfg.destinationRule) {
+    const PlanObject* dr =
+        findObject(objects, "DestinationRule", "", sim.cfg.destinationRule->name);
+    json host = dr ? at(at(dr->object, "spec"), "host") : json();
+    if (host.is_string()) {
+      sim.canaryHost = host.get<std::string>();
+    } else {
+      notes.push_back("DestinationRule '" + sim.cfg.destinationRule->name +
+                      "' not given (or has no spec.host): managed routes use host '" +
+                      sim.canaryHost + "'");
+    }
+  }
+  for (const tr::IstioVirtualService& vs : sim.cfg.all()) {
+    auto [ns, name] = tr::splitVirtualServiceName(vs.name);
+    const PlanObject* doc = findObject(objects, "VirtualService", ns, name);
+    if (doc == nullptr) {
+      notes.push_back("VirtualService '" + vs.name + "' not given: no diff for it");
+      continue;
+    }
+    sim.vss.push_back({vs, doc->origin, doc->object});
+  }
+  for (const PlanObject& o : objects) {
+    if (stringAt(o.object, "kind") == "VirtualService") {
+      std::string name = stringAt(at(o.object, "metadata"), "name");
+      bool used = false;
+      for (const SimVs& v : sim.vss) used = used || v.origin == o.origin;
+      if (!used) notes.push_back(o.origin + ": VirtualService '" + name + "' not referenced");
+    }
+  }
+  return std::optional<IstioSim>(std::move(sim));
+}
+
+using Transform = std::function<Result<json>(const json& vs, const SimVs& sim)>;
+
+// Applies the transforms in order to every simulated VirtualService and records the diff.
+Status applyStep(IstioSim& sim, const std::vector<Transform>& steps, const std::string& where,
+                 const std::string& field, PlanStep& row) {
+  for (SimVs& vs : sim.vss) {
+    json next = vs.current;
+    for (const Transform& t : steps) {
+      Result<json> r = Status(Code::kInternal, "unset");
+      try {
+        r = t(next, vs);
+      } catch (const json::exception& e) {
+        r = Status(Code::kInvalid, std::string("malformed VirtualService: ") + e.what());
+      }
+      if (!r.ok()) {
+        return Status(r.status().code(),
+                      vs.origin + " (VirtualService '" + vs.cfg.name + "') at " + where + ": " +
+                          r.status().toString(),
+                      field);
+      }
+      next = std::move(r).value();
+    }
+    auto lines = diffObjects(vs.current, next);
+    if (!lines.empty()) row.changes.push_back({vs.cfg.name, std::move(lines)});
+    vs.current = std::move(next);
+  }
+  return Status::ok();
+}
+
+Transform weightTransform(const IstioSim& sim, int32_t weight) {
+  return [&sim, weight](const json& vs, const SimVs& v) {
+    return tr::istio::setWeight(vs, v.cfg, sim.split, weight, {});
+  };
+}
+
+// The managed-route transform of a setHeaderRoute/setMirrorRoute step, if it is one.
+Result<std::optional<Transform>> routeTransform(const IstioSim& sim, const json& raw,
+                                                const std::string& path) {
+  if (raw.contains("setHeaderRoute")) {
+    auto r = tr::decodeSetHeaderRoute(raw["setHeaderRoute"], path + ".setHeaderRoute");
+    if (!r.ok()) return r.status();
+    return std::optional<Transform>([&sim, route = *r](const json& vs, const SimVs& v) {
+      return tr::istio::setHeaderRoute(vs, v.cfg, sim.split, route, sim.canaryHost);
+    });
+  }
+  if (raw.contains("setMirrorRoute")) {
+    auto r = tr::decodeSetMirrorRoute(raw["setMirrorRoute"], path + ".setMirrorRoute");
+    if (!r.ok()) return r.status();
+    return std::optional<Transform>([&sim, route = *r](const json& vs, const SimVs& v) {
+      return tr::istio::setMirrorRoute(vs, v.cfg, sim.split, route, sim.canaryHost);
+    });
+  }
+  return std::optional<Transform>();
+}
+
+controller::CanaryCounts countsAt(const kube::Rollout& r, int32_t weight) {
+  if (controller::usesTrafficRouting(r)) {
+    kube::TrafficWeights w;
+    w.canary.weight = weight;
+    w.stable.weight = 100 - weight;
+    return controller::trafficRoutedCanaryCounts(r, &w);
+  }
+  return controller::approximateWeightedCounts(r.spec.replicasOrDefault(), weight,
+                                               controller::resolveFenceposts(r).maxSurge);
+}
+
+Status addFinalRows(kube::Rollout& r, std::optional<IstioSim>& sim, Plan& plan) {
+  const int32_t n = static_cast<int32_t>(r.spec.canary->steps.size());
+  PlanStep done;
+  done.step = "(all steps done)";
+  r.status.currentStepIndex = n;
+  done.weight = controller::currentSetWeight(r);
+  auto c = countsAt(r, done.weight);
+  done.canary = c.canary;
+  done.stable = c.stable;
+  const PlanStep& last = plan.steps.empty() ? done : plan.steps.back();
+  done.cumulativeSeconds = last.cumulativeSeconds;
+  done.untimedWaits = last.untimedWaits;
+  if (sim) {
+    Status s =
+        applyStep(*sim, {weightTransform(*sim, done.weight)}, "completion", kStepsPath, done);
+    if (!s) return s;
+  }
+  PlanStep promoted = done;
+  promoted.changes.clear();
+  promoted.step = "(promoted: new revision is stable)";
+  // Fully promoted: both Services select the new pods; traffic goes back to the stable Service
+  // and every managed route is removed (argo-rollouts.md 2.1 branch 2, 2.5).
+  promoted.weight = 0;
+  promoted.canary = 0;
+  promoted.stable = r.spec.replicasOrDefault();
+  if (sim) {
+    std::vector<Transform> t{weightTransform(*sim, 0), [&sim](const json& vs, const SimVs&) {
+                               return Result<json>(tr::istio::removeRoutes(vs, sim->removeNames));
+                             }};
+    Status s = applyStep(*sim, t, "promotion", kStepsPath, promoted);
+    if (!s) return s;
+  }
+  plan.steps.push_back(std::move(done));
+  plan.steps.push_back(std::move(promoted));
+  return Status::ok();
+}
+
+Status addStepRow(kube::Rollout& r, const json& raw, int32_t i, std::optional<IstioSim>& sim,
+                  Plan& plan) {
+  const kube::CanaryStep& s = r.spec.canary->steps[i];
+  const std::string path = std::string(kStepsPath) + "[" + std::to_string(i) + "]";
+  PlanStep row;
+  row.index = i;
+  row.step = stepText(s, raw);
+  row.wait = waitText(s);
+  r.status.currentStepIndex = i;
+  row.weight = controller::currentSetWeight(r);
+  auto c = countsAt(r, row.weight);
+  row.canary = c.canary;
+  row.stable = c.stable;
+  const PlanStep* prev = plan.steps.empty() ? nullptr : &plan.steps.back();
+  row.cumulativeSeconds = (prev ? prev->cumulativeSeconds : 0) +
+                          (s.pause && s.pause->duration ? *s.pause->duration : 0);
+  row.untimedWaits = (prev ? prev->untimedWaits : 0) + (row.wait.empty() ? 0 : 1);
+  if (sim) {
+    auto route = routeTransform(*sim, raw, path);
+    if (!route.ok()) return route.status();
+    std::vector<Transform> t;
+    if (*route) t.push_back(**route);
+    t.push_back(weightTransform(*sim, row.weight));
+    Status st =
+        applyStep(*sim, t, "steps[" + std::to_string(i) + "] (" + row.step + ")", path, row);
+    if (!st) return st;
+  }
+  plan.steps.push_back(std::move(row));
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Plan> buildPlan(const json& rollout, const std::vector<PlanObject>& istio_objects) {
+  auto decoded = kube::decodeRollout(rollout);
+  if (!decoded.ok()) return decoded.status();
+  kube::Rollout r = std::move(decoded).value();
+  if (!r.spec.canary) {
+    return Status(Code::kInvalid, "plan supports the canary strategy only", "spec.strategy.canary");
+  }
+  Plan plan;
+  plan.name = r.metadata.name;
+  plan.namespace_ = r.metadata.namespace_.empty() ? "default" : r.metadata.namespace_;
+  plan.replicas = r.spec.replicasOrDefault();
+  plan.trafficRouting = controller::usesTrafficRouting(r);
+  // A Rollout in the middle of an update: the canary is not the stable revision.
+  r.status = kube::RolloutStatus{};
+  r.status.currentPodHash = "canary";
+  r.status.stableRS = "stable";
+  std::optional<IstioSim> sim;
+  if (plan.trafficRouting) {
+    auto s = istioSim(rollout, *r.spec.canary, istio_objects, plan.notes);
+    if (!s.ok()) return s.status();
+    sim = std::move(s).value();
+  }
+  const json& raw_steps = r.spec.canary->stepsRaw;
+  for (int32_t i = 0; i < static_cast<int32_t>(r.spec.canary->steps.size()); ++i) {
+    const json raw = raw_steps.is_array() && i < static_cast<int32_t>(raw_steps.size())
+                         ? raw_steps[i]
+                         : json::object();
+    if (r.spec.canary->steps[i].setCanaryScale && !plan.trafficRouting) {
+      plan.notes.push_back("steps[" + std::to_string(i) +
+                           "]: setCanaryScale has no effect without trafficRouting");
+    }
+    Status s = addStepRow(r, raw, i, sim, plan);
+    if (!s) return s;
+  }
+  Status s = addFinalRows(r, sim, plan);
+  if (!s) return s;
+  return plan;
+}
+
+}  // namespace vane::cli

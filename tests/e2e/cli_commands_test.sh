@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Given a fresh vane-apiserver with the CRDs and Rollouts applied, when `kubectl vane ...` runs
+# through real kubectl 1.32 (plugin found on PATH), then each command exits as documented and its
+# patch is visible on the object (argo-rollouts.md 1.14).
+set -uo pipefail
+src=${VANE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+bin=${VANE_BIN_DIR:-$src/build/bin}
+kubectl_bin=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
+
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# expect DESCRIPTION REGEX COMMAND...: succeeds and output matches REGEX.
+expect() {
+  local what=$1 re=$2; shift 2
+  local out; out=$("$@" 2>&1); local rc=$?
+  if [ $rc -eq 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
+}
+# refuse DESCRIPTION REGEX COMMAND...: fails and output matches REGEX.
+refuse() {
+  local what=$1 re=$2; shift 2
+  local out; out=$("$@" 2>&1); local rc=$?
+  if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
+}
+# field DESCRIPTION EXPECTED NAME JSONPATH [NS]: the Rollout's field equals EXPECTED.
+field() {
+  local got; got=$(k get ro "$3" -n "${5:-default}" -o "jsonpath=$4" 2>&1)
+  if [ "$got" = "$2" ]; then pass "$1"; else fail "$1: $4 = '$got', want '$2'"; fi
+}
+
+for b in vane-apiserver kubectl-vane; do
+  [ -x "$bin/$b" ] || { echo "FAIL: $bin/$b not built"; exit 1; }
+done
+tmp=$(mktemp -d /tmp/vane-cli-e2e.XXXXXX)
+mkdir -p "$tmp/plugins"
+ln -s "$bin/kubectl-vane" "$tmp/plugins/kubectl-vane"
+export PATH="$tmp/plugins:$PATH"
+port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+"$bin/vane-apiserver" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
+  --kubeconfig-out "$tmp/kubeconfig" >"$tmp/apiserver.log" 2>&1 &
+server_pid=$!
+watch_pid=""
+cleanup() {
+  [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
+  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
+  if [ $fails -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
+}
+trap cleanup EXIT
+export KUBECONFIG="$tmp/kubeconfig"
+k() { "$kubectl_bin" "$@"; }
+deadline=$((SECONDS + 30))
+until [ -s "$tmp/kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; do
+  if [ $SECONDS -ge $deadline ] || ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "FAIL: vane-apiserver did not become ready"; cat "$tmp/apiserver.log"; exit 1
+  fi
+  sleep 0.1
+done
+
+k apply -k "$src/crds" >/dev/null && k wait --for=condition=Established crd/rollouts.argoproj.io \
+  --timeout=30s >/dev/null || { echo "FAIL: CRDs"; exit 1; }
+rollout() {  # rollout NAME TIER [NAMESPACE]
+  cat <<YAML
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: $1
+  namespace: ${3:-default}
+  labels: {tier: $2}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      initContainers: [{name: init, image: busybox:1.36}]
+      containers: [{name: app, image: nginx:1.25}, {name: side, image: envoy:1.30}]
+  strategy:
+    canary:
+      steps: [{setWeight: 20}, {pause: {}}, {setWeight: 50}, {pause: {duration: 30s}}]
+YAML
+}
+k create namespace shop >/dev/null
+{ rollout demo web; echo ---; rollout demo2 web; echo ---; rollout other db; echo ---
+  rollout demo web shop; } >"$tmp/rollouts.yaml"
+k apply -f "$tmp/rollouts.yaml" >/dev/null || { echo "FAIL: applying rollouts"; exit 1; }
+status() { k patch ro "$1" -n "${3:-default}" --subresource=status --type merge -p "$2" >/dev/null; }
+gen() { k get ro "$1" -o jsonpath='{.metadata.generation}'; }
+
+# --- discovery and offline commands ---
+expect "plugin found by kubectl" 'kubectl-vane' k plugin list
+expect "version" 'kubectl-vane: v0\.1\.0' k vane version
+expect "--help for promote" 'kubectl vane promote NAME' k vane promote --help
+expect "--help for set image" 'kubectl vane set image NAME CONTAINER=IMAGE' k vane set image --help
+refuse "promote without NAME names it" 'requires NAME' k vane promote
+refuse "unknown flag named" 'unknown flag: --bogus' k vane abort demo --bogus
+refuse "bad --in named" '--in' k vane restart demo --in soon
+refuse "bad CONTAINER=IMAGE named" 'nginx' k vane set image demo nginx
+refuse "unknown rollout" 'not found' k vane abort nope
+
+# --- pause / promote ---
+expect "pause" "rollout 'demo' paused" k vane pause demo
+field "pause sets spec.paused" true demo '{.spec.paused}'
+status demo '{"status":{"currentStepIndex":1,"controllerPause":true,"pauseConditions":[{"reason":"CanaryPauseStep","startTime":"2026-01-01T00:00:00Z"}]}}'
+expect "promote" "rollout 'demo' promoted" k vane promote demo
+field "promote clears spec.paused" false demo '{.spec.paused}'
+field "promote clears pauseConditions" "" demo '{.status.pauseConditions}'
+field "promote keeps the step while paused" 1 demo '{.status.currentStepIndex}'
+expect "promote without pause conditions" "promoted" k vane promote demo
+field "promote skips the running step" 2 demo '{.status.currentStepIndex}'
+status demo '{"status":{"currentPodHash":"aaa","stableRS":"bbb"}}'
+expect "promote --full" "rollout 'demo' fully promoted" k vane promote demo --full
+field "promote --full sets status.promoteFull" true demo '{.status.promoteFull}'
+
+# --- abort / retry ---
+expect "abort" "rollout 'demo' aborted" k vane abort demo
+field "abort sets status.abort" true demo '{.status.abort}'
+expect "retry rollout" "rollout 'demo' retried" k vane retry rollout demo
+field "retry clears status.abort" false demo '{.status.abort}'
+
+# --- restart ---
+before=$(date -u +%s)
+expect "restart" "rollout 'demo' restarts in 0s" k vane restart demo
+at=$(k get ro demo -o jsonpath='{.spec.restartAt}')
+at_s=$(date -u -d "$at" +%s 2>/dev/null || echo 0)
+if [[ $at =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] && [ "$at_s" -ge "$before" ] &&
+  [ "$at_s" -le $((before + 60)) ]; then pass "restart sets spec.restartAt to now ($at)"; else
+  fail "restart: spec.restartAt = '$at'"; fi
+expect "restart --in 1h" "restarts in 1h" k vane restart demo --in 1h
+at_s=$(date -u -d "$(k get ro demo -o jsonpath='{.spec.restartAt}')" +%s)
+[ "$at_s" -ge $((before + 3600)) ] && pass "restart --in 1h is an hour ahead" ||
+  fail "restart --in 1h: $at_s"
+
+# --- set image ---
+expect "set image one container" 'rollout "demo" image updated' k vane set image demo app=nginx:1.27
+field "set image changed app" "nginx:1.27 envoy:1.30" demo '{.spec.template.spec.containers[*].image}'
+expect "set image *" 'image updated' k vane set image demo '*=busybox:1.37'
+field "set image * changed all containers" "busybox:1.37 busybox:1.37 busybox:1.37" demo \
+  '{.spec.template.spec.initContainers[*].image} {.spec.template.spec.containers[*].image}'
+refuse "set image unknown container" 'unable to find container named "nope"' \
+  k vane set image demo nope=x:1
+
+# --- undo: two ReplicaSets owned by the Rollout, revisions 1 and 2 ---
+uid=$(k get ro demo -o jsonpath='{.metadata.uid}')
+replicaset() {  # replicaset REVISION IMAGE
+  cat <<YAML
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: demo-h$1
+  labels: {app: demo, rollouts-pod-template-hash: h$1}
+  annotations: {rollout.argoproj.io/revision: "$1"}
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: demo, uid: $uid, controller: true}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: demo, rollouts-pod-template-hash: h$1}}
+  template:
+    metadata: {labels: {app: demo, rollouts-pod-template-hash: h$1}}
+    spec: {containers: [{name: app, image: $2}]}
+YAML
+}
+{ replicaset 1 nginx:1.21; echo ---; replicaset 2 nginx:1.22; echo ---; replicaset 3 nginx:1.23; } |
+  k apply -f - >/dev/null || fail "creating ReplicaSets"
+expect "undo" "rollout 'demo' undo" k vane undo demo
+field "undo restores the previous revision's template" "nginx:1.22" demo \
+  '{.spec.template.spec.containers[*].image}'
+field "undo drops the hash label" "" demo '{.spec.template.metadata.labels.rollouts-pod-template-hash}'
+expect "undo --to-revision 1" "undo" k vane undo demo --to-revision 1
+field "undo --to-revision" "nginx:1.21" demo '{.spec.template.spec.containers[*].image}'
+refuse "undo to a missing revision" 'unable to find specified revision 9' k vane undo demo --to-revision=9
+
+# --- bulk promote / abort ---
+for r in demo demo2 other; do
+  status "$r" '{"status":{"pauseConditions":[{"reason":"CanaryPauseStep","startTime":"2026-01-01T00:00:00Z"}]}}'
+done
+out=$(k vane promote -l tier=web 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c "promoted" <<<"$out")" = 2 ]; then pass "bulk promote -l: one line per Rollout"
+else fail "bulk promote -l (rc=$rc): $out"; fi
+field "bulk promote cleared demo2" "" demo2 '{.status.pauseConditions}'
+field "bulk promote left unmatched Rollout" "CanaryPauseStep" other '{.status.pauseConditions[0].reason}'
+out=$(k vane abort --all 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c aborted <<<"$out")" = 3 ] && pass "abort --all" || fail "abort --all (rc=$rc): $out"
+field "abort --all reached other" true other '{.status.abort}'
+refuse "bulk with no match fails" 'no Rollouts matched' k vane promote -l tier=none
+
+# --- namespace and context flags ---
+expect "-n selects the namespace" "paused" k vane pause demo -n shop
+field "-n: shop/demo paused" true demo '{.spec.paused}' shop
+ctx=$(k config current-context)
+expect "--context and --kubeconfig" "paused" k vane --kubeconfig "$tmp/kubeconfig" --context "$ctx" pause demo2
+refuse "unknown --context" 'context' k vane --context nope pause demo2
+
+# --- status ---
+[ -n "${VANE_E2E_TRACE:-}" ] && set -x
+status demo "{\"status\":{\"observedGeneration\":\"$(gen demo)\",\"phase\":\"Healthy\",\"message\":\"\",\"controllerPause\":false}}"
+expect "status Healthy exits 0" '^Healthy$' k vane status demo
+status demo "{\"status\":{\"phase\":\"Degraded\",\"message\":\"RolloutAborted: aborted\"}}"
+refuse "status Degraded exits non-zero" 'degraded state with message: RolloutAborted: aborted' \
+  k vane status demo
+status demo '{"status":{"phase":"Progressing","message":"more replicas need to be updated"}}'
+refuse "status times out" 'Progressing - more replicas need to be updated' k vane status demo --timeout 2s
+refuse "status timeout message" 'exceeded timeout' k vane status demo --timeout 1s
+expect "status --watch=false prints once" 'Progressing - more replicas' k vane status demo --watch=false
+k vane status demo --timeout 60s >"$tmp/watch.out" 2>&1 &
+watch_pid=$!
+deadline=$((SECONDS + 20))
+until grep -q Progressing "$tmp/watch.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+status demo '{"status":{"phase":"Healthy","message":""}}'
+deadline=$((SECONDS + 30))
+while kill -0 "$watch_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+wait "$watch_pid"; rc=$?; watch_pid=""
+if [ $rc -eq 0 ] && grep -q '^Progressing - more replicas' "$tmp/watch.out" &&
+  grep -q '^Healthy$' "$tmp/watch.out"; then pass "status --watch follows the change to Healthy"
+else fail "status --watch (rc=$rc): $(cat "$tmp/watch.out")"; fi
+
+# --- get / list ---
+# The ReplicaSets were made with replicas 0; mark them observed so they read as scaled down.
+for r in 1 2 3; do
+  k patch rs "demo-h$r" --subresource=status --type merge \
+    -p '{"status":{"observedGeneration":1,"replicas":0}}' >/dev/null || fail "patch rs status"
+done
+status demo '{"status":{"currentStepIndex":1,"phase":"Paused","message":"CanaryPauseStep","abort":false}}'
+out=$(k vane get rollout demo --no-color 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q '^Name:            demo$' <<<"$out" && grep -q '^Status:          ॥ Paused$' <<<"$out" &&
+  grep -q '^  Step:          1/4$' <<<"$out" && grep -q '^  SetWeight:     20$' <<<"$out" &&
+  grep -Eq '^NAME +KIND +STATUS +AGE +INFO' <<<"$out" && grep -Eq '^⟳ demo +Rollout +॥ Paused' <<<"$out" &&
+  grep -Eq '^├──# revision:3' <<<"$out" && grep -Eq '^   └──⧉ demo-h1 +ReplicaSet +• ScaledDown' <<<"$out" &&
+  ! grep -q $'\033' <<<"$out"; then pass "get rollout tree"; else fail "get rollout (rc=$rc): $out"; fi
+k vane get ro demo -o json >"$tmp/get.json" 2>&1 &&
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="Paused" and d["step"]=="1/4" and len(d["replicaSets"])==3' "$tmp/get.json" &&
+  pass "get rollout -o json" || fail "get rollout -o json: $(cat "$tmp/get.json")"
+expect "get rollout colours by default" $'\033\\[' k vane get rollout demo
+expect "list rollouts" '^demo +Canary +Paused +1/4 +20 +0/0 +2 ' k vane list rollouts
+expect "list rollouts -A" '^shop +demo +Canary' k vane list rollouts -A
+
+k vane get rollout demo --watch --no-color >"$tmp/get-watch.out" 2>&1 &
+watch_pid=$!
+deadline=$((SECONDS + 20))
+until grep -q 'Paused' "$tmp/get-watch.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+status demo '{"status":{"phase":"Degraded","message":"RolloutAborted: watch test"}}'
+until grep -q 'RolloutAborted: watch test' "$tmp/get-watch.out" || [ $SECONDS -ge $deadline ]; do
+  sleep 0.1
+done
+if kill -0 "$watch_pid" 2>/dev/null && grep -q '^Status:          ॥ Paused' "$tmp/get-watch.out" &&
+  grep -q '^Status:          ✖ Degraded' "$tmp/get-watch.out"; then
+  pass "get rollout --watch redraws on change"
+else fail "get rollout --watch: $(cat "$tmp/get-watch.out")"; fi
+kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; watch_pid=""
+
+# --- lint ---
+expect "lint valid example" '1 Rollout\(s\) valid' k vane lint -f "$src/examples/rollout-canary-istio.yaml"
+{ rollout bad1 web | sed 's/setWeight: 20/setWeight: "abc"/'; echo ---
+  rollout bad2 web | sed 's/setWeight: 50/setWeight: 150/'; } >"$tmp/bad.yaml"
+refuse "lint invalid manifest names the field" 'spec\.strategy\.canary\.steps\[0\]\.setWeight' \
+  k vane lint -f "$tmp/bad.yaml"
+refuse "lint reports range errors" 'steps\[2\]\.setWeight: SetWeight needs to be between 0 and 100' \
+  k vane lint -f "$tmp/bad.yaml"
+
+echo "$fails failure(s)"
+[ $fails -eq 0 ]

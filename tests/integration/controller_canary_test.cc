@@ -1,0 +1,278 @@
+// Canary scenarios against a real vane-apiserver --simulate-workloads (pods Ready after ~1 s),
+// with the Rollout controller running in-process and manifests applied with real kubectl.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "controller/rollout_controller.h"
+#include "kube/client.h"
+#include "kube/events.h"
+#include "support/process.h"
+
+namespace vane::controller {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+namespace res = kube::resources;
+
+constexpr const char* kServices = R"(apiVersion: v1
+kind: Service
+metadata:
+  name: web-canary
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-stable
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+)";
+
+std::string rolloutYaml(const std::string& image, const std::string& extra_spec = "",
+                        const std::string& annotations = "") {
+  return R"(apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+spec:
+  replicas: 5
+  selector:
+    matchLabels:
+      app: web
+)" + extra_spec +
+         R"(  template:
+    metadata:
+      labels:
+        app: web
+)" + annotations +
+         R"(    spec:
+      containers:
+      - name: web
+        image: )" +
+         image + R"(
+  strategy:
+    canary:
+      canaryService: web-canary
+      stableService: web-stable
+      steps:
+      - setWeight: 20
+      - pause: {}
+      - setWeight: 40
+      - pause: {duration: 1s}
+      - setWeight: 60
+      - pause: {duration: 1}
+      - setWeight: 80
+      - pause: {duration: "1s"}
+)";
+}
+
+class ControllerCanaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = vane::testing::ApiServer::start();
+    ASSERT_TRUE(server_) << "vane-apiserver did not start";
+    dir_ = vane::testing::makeTempDir("vane-ctrl");
+    const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
+    kubectlOk("apply -f " + crds + "rollout-crd.yaml -f " + crds + "analysis-run-crd.yaml -f " +
+              crds + "analysis-template-crd.yaml");
+    applyYaml(kServices);
+    auto config = kube::loadKubeconfig(server_->kubeconfig());
+    ASSERT_TRUE(config.ok()) << config.status().toString();
+    auto client = kube::Client::create(*config);
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+    events_ = kube::EventRecorder::create(*client_);
+    ControllerOptions opts;
+    opts.workers = 2;
+    controller_ = std::make_unique<RolloutController>(*client_, opts, events_.get());
+    Status st = controller_->start(std::chrono::seconds(20));
+    ASSERT_TRUE(st.isOk()) << st.toString();
+  }
+  void TearDown() override {
+    if (controller_) controller_->stop();
+    if (events_) events_->stop();
+    if (HasFailure() && server_) std::cerr << "apiserver log:\n" << server_->process()->log();
+  }
+
+  void kubectlOk(const std::string& args) {
+    auto r = vane::testing::run(server_->kubectl() + " " + args);
+    ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+  }
+  void applyYaml(const std::string& yaml) {
+    const std::string file = dir_ + "/m" + std::to_string(files_++) + ".yaml";
+    std::ofstream(file) << yaml;
+    kubectlOk("apply -f " + file);
+  }
+  json rollout() {
+    auto r = client_->get(res::kRollouts, "default", "web");
+    return r.ok() ? *r : json::object();
+  }
+  std::string status(const std::string& field) {
+    json ro = rollout();
+    auto p = json::json_pointer("/status/" + field);
+    if (!ro.contains(p)) return "";
+    return ro.at(p).is_string() ? ro.at(p).get<std::string>() : ro.at(p).dump();
+  }
+  /// {hash -> spec.replicas} of the ReplicaSets.
+  std::map<std::string, int> counts() {
+    std::map<std::string, int> out;
+    auto list = client_->list(res::kReplicaSets, "default");
+    if (!list.ok()) return out;
+    for (const auto& rs : (*list)["items"]) {
+      out[rs["metadata"]["labels"].value("rollouts-pod-template-hash", "")] =
+          rs["spec"].value("replicas", 0);
+    }
+    return out;
+  }
+  /// Waits for phase, step index and the canary/stable replica counts together.
+  bool waitState(const std::string& phase, int step, int canary, int stable,
+                 seconds timeout = seconds(40)) {
+    return vane::testing::waitFor(
+        [&] {
+          json ro = rollout();
+          if (!ro.contains("status")) return false;
+          const json& s = ro["status"];
+          if (s.value("phase", "") != phase || s.value("currentStepIndex", -1) != step) {
+            return false;
+          }
+          if (s.value("observedGeneration", "") !=
+              std::to_string(ro["metadata"].value("generation", 0))) {
+            return false;
+          }
+          auto c = counts();
+          const std::string cur = s.value("currentPodHash", "");
+          const std::string st = s.value("stableRS", "");
+          int got_canary = cur == st ? 0 : (c.count(cur) ? c[cur] : 0);
+          int got_stable = c.count(st) ? c[st] : 0;
+          if (cur == st) got_stable = c[cur];
+          return got_canary == canary && got_stable == stable;
+        },
+        timeout);
+  }
+  std::string describe() {
+    json ro = rollout();
+    std::string out = ro.value("status", json::object()).dump() + "\nRS:";
+    for (auto& [h, n] : counts()) out += " " + h + "=" + std::to_string(n);
+    return out;
+  }
+  void promote() {
+    kubectlOk(
+        "patch rollout web --subresource=status --type merge -p "
+        "'{\"status\":{\"pauseConditions\":null}}'");
+  }
+  void deployV1ThenV2() {
+    applyYaml(rolloutYaml("nginx:1"));
+    ASSERT_TRUE(waitState("Healthy", 8, 0, 5)) << describe();
+    stable_ = status("stableRS");
+    applyYaml(rolloutYaml("nginx:2"));
+    ASSERT_TRUE(waitState("Paused", 1, 1, 4)) << describe();
+    canary_ = status("currentPodHash");
+    ASSERT_NE(canary_, stable_);
+  }
+
+  std::unique_ptr<vane::testing::ApiServer> server_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<kube::EventRecorder> events_;
+  std::unique_ptr<RolloutController> controller_;
+  std::string dir_, stable_, canary_;
+  int files_ = 0;
+};
+
+TEST_F(ControllerCanaryTest, BasicCanaryStepsWithPausesAndPromote) {
+  deployV1ThenV2();
+  EXPECT_EQ(status("message"), "CanaryPauseStep");
+  // Services follow the hashes.
+  auto svc = client_->get(res::kServices, "default", "web-canary");
+  ASSERT_TRUE(svc.ok());
+  EXPECT_EQ((*svc)["spec"]["selector"]["rollouts-pod-template-hash"], canary_);
+  svc = client_->get(res::kServices, "default", "web-stable");
+  EXPECT_EQ((*svc)["spec"]["selector"]["rollouts-pod-template-hash"], stable_);
+  promote();
+  // Timed pauses follow on their own; the final state is the new stable at 5 pods.
+  ASSERT_TRUE(waitState("Healthy", 8, 0, 5, seconds(60))) << describe();
+  EXPECT_EQ(status("stableRS"), canary_);
+  EXPECT_EQ(counts()[stable_], 0);
+}
+
+TEST_F(ControllerCanaryTest, IntermediateStepCounts) {
+  deployV1ThenV2();
+  // Pin the rollout at each setWeight step by pausing manually, then check the counts.
+  promote();
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] { return counts()[canary_] == 2 && counts()[stable_] == 3; }, seconds(30)))
+      << describe();
+  ASSERT_TRUE(waitState("Healthy", 8, 0, 5, seconds(60))) << describe();
+}
+
+TEST_F(ControllerCanaryTest, PromoteFull) {
+  deployV1ThenV2();
+  kubectlOk(
+      "patch rollout web --subresource=status --type merge -p "
+      "'{\"status\":{\"promoteFull\":true}}'");
+  ASSERT_TRUE(waitState("Healthy", 8, 0, 5)) << describe();
+  EXPECT_EQ(status("stableRS"), canary_);
+}
+
+TEST_F(ControllerCanaryTest, AbortThenRetry) {
+  deployV1ThenV2();
+  kubectlOk(
+      "patch rollout web --subresource=status --type merge -p '{\"status\":{\"abort\":true}}'");
+  ASSERT_TRUE(waitState("Degraded", 0, 0, 5)) << describe();
+  EXPECT_EQ(status("message"), "RolloutAborted: Rollout aborted update to revision 2");
+  auto svc = client_->get(res::kServices, "default", "web-canary");
+  EXPECT_EQ((*svc)["spec"]["selector"]["rollouts-pod-template-hash"], stable_);
+  kubectlOk(
+      "patch rollout web --subresource=status --type merge -p '{\"status\":{\"abort\":false}}'");
+  ASSERT_TRUE(waitState("Paused", 1, 1, 4)) << describe();
+}
+
+TEST_F(ControllerCanaryTest, UpdateDuringUpdate) {
+  deployV1ThenV2();
+  applyYaml(rolloutYaml("nginx:3"));
+  ASSERT_TRUE(waitState("Paused", 1, 1, 4)) << describe();
+  EXPECT_NE(status("currentPodHash"), canary_);
+  EXPECT_EQ(counts()[canary_], 0);
+}
+
+TEST_F(ControllerCanaryTest, RollbackToStableSkipsSteps) {
+  deployV1ThenV2();
+  applyYaml(rolloutYaml("nginx:1"));
+  ASSERT_TRUE(waitState("Healthy", 8, 0, 5)) << describe();
+  EXPECT_EQ(status("currentPodHash"), stable_);
+  EXPECT_EQ(counts()[canary_], 0);
+}
+
+TEST_F(ControllerCanaryTest, ProgressDeadlineWithNeverReadyPods) {
+  applyYaml(rolloutYaml("nginx:1"));
+  ASSERT_TRUE(waitState("Healthy", 8, 0, 5)) << describe();
+  applyYaml(rolloutYaml("nginx:2", "  progressDeadlineSeconds: 3\n",
+                        "      annotations:\n        vane.dev/simulate: never-ready\n"));
+  ASSERT_TRUE(vane::testing::waitFor([&] { return status("phase") == "Degraded"; }, seconds(30)))
+      << describe();
+  EXPECT_EQ(status("message").rfind("ProgressDeadlineExceeded: ReplicaSet \"web-", 0), 0u)
+      << status("message");
+}
+
+TEST_F(ControllerCanaryTest, InvalidSpec) {
+  std::string yaml = rolloutYaml("nginx:1");
+  yaml.replace(yaml.find("setWeight: 20"), 13, "setWeight: 120");
+  applyYaml(yaml);
+  ASSERT_TRUE(vane::testing::waitFor([&] { return status("phase") == "Degraded"; }, seconds(20)))
+      << describe();
+  EXPECT_EQ(status("message"),
+            "InvalidSpec: The Rollout \"web\" is invalid: spec.strategy.canary.steps[0].setWeight: "
+            "Invalid value: 120: SetWeight needs to be between 0 and 100");
+  EXPECT_TRUE(counts().empty());
+}
+
+}  // namespace
+}  // namespace vane::controller

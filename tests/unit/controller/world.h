@@ -1,0 +1,170 @@
+// An in-memory world for the pure planner: applies planned actions to ReplicaSet/Service JSON,
+// writes the planned status back, and plays the kubelet (pods ready at once, or never).
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "controller/canary.h"
+#include "controller/reconciler.h"
+#include "kube/types.h"
+
+namespace vane::controller::testing {
+
+using nlohmann::json;
+
+inline json basicRollout(int replicas, json steps, json extra_canary = json::object()) {
+  json canary = {{"steps", steps}};
+  canary.merge_patch(extra_canary);
+  return {{"apiVersion", "argoproj.io/v1alpha1"},
+          {"kind", "Rollout"},
+          {"metadata",
+           {{"name", "web"},
+            {"namespace", "default"},
+            {"uid", "uid-1"},
+            {"generation", 1},
+            {"resourceVersion", "1"}}},
+          {"spec",
+           {{"replicas", replicas},
+            {"selector", {{"matchLabels", {{"app", "web"}}}}},
+            {"template",
+             {{"metadata", {{"labels", {{"app", "web"}}}}},
+              {"spec", {{"containers", json::array({{{"name", "c"}, {"image", "v1"}}})}}}}},
+            {"strategy", {{"canary", canary}}}}}};
+}
+
+class World {
+ public:
+  explicit World(json rollout) : rollout_(std::move(rollout)) {}
+
+  json& rollout() { return rollout_; }
+  kube::RolloutStatus status() const {
+    return *kube::decodeRolloutStatus(rollout_.value("status", json::object()));
+  }
+  std::vector<json>& replicaSets() { return rss_; }
+  /// AnalysisRuns as the run builder would label them; tests set status.phase.
+  std::vector<json>& analysisRuns() { return runs_; }
+  std::map<std::string, std::string>& services() { return services_; }
+  std::vector<Event>& events() { return events_; }
+  int64_t now = 1800000000;
+  bool podsReady = true;
+
+  /// One reconcile; returns the number of actions it planned.
+  size_t reconcile() {
+    RolloutContext ctx;
+    auto ro = kube::decodeRollout(rollout_);
+    ctx.rollout = *ro;
+    ctx.invalidSpecMessage = validateRollout(ctx.rollout);
+    for (const auto& rs : rss_) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
+    ctx.analysisRuns = runs_;
+    ctx.now = now;
+    planRollout(ctx, services_);
+    last_ = ctx.actions;
+    for (const auto& a : ctx.actions) apply(a);
+    for (const auto& e : ctx.events) events_.push_back(e);
+    json old = rollout_.value("status", json::object());
+    rollout_["status"] = kube::toJson(ctx.newStatus);
+    changed_ = old != rollout_["status"];
+    requeueAt = ctx.requeueAt;
+    kubelet();
+    return ctx.actions.size();
+  }
+
+  /// Reconciles until nothing changes (at most n times).
+  void settle(int n = 30) {
+    for (int i = 0; i < n; ++i) {
+      if (reconcile() == 0 && !changed_) return;
+    }
+  }
+
+  /// Replicas by revision-independent hash: {hash -> spec.replicas}.
+  std::map<std::string, int> counts() const {
+    std::map<std::string, int> out;
+    for (const auto& rs : rss_) {
+      out[rs["metadata"]["labels"].value("rollouts-pod-template-hash", "")] =
+          rs["spec"].value("replicas", 0);
+    }
+    return out;
+  }
+  int replicasOf(const std::string& hash) const {
+    auto c = counts();
+    return c.count(hash) ? c.at(hash) : 0;
+  }
+
+  void setImage(const std::string& image) {
+    rollout_["spec"]["template"]["spec"]["containers"][0]["image"] = image;
+    bumpGeneration();
+  }
+  void bumpGeneration() {
+    rollout_["metadata"]["generation"] = rollout_["metadata"].value("generation", 1) + 1;
+  }
+  /// Status merge patch as kubectl-argo-rollouts sends it.
+  void patchStatus(const json& patch) { rollout_["status"].merge_patch(patch); }
+
+  const std::vector<Action>& lastActions() const { return last_; }
+  std::optional<int64_t> requeueAt;
+
+ private:
+  json* findRS(const std::string& name) {
+    for (auto& rs : rss_) {
+      if (rs["metadata"]["name"] == name) return &rs;
+    }
+    return nullptr;
+  }
+  void apply(const Action& a) {
+    switch (a.kind) {
+      case Action::Kind::kCreateReplicaSet:
+        if (!findRS(a.name)) rss_.push_back(a.body);
+        break;
+      case Action::Kind::kScaleReplicaSet:
+        if (json* rs = findRS(a.name)) {
+          (*rs)["spec"]["replicas"] = a.replicas;
+          (*rs)["metadata"]["annotations"].merge_patch(a.body);
+        }
+        break;
+      case Action::Kind::kAnnotateReplicaSet:
+        if (json* rs = findRS(a.name)) (*rs)["metadata"]["annotations"].merge_patch(a.body);
+        break;
+      case Action::Kind::kPatchServiceSelector:
+        services_[a.name] = a.body.get<std::string>();
+        break;
+      case Action::Kind::kCreateAnalysisRun: {
+        json labels = {{"rollout-type", a.body["type"]},
+                       {"rollouts-pod-template-hash", a.body["podHash"]}};
+        if (a.body.contains("stepIndex")) labels["step-index"] = a.body["stepIndex"].dump();
+        runs_.push_back({{"metadata", {{"name", a.name}, {"labels", labels}}},
+                         {"spec", json::object()}});
+        break;
+      }
+      case Action::Kind::kTerminateAnalysisRun:
+        for (auto& r : runs_) {
+          if (r["metadata"]["name"] == a.name) r["spec"]["terminate"] = true;
+        }
+        break;
+      case Action::Kind::kPatchRolloutRevision:
+        rollout_["metadata"]["annotations"].merge_patch(a.body);
+        break;
+      default:
+        break;
+    }
+  }
+  void kubelet() {
+    for (auto& rs : rss_) {
+      int n = rs["spec"].value("replicas", 1);
+      rs["status"] = {{"replicas", n},
+                      {"readyReplicas", podsReady ? n : 0},
+                      {"availableReplicas", podsReady ? n : 0}};
+    }
+  }
+
+  json rollout_;
+  std::vector<json> rss_, runs_;
+  std::map<std::string, std::string> services_;
+  std::vector<Event> events_;
+  std::vector<Action> last_;
+  bool changed_ = false;
+};
+
+}  // namespace vane::controller::testing
