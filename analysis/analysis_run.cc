@@ -40,7 +40,8 @@ std::vector<Task> dueTasks(const json& status, const RunContext& c, bool termina
     if (r && metricPhase(*r) && isCompleted(*metricPhase(*r))) continue;
     auto last = r ? lastMeasurement(*r) : std::nullopt;
     if (last && !last->finishedAt) {
-      if (last->resumeAt && *last->resumeAt > now) continue;
+      // Unlike Argo, a terminating run stops in-flight measurements now, not at resumeAt.
+      if (last->resumeAt && *last->resumeAt > now && !terminating) continue;
       add(i, r, last);
       continue;
     }

@@ -96,6 +96,58 @@ std::size_t annotationBytes(const json& obj) {
   return n;
 }
 
+// Type checks on the metadata every kind shares (the REST layer owns them, not the schema).
+std::optional<http::Response> checkMetadata(const ResourceType& t, const json& obj) {
+  const json& meta = obj["metadata"];
+  std::string name = metaString(obj, "name");
+  for (const char* f : {"labels", "annotations"}) {
+    if (!meta.contains(f) || meta[f].is_null()) continue;
+    bool ok = meta[f].is_object();
+    if (ok) {
+      for (const auto& [k, v] : meta[f].items()) ok = ok && v.is_string();
+    }
+    if (!ok) {
+      return invalid(t, name, std::string("metadata.") + f, "FieldValueInvalid",
+                     "Invalid value: must be a map of string keys to string values");
+    }
+  }
+  if (meta.contains("finalizers") && !meta["finalizers"].is_null()) {
+    bool ok = meta["finalizers"].is_array();
+    if (ok) {
+      for (const auto& f : meta["finalizers"]) ok = ok && f.is_string();
+    }
+    if (!ok) {
+      return invalid(t, name, "metadata.finalizers", "FieldValueInvalid",
+                     "Invalid value: must be a list of strings");
+    }
+  }
+  if (meta.contains("ownerReferences") && !meta["ownerReferences"].is_null()) {
+    const json& refs = meta["ownerReferences"];
+    if (!refs.is_array()) {
+      return invalid(t, name, "metadata.ownerReferences", "FieldValueInvalid",
+                     "Invalid value: must be a list");
+    }
+    int controllers = 0;
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      std::string path = "metadata.ownerReferences[" + std::to_string(i) + "]";
+      if (!refs[i].is_object()) {
+        return invalid(t, name, path, "FieldValueInvalid", "Invalid value: must be an object");
+      }
+      for (const char* f : {"apiVersion", "kind", "name", "uid"}) {
+        if (!refs[i].contains(f) || !refs[i][f].is_string() || refs[i][f] == "") {
+          return invalid(t, name, path + "." + f, "FieldValueRequired", "Required value");
+        }
+      }
+      if (refs[i].value("controller", json(false)) == true) ++controllers;
+    }
+    if (controllers > 1) {
+      return invalid(t, name, "metadata.ownerReferences", "FieldValueInvalid",
+                     "Invalid value: only one reference can have Controller set to true");
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<Admitted, http::Response> Rest::admit(const http::Request& req, const Target& t,
@@ -103,6 +155,7 @@ std::variant<Admitted, http::Response> Rest::admit(const http::Request& req, con
   const ResourceType& type = *t.type;
   std::string name = metaString(obj, "name");
   Admitted out;
+  if (auto err = checkMetadata(type, obj)) return *err;
   if (annotationBytes(obj) > kMaxAnnotationBytes) {
     return invalid(type, name, "metadata.annotations", "FieldValueTooLong",
                    "Too long: must have at most 262144 bytes");

@@ -170,7 +170,9 @@ Status Merger::mergeMap(json& original, const json& patch, const char* type,
       original = json::object();
       return Status::ok();
     }
-    if (directive != "merge") return bad(path, "unknown patch type: " + d->dump());
+    if (directive != "merge" && directive != "replace") {
+      return bad(path, "unknown patch type: " + d->dump());
+    }
   }
   if (auto r = patch.find(kRetainKeys); r != patch.end()) {
     if (!r->is_array()) return bad(path, "$retainKeys must be a list");

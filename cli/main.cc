@@ -9,10 +9,15 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/plan.h"
 
 int main(int argc, char** argv) {
   using namespace vane;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // plan works offline: no kubeconfig needed.
+  if (!args.empty() && args[0] == "plan") {
+    return cli::runPlan({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
   auto inv = cli::parseArgs(args);
   if (!inv.ok()) {
     std::cerr << "error: " << inv.status().message() << "\n";

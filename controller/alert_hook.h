@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/conditions.h"
 #include "kube/client.h"
 #include "kube/http.h"
 #include "kube/status.h"
@@ -31,7 +32,7 @@ class Counter;
 namespace vane::controller {
 
 inline constexpr const char* kAbortOnAlertAnnotation = "vane.dev/abort-on-alert";
-inline constexpr const char* kAbortReasonAnnotation = "vane.dev/abort-reason";
+inline constexpr const char* kAbortReasonAnnotation = kAnnotationAbortReason;
 inline constexpr const char* kAbortAlertFingerprintAnnotation = "vane.dev/abort-alert-fingerprint";
 inline constexpr std::size_t kAlertHookMaxBody = 1 << 20;
 

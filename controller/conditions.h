@@ -31,6 +31,8 @@ inline constexpr const char* kReasonRetry = "RolloutRetry";
 inline constexpr const char* kMessageRetry = "Retrying Rollout after abort";
 inline constexpr const char* kReasonAborted = "RolloutAborted";
 inline constexpr const char* kMessageAborted = "Rollout aborted update to revision %d";
+/// Set with status.abort by the Alertmanager hook: the alert that caused the abort.
+inline constexpr const char* kAnnotationAbortReason = "vane.dev/abort-reason";
 inline constexpr const char* kReasonTimedOut = "ProgressDeadlineExceeded";
 inline constexpr const char* kMessageRSTimedOut = "ReplicaSet \"%s\" has timed out progressing.";
 inline constexpr const char* kReasonRSNotAvailable = "ReplicaSetNotAvailable";

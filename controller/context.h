@@ -31,8 +31,7 @@ struct Action {
     kCreateAnalysisRun,     // body: {"analysis": step analysis, "type", "stepIndex", "name"}
     kTerminateAnalysisRun,  // name
   };
-  Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr,
-         std::string p = {})
+  Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr, std::string p = {})
       : kind(k), name(std::move(n)), replicas(r), body(std::move(b)), path(std::move(p)) {}
   Kind kind;
   std::string name;

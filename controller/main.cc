@@ -4,14 +4,18 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
 
+#include "analysis/job_provider.h"
 #include "analysis/prometheus_provider.h"
 #include "analysis/provider.h"
 #include "analysis/web_provider.h"
+#include "controller/alert_hook.h"
 #include "controller/metrics.h"
+#include "controller/notifications.h"
 #include "controller/rollout_controller.h"
 #include "kube/events.h"
 #include "kube/http.h"
@@ -28,6 +32,9 @@ struct Flags {
   std::string kubeconfig, namespace_, instanceId, metricsAddr = "127.0.0.1:8090",
                                                   healthAddr = "127.0.0.1:8080", logFormat = "text",
                                                   istioApiVersion = "v1alpha3";
+  std::string hookAddr, hookTokenFile, hookRolloutLabel = "rollout",
+                                      hookNamespaceLabel = "namespace";
+  std::string notificationsNamespace;
   bool leaderElect = false;
   int workers = 2;
   double qps = 40;
@@ -38,7 +45,9 @@ void usage() {
   std::cerr << "usage: vane-controller [--kubeconfig FILE] [--namespace NS] [--instance-id ID]\n"
                "  [--leader-elect[=true|false]] [--workers N] [--qps Q] [--burst B]\n"
                "  [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-format text|json]\n"
-               "  [--istio-api-version v1|v1beta1|v1alpha3]\n";
+               "  [--istio-api-version v1|v1beta1|v1alpha3]\n"
+               "  [--hook-addr HOST:PORT --hook-token-file FILE] [--hook-rollout-label L]\n"
+               "  [--hook-namespace-label L] [--notifications-namespace NS]\n";
 }
 
 bool parse(int argc, char** argv, Flags& f) {
@@ -80,6 +89,16 @@ bool parse(int argc, char** argv, Flags& f) {
       f.healthAddr = v;
     else if (a == "--log-format" || a == "--logformat")
       f.logFormat = v;
+    else if (a == "--hook-addr")
+      f.hookAddr = v;
+    else if (a == "--hook-token-file")
+      f.hookTokenFile = v;
+    else if (a == "--hook-rollout-label")
+      f.hookRolloutLabel = v;
+    else if (a == "--hook-namespace-label")
+      f.hookNamespaceLabel = v;
+    else if (a == "--notifications-namespace")
+      f.notificationsNamespace = v;
     else if (a == "--istio-api-version")
       f.istioApiVersion = v;
     else
@@ -132,20 +151,112 @@ int main(int argc, char** argv) {
   analysis::ProviderRegistry providers;
   providers.add(std::make_unique<analysis::PrometheusProvider>());
   providers.add(std::make_unique<analysis::WebProvider>());
+  providers.add(std::make_unique<analysis::JobProvider>(**client));
+
+  // Notifications: webhooks from the ConfigMap vane-notifications, re-read every 30 s.
+  std::unique_ptr<controller::Notifier> notifier;
+  if (auto hc = http::Client::create({}); hc) {
+    notifier = std::make_unique<controller::Notifier>(std::move(*hc), controller::NotifierOptions{},
+                                                      &metrics.registry());
+  }
+  controller::NotifyingEventRecorder events(
+      *recorder, notifier.get(),
+      [&metrics](const std::string& ns, const std::string& name, const std::string& type,
+                 const std::string& reason) { metrics.event(ns, name, type, reason); });
+  const std::string notifications_ns = !flags.notificationsNamespace.empty()
+                                           ? flags.notificationsNamespace
+                                       : !flags.namespace_.empty() ? flags.namespace_
+                                       : !config->namespace_.empty() ? config->namespace_
+                                                                      : "default";
+  std::thread notifications_loader([&] {
+    std::string last;
+    while (!g_stop && notifier) {
+      auto cm = (*client)->get(kube::resources::kConfigMaps, notifications_ns,
+                               controller::kNotificationsConfigMap);
+      std::string now = cm ? cm->dump() : "";
+      if (now != last) {
+        last = now;
+        auto hooks = cm ? controller::parseNotificationConfig(*cm)
+                        : Result<std::vector<controller::WebhookConfig>>(
+                              std::vector<controller::WebhookConfig>{});
+        if (hooks) {
+          notifier->configure(std::move(*hooks));
+        } else {
+          log(flags, "error", "ConfigMap " + notifications_ns + "/" +
+                                  controller::kNotificationsConfigMap + ": " +
+                                  hooks.status().toString());
+        }
+      }
+      for (int i = 0; i < 300 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
 
   controller::ControllerOptions opts;
   opts.namespace_ = flags.namespace_;
   opts.instanceId = flags.instanceId;
   opts.workers = flags.workers;
   opts.istioApiVersion = flags.istioApiVersion;
+  opts.observer = [&metrics](const std::string& key, std::chrono::microseconds d, const Status& s) {
+    auto slash = key.find('/');
+    metrics.observeRolloutReconcile(key.substr(0, slash), key.substr(slash + 1),
+                                    static_cast<double>(d.count()) / 1e6, !s.isOk());
+  };
   std::unique_ptr<controller::RolloutController> ctrl;
   std::mutex ctrl_mu;
+  std::atomic<bool> leading{!flags.leaderElect};
+
+  // The Alertmanager hook lists Rollouts from the cache once the controller runs, else from the
+  // API server (a follower can take the hook's request as well as the leader).
+  std::unique_ptr<controller::AlertHook> hook;
+  Result<std::unique_ptr<http::Server>> hook_server = Status(Code::kNotFound, "no hook");
+  if (!flags.hookAddr.empty()) {
+    controller::AlertHookOptions hook_opts;
+    hook_opts.rollout_label = flags.hookRolloutLabel;
+    hook_opts.namespace_label = flags.hookNamespaceLabel;
+    if (!flags.hookTokenFile.empty()) {
+      std::ifstream in(flags.hookTokenFile);
+      std::getline(in, hook_opts.token);
+      if (!in && hook_opts.token.empty()) {
+        log(flags, "error", "--hook-token-file " + flags.hookTokenFile + ": cannot read a token");
+        return 1;
+      }
+    } else {
+      log(flags, "warning", "alert hook without --hook-token-file accepts unauthenticated requests");
+    }
+    auto lister = [&]() -> std::vector<kube::ObjectPtr> {
+      {
+        std::lock_guard lock(ctrl_mu);
+        if (ctrl && ctrl->ready()) return ctrl->rolloutInformer().list();
+      }
+      std::vector<kube::ObjectPtr> out;
+      auto list = (*client)->list(kube::resources::kRollouts, flags.namespace_);
+      if (list) {
+        for (auto& item : (*list)["items"]) out.push_back(std::make_shared<const kube::json>(item));
+      }
+      return out;
+    };
+    hook = std::make_unique<controller::AlertHook>(**client, lister, hook_opts, &metrics.registry());
+    http::ServerOptions so;
+    so.listen = flags.hookAddr;
+    so.max_body_bytes = controller::kAlertHookMaxBody;
+    hook_server = http::Server::start(so, [&](const http::Request& req) {
+      if (req.path == "/hooks/alertmanager") return hook->handle(req);
+      return http::Response::text(404, "not found");
+    });
+    if (!hook_server) {
+      log(flags, "error", "hook listen: " + hook_server.status().toString());
+      return 1;
+    }
+    log(flags, "info", "alert hook on port " + std::to_string((*hook_server)->port()));
+  }
 
   auto health = http::Server::start({flags.healthAddr}, [&](const http::Request& req) {
     if (req.path == "/healthz") return http::Response::text(200, "ok");
     if (req.path == "/readyz") {
       std::lock_guard lock(ctrl_mu);
-      bool ready = ctrl && ctrl->ready();
+      // With leader election a follower is ready (it serves health and the hook); the leader
+      // is ready once its caches have synced.
+      bool ready = (flags.leaderElect && !leading) || (ctrl && ctrl->ready());
       return http::Response::text(ready ? 200 : 503, ready ? "ok" : "not ready");
     }
     return http::Response::text(404, "not found");
@@ -163,7 +274,6 @@ int main(int argc, char** argv) {
       "health on port " + std::to_string((*health)->port()) + ", metrics on port " +
           std::to_string((*metrics_server)->port()));
 
-  std::atomic<bool> leading{!flags.leaderElect};
   std::unique_ptr<kube::LeaderElector> elector;
   if (flags.leaderElect) {
     kube::LeaderElectionConfig lc;
@@ -188,9 +298,12 @@ int main(int argc, char** argv) {
   if (!g_stop) {
     {
       std::lock_guard lock(ctrl_mu);
-      ctrl = std::make_unique<controller::RolloutController>(**client, opts, recorder.get(),
+      ctrl = std::make_unique<controller::RolloutController>(**client, opts, &events,
                                                              &routers, &providers);
     }
+    const kube::Informer& ri = ctrl->rolloutInformer();
+    const kube::Informer& ai = ctrl->analysisRunInformer();
+    metrics.addStateCollector([&ri] { return ri.list(); }, [&ai] { return ai.list(); });
     Status st = ctrl->start();
     if (!st) {
       log(flags, "error", "start: " + st.toString());
@@ -203,6 +316,9 @@ int main(int argc, char** argv) {
   log(flags, "info", "shutting down");
   if (ctrl) ctrl->stop();
   if (elector) elector->stop();
+  if (hook_server) (*hook_server)->stop();
+  notifications_loader.join();
+  if (notifier) notifier->stop();
   recorder->stop();
   (*health)->stop();
   (*metrics_server)->stop();

@@ -279,4 +279,26 @@ void Notifier::run() {
   }
 }
 
+bool NotifyingEventRecorder::event(const json& object, const std::string& type,
+                                   const std::string& reason, const std::string& message) {
+  const json& meta = object.value("metadata", json::object());
+  std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+  if (object.value("kind", "") == "Rollout") {
+    if (counter_) counter_(ns, name, type, reason);
+    if (notifier_ != nullptr) {
+      NotificationEvent e;
+      e.rollout = name;
+      e.namespace_ = ns;
+      e.reason = reason;
+      e.message = message;
+      e.type = type;
+      const json& ann = meta.value("annotations", json::object());
+      e.revision = ann.value("rollout.argoproj.io/revision", "");
+      e.phase = object.value("status", json::object()).value("phase", "");
+      notifier_->notify(e);
+    }
+  }
+  return inner_.event(object, type, reason, message);
+}
+
 }  // namespace vane::controller

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kube/events.h"
 #include "kube/http.h"
 #include "kube/status.h"
 
@@ -98,6 +99,25 @@ class Notifier {
   bool busy_ = false;
   bool stopping_ = false;
   std::thread worker_;
+};
+
+/// An EventRecorder that also feeds the notifier (events about Rollouts) and an event counter
+/// (rollout_events_total), then records the event through the wrapped recorder.
+class NotifyingEventRecorder : public kube::EventRecorder {
+ public:
+  using Counter = std::function<void(const std::string& ns, const std::string& name,
+                                     const std::string& type, const std::string& reason)>;
+  NotifyingEventRecorder(kube::EventRecorder& inner, Notifier* notifier, Counter counter)
+      : inner_(inner), notifier_(notifier), counter_(std::move(counter)) {}
+  bool event(const nlohmann::json& object, const std::string& type, const std::string& reason,
+             const std::string& message) override;
+  bool flush(std::chrono::milliseconds timeout) override { return inner_.flush(timeout); }
+  void stop() override { inner_.stop(); }
+
+ private:
+  kube::EventRecorder& inner_;
+  Notifier* notifier_;
+  Counter counter_;
 };
 
 }  // namespace vane::controller

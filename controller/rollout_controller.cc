@@ -51,6 +51,7 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   deps.events = events;
   deps.routers = routers;
   deps.istioApiVersion = options_.istioApiVersion;
+  deps.observer = options_.observer;
   reconciler_ = std::make_unique<Reconciler>(std::move(deps));
 
   rollouts_->addHandlers(

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,8 @@ struct ControllerOptions {
   int analysisWorkers = 2;
   std::string istioApiVersion = "v1alpha3";
   std::chrono::seconds resync{900};
+  /// Observes each finished rollout reconcile (metrics); may be empty.
+  std::function<void(const std::string& key, std::chrono::microseconds, const Status&)> observer;
 };
 
 class RolloutController {
@@ -43,6 +46,9 @@ class RolloutController {
   /// Informers synced and workers running.
   bool ready() const { return ready_.load(); }
   Reconciler& reconciler() { return *reconciler_; }
+  /// The caches, read-only (metrics collect per-object state from them at scrape time).
+  const kube::Informer& rolloutInformer() const { return *rollouts_; }
+  const kube::Informer& analysisRunInformer() const { return *analysisRuns_; }
 
  private:
   bool ownedByInstance(const kube::json& obj) const;

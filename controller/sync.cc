@@ -195,7 +195,13 @@ void calculateConditions(RolloutContext& ctx) {
   if (aborted) {
     const int rev = ctx.newRS ? static_cast<int>(ctx.newRS->revision().value_or(0)) : 0;
     std::string msg = format(kMessageAborted, rev);
-    if (!ctx.pause.abortMessage.empty()) msg += ": " + ctx.pause.abortMessage;
+    if (!ctx.pause.abortMessage.empty()) {
+      msg += ": " + ctx.pause.abortMessage;
+    } else if (auto reason = ctx.rollout.metadata.annotations.find(kAnnotationAbortReason);
+               reason != ctx.rollout.metadata.annotations.end() && !reason->second.empty()) {
+      // An abort written by the alert hook names the alert (controller/alert_hook.h).
+      msg += ": " + reason->second;
+    }
     if (setCondition(s, {kConditionProgressing, "False", "", "", kReasonAborted, msg}, ctx.now)) {
       ctx.event("Warning", kEventRolloutAborted, msg);
     }

@@ -65,21 +65,15 @@ class RecordingClient : public kube::Client {
   std::vector<std::string> deleted;
 };
 
-json jobRun(){
-    json metric = {
-        {"name", "smoke"},
-        {"provider",
-         {{"job",
-           {{"metadata", {{"labels", {{"team", "qa"}}}}},
-            {"spec",
-             {{"backoffLimit", 0},
-              {"template",
-               {{"spec",
-                 {{"restartPolicy", "Never"},
-                  {"containers",
-                   {{{"name", "t"}, {"image", "curl"}, {"args", {"{{args.url}}"}}}}}}}}}}}}}}}}};
-return {{"metadata", {{"name", "demo-h-1-2"}, {"namespace", "shop"}, {"uid", "u-9"}}},
-        {"spec", {{"metrics", {metric}}, {"args", {{{"name", "url"}, {"value", "http://svc"}}}}}}};
+json jobRun() {
+  json container = {{"name", "t"}, {"image", "curl"}, {"args", {"{{args.url}}"}}};
+  json pod_spec = {{"restartPolicy", "Never"}, {"containers", json::array({container})}};
+  json job = {{"metadata", {{"labels", {{"team", "qa"}}}}},
+              {"spec", {{"backoffLimit", 0}, {"template", {{"spec", pod_spec}}}}}};
+  json metric = {{"name", "smoke"}, {"provider", {{"job", job}}}};
+  json args = json::array({{{"name", "url"}, {"value", "http://svc"}}});
+  return {{"metadata", {{"name", "demo-h-1-2"}, {"namespace", "shop"}, {"uid", "u-9"}}},
+          {"spec", {{"metrics", json::array({metric})}, {"args", args}}}};
 }
 
 class JobProviderTest : public ::testing::Test {

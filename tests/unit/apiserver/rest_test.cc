@@ -167,7 +167,9 @@ TEST_F(RestTest, ServerSideApplyConflictsWithAnotherManagerUnlessForced) {
       EXPECT_EQ(e["operation"], "Apply");
       applier_owns = fromFieldsV1(e["fieldsV1"]).count("/spec/size") > 0;
     }
-    if (e["manager"] == "editor") EXPECT_EQ(fromFieldsV1(e["fieldsV1"]).count("/spec/size"), 0u);
+    if (e["manager"] == "editor") {
+      EXPECT_EQ(fromFieldsV1(e["fieldsV1"]).count("/spec/size"), 0u);
+    }
   }
   EXPECT_TRUE(applier_owns);
 }

@@ -181,18 +181,29 @@ TEST(StrategicMergeTest, NewValuesAreStrippedOfDirectives) {
   EXPECT_EQ(spec["containers"][0]["env"][0], json({{"name", "X"}}));
 }
 
+// Built iteratively and only moved: nlohmann's copy constructor recurses.
+json deepObject(int depth) {
+  json root = json::object();
+  json* cur = &root;
+  for (int i = 0; i < depth; ++i) cur = &((*cur)["a"] = json::object());
+  return root;
+}
+
 TEST(StrategicMergeTest, DeepNestingIsRejectedNotACrash) {
-  json patch = json::object();
-  json* cur = &patch;
-  for (int i = 0; i < 100000; ++i) cur = &((*cur)["a"] = json::object());
-  auto r = strategicMergePatch(json::object(), patch, "v1", "ConfigMap");
+  auto r = strategicMergePatch(json::object(), deepObject(20000), "v1", "ConfigMap");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kBadRequest);
   // The same depth below a replace directive and inside a keyed list element.
-  json replace = {{"$patch", "replace"}, {"a", patch}};
+  json replace = json::object();
+  replace["$patch"] = "replace";
+  replace["a"] = deepObject(20000);
   EXPECT_EQ(strategicMergePatch(json::object(), replace, "v1", "ConfigMap").status().code(),
             Code::kBadRequest);
-  json list = {{"spec", {{"containers", json::array({{{"name", "c"}, {"x", patch}}})}}}};
+  json container = {{"name", "c"}};
+  container["x"] = deepObject(20000);
+  json list = json::object();
+  list["spec"]["containers"] = json::array();
+  list["spec"]["containers"].push_back(std::move(container));
   EXPECT_EQ(strategicMergePatch(json::object(), list, "v1", "Pod").status().code(),
             Code::kBadRequest);
 }

@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kNow = 1795000000;  // 2026-11-18T09:06:40Z
+constexpr int64_t kNow = 1795000000;  // 2026-11-18T11:06:40Z
 std::string ago(int64_t s) { return kube::formatTime(kNow - s); }
 
 json rollout() {

@@ -134,8 +134,8 @@ class World {
         json labels = {{"rollout-type", a.body["type"]},
                        {"rollouts-pod-template-hash", a.body["podHash"]}};
         if (a.body.contains("stepIndex")) labels["step-index"] = a.body["stepIndex"].dump();
-        runs_.push_back({{"metadata", {{"name", a.name}, {"labels", labels}}},
-                         {"spec", json::object()}});
+        runs_.push_back(
+            {{"metadata", {{"name", a.name}, {"labels", labels}}}, {"spec", json::object()}});
         break;
       }
       case Action::Kind::kTerminateAnalysisRun:
