@@ -128,6 +128,7 @@ ok = (d["spec"]["replicas"] == 2 and "--leader-elect" in c["args"]
       and c["livenessProbe"]["httpGet"]["path"] == "/healthz"
       and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
       and "--metrics-addr=0.0.0.0:8090" in c["args"] and "--health-addr=0.0.0.0:8080" in c["args"]
+      and "--hook-token-file=/etc/vane/alert-hook/token" in c["args"]
       and c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"]
       and spec["securityContext"]["runAsNonRoot"] and c["securityContext"]["readOnlyRootFilesystem"]
       and spec["serviceAccountName"] == "vane-controller")
