@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/status.h"
 
@@ -39,8 +38,8 @@ struct StoreEvent {
 };
 
 struct StoreOptions {
-  std::string data_dir;           // empty: in memory only
-  bool fsync = true;              // fsync the WAL before acknowledging a write
+  std::string data_dir;                        // empty: in memory only
+  bool fsync = true;                           // fsync the WAL before acknowledging a write
   std::size_t compact_after_bytes = 64 << 20;  // rewrite a snapshot when the WAL passes this
   std::size_t watch_history = 10000;           // events kept for watch resume; older RVs get 410
   /// Called with each WAL fsync's latency in seconds (metrics); runs under the store lock.
@@ -67,7 +66,7 @@ class Store {
   /// All objects of a resource (namespace "" = all namespaces) in (namespace, name) order, and the
   /// resourceVersion the list is consistent with.
   virtual std::pair<std::vector<ObjectPtr>, uint64_t> list(const ResourceKey& resource,
-                                                            const std::string& ns) const = 0;
+                                                           const std::string& ns) const = 0;
 
   /// Writes obj as the new state of key (metadata.resourceVersion is set by the store). With
   /// expected_rv set, fails with kConflict unless the stored RV matches. create: kAlreadyExists if
@@ -75,13 +74,15 @@ class Store {
   virtual Result<ObjectPtr> create(const ObjectKey& key, json obj) = 0;
   virtual Result<ObjectPtr> update(const ObjectKey& key, json obj,
                                    std::optional<uint64_t> expected_rv = std::nullopt) = 0;
-  /// Removes the object for good (finalizers are the REST layer's business). Returns the last state.
+  /// Removes the object for good (finalizers are the REST layer's business). Returns the last
+  /// state.
   virtual Result<ObjectPtr> remove(const ObjectKey& key,
                                    std::optional<uint64_t> expected_rv = std::nullopt) = 0;
 
   /// Read-modify-write with retry on conflict: fn edits a copy of the current object (return a
   /// non-ok Status to abort, kNotFound if absent). Used by the embedded controllers.
-  virtual Result<ObjectPtr> mutate(const ObjectKey& key, const std::function<Status(json&)>& fn) = 0;
+  virtual Result<ObjectPtr> mutate(const ObjectKey& key,
+                                   const std::function<Status(json&)>& fn) = 0;
 
   /// Watches one resource (namespace "" = all) starting after from_rv (0 = from now). Fails with
   /// kGone when from_rv is older than the kept history. resource "" watches every resource.

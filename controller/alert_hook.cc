@@ -1,12 +1,11 @@
 #include "controller/alert_hook.h"
 
 #include <openssl/crypto.h>
-
-#include <regex>
-
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
+
+#include <regex>
 
 namespace vane::controller {
 
@@ -109,8 +108,8 @@ Result<AlertPayload> parseAlertmanagerPayload(std::string_view body) {
     alert.fingerprint = optString(a, "fingerprint", field + ".", err);
     if (!err.isOk()) return err;
     if (alert.status != "firing" && alert.status != "resolved") {
-      return badField(field + ".status", "expected \"firing\" or \"resolved\", got \"" +
-                                             alert.status + "\"");
+      return badField(field + ".status",
+                      "expected \"firing\" or \"resolved\", got \"" + alert.status + "\"");
     }
     auto labels = stringMap(a.value("labels", json()), field + ".labels");
     if (!labels) return labels.status();
@@ -138,8 +137,8 @@ Result<std::vector<LabelMatcher>> parseLabelMatchers(std::string_view text) {
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t comma = text.find(',', pos);
-    std::string part = trim(text.substr(pos, comma == std::string_view::npos ? text.npos
-                                                                             : comma - pos));
+    std::string part =
+        trim(text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos));
     pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
     if (part.empty()) continue;
     std::size_t op_at = part.find_first_of("=!");
@@ -274,7 +273,8 @@ http::Response AlertHook::handle(const http::Request& request) {
   std::vector<std::string> aborted, failed;
   for (const Alert& alert : payload->alerts) {
     for (const AbortTarget& t : selectAbortTargets(alert, rollouts, options_)) {
-      std::string key = alert.fingerprint + "/" + alert.starts_at + "/" + t.namespace_ + "/" + t.name;
+      std::string key =
+          alert.fingerprint + "/" + alert.starts_at + "/" + t.namespace_ + "/" + t.name;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (handled_.count(key) != 0) continue;  // a repeated notification does nothing more

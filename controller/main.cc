@@ -33,7 +33,7 @@ struct Flags {
                                                   healthAddr = "127.0.0.1:8080", logFormat = "text",
                                                   istioApiVersion = "v1alpha3";
   std::string hookAddr, hookTokenFile, hookRolloutLabel = "rollout",
-                                      hookNamespaceLabel = "namespace";
+                                       hookNamespaceLabel = "namespace";
   std::string notificationsNamespace;
   bool leaderElect = false;
   int workers = 2;
@@ -165,9 +165,9 @@ int main(int argc, char** argv) {
                  const std::string& reason) { metrics.event(ns, name, type, reason); });
   const std::string notifications_ns = !flags.notificationsNamespace.empty()
                                            ? flags.notificationsNamespace
-                                       : !flags.namespace_.empty() ? flags.namespace_
+                                       : !flags.namespace_.empty()   ? flags.namespace_
                                        : !config->namespace_.empty() ? config->namespace_
-                                                                      : "default";
+                                                                     : "default";
   std::thread notifications_loader([&] {
     std::string last;
     while (!g_stop && notifier) {
@@ -182,12 +182,13 @@ int main(int argc, char** argv) {
         if (hooks) {
           notifier->configure(std::move(*hooks));
         } else {
-          log(flags, "error", "ConfigMap " + notifications_ns + "/" +
-                                  controller::kNotificationsConfigMap + ": " +
-                                  hooks.status().toString());
+          log(flags, "error",
+              "ConfigMap " + notifications_ns + "/" + controller::kNotificationsConfigMap + ": " +
+                  hooks.status().toString());
         }
       }
-      for (int i = 0; i < 300 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 300 && !g_stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
 
@@ -221,7 +222,8 @@ int main(int argc, char** argv) {
         return 1;
       }
     } else {
-      log(flags, "warning", "alert hook without --hook-token-file accepts unauthenticated requests");
+      log(flags, "warning",
+          "alert hook without --hook-token-file accepts unauthenticated requests");
     }
     auto lister = [&]() -> std::vector<kube::ObjectPtr> {
       {
@@ -235,7 +237,8 @@ int main(int argc, char** argv) {
       }
       return out;
     };
-    hook = std::make_unique<controller::AlertHook>(**client, lister, hook_opts, &metrics.registry());
+    hook =
+        std::make_unique<controller::AlertHook>(**client, lister, hook_opts, &metrics.registry());
     http::ServerOptions so;
     so.listen = flags.hookAddr;
     so.max_body_bytes = controller::kAlertHookMaxBody;
@@ -298,8 +301,8 @@ int main(int argc, char** argv) {
   if (!g_stop) {
     {
       std::lock_guard lock(ctrl_mu);
-      ctrl = std::make_unique<controller::RolloutController>(**client, opts, &events,
-                                                             &routers, &providers);
+      ctrl = std::make_unique<controller::RolloutController>(**client, opts, &events, &routers,
+                                                             &providers);
     }
     const kube::Informer& ri = ctrl->rolloutInformer();
     const kube::Informer& ai = ctrl->analysisRunInformer();

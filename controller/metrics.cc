@@ -78,20 +78,30 @@ std::vector<prometheus::MetricFamily> rolloutStateFamilies(
     const std::vector<std::shared_ptr<const json>>& rollouts) {
   auto info = gaugeFamily("rollout_info", "Information about rollout.");
   auto phase = gaugeFamily("rollout_phase", "Information on the state of the rollout (DEPRECATED)");
-  auto available = gaugeFamily("rollout_info_replicas_available", "The number of available replicas per rollout.");
-  auto unavailable = gaugeFamily("rollout_info_replicas_unavailable", "The number of unavailable replicas per rollout.");
-  auto desired = gaugeFamily("rollout_info_replicas_desired", "The number of desired replicas per rollout.");
-  auto updated = gaugeFamily("rollout_info_replicas_updated", "The number of updated replicas per rollout.");
+  auto available = gaugeFamily("rollout_info_replicas_available",
+                               "The number of available replicas per rollout.");
+  auto unavailable = gaugeFamily("rollout_info_replicas_unavailable",
+                                 "The number of unavailable replicas per rollout.");
+  auto desired =
+      gaugeFamily("rollout_info_replicas_desired", "The number of desired replicas per rollout.");
+  auto updated =
+      gaugeFamily("rollout_info_replicas_updated", "The number of updated replicas per rollout.");
   static const char* kPhases[] = {"Healthy", "Progressing", "Paused", "Degraded"};
   for (const auto& p : rollouts) {
     if (!p) continue;
     const json& ro = *p;
     std::string ns = str(ro, {"metadata", "namespace"}), name = str(ro, {"metadata", "name"});
     std::string ph = observedRolloutPhase(ro), strategy = strategyOf(ro);
-    addGauge(info, {{"namespace", ns}, {"name", name}, {"strategy", strategy},
-                    {"traffic_router", trafficRouterOf(ro)}, {"phase", ph}}, 1);
+    addGauge(info,
+             {{"namespace", ns},
+              {"name", name},
+              {"strategy", strategy},
+              {"traffic_router", trafficRouterOf(ro)},
+              {"phase", ph}},
+             1);
     for (const char* candidate : kPhases) {
-      addGauge(phase, {{"namespace", ns}, {"name", name}, {"strategy", strategy}, {"phase", candidate}},
+      addGauge(phase,
+               {{"namespace", ns}, {"name", name}, {"strategy", strategy}, {"phase", candidate}},
                ph == candidate ? 1 : 0);
     }
     double want = num(ro, "spec", "replicas", 1);
@@ -108,7 +118,9 @@ std::vector<prometheus::MetricFamily> rolloutStateFamilies(
 std::vector<prometheus::MetricFamily> analysisRunStateFamilies(
     const std::vector<std::shared_ptr<const json>>& runs) {
   auto info = gaugeFamily("analysis_run_info", "Information about analysis run.");
-  auto metric_phase = gaugeFamily("analysis_run_metric_phase", "Information on the duration of a specific metric in the Analysis Run");
+  auto metric_phase =
+      gaugeFamily("analysis_run_metric_phase",
+                  "Information on the duration of a specific metric in the Analysis Run");
   for (const auto& p : runs) {
     if (!p) continue;
     const json& ar = *p;
@@ -119,10 +131,13 @@ std::vector<prometheus::MetricFamily> analysisRunStateFamilies(
     if (st == ar.end() || !st->is_object() || !st->contains("metricResults")) continue;
     for (const auto& mr : (*st)["metricResults"]) {
       if (!mr.is_object()) continue;
-      addGauge(metric_phase, {{"namespace", ns}, {"name", name},
-                              {"metric", mr.value("name", "")},
-                              {"dry_run", mr.value("dryRun", false) ? "true" : "false"},
-                              {"phase", mr.value("phase", "")}}, 1);
+      addGauge(metric_phase,
+               {{"namespace", ns},
+                {"name", name},
+                {"metric", mr.value("name", "")},
+                {"dry_run", mr.value("dryRun", false) ? "true" : "false"},
+                {"phase", mr.value("phase", "")}},
+               1);
     }
   }
   return {info, metric_phase};
@@ -130,7 +145,8 @@ std::vector<prometheus::MetricFamily> analysisRunStateFamilies(
 
 std::vector<prometheus::MetricFamily> StateCollector::Collect() const {
   auto out = rolloutStateFamilies(rollouts_ ? rollouts_() : decltype(rollouts_())());
-  auto ar = analysisRunStateFamilies(analysis_runs_ ? analysis_runs_() : decltype(analysis_runs_())());
+  auto ar =
+      analysisRunStateFamilies(analysis_runs_ ? analysis_runs_() : decltype(analysis_runs_())());
   out.insert(out.end(), ar.begin(), ar.end());
   return out;
 }
@@ -144,28 +160,31 @@ ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::
                                   .Name("rollout_reconcile_error")
                                   .Help("Error occurring during the rollout")
                                   .Register(*registry_);
-  analysis_reconcile_ = &prometheus::BuildHistogram()
-                             .Name("analysis_run_reconcile")
-                             .Help("Analysis Run reconciliation performance (seconds), by namespace.")
-                             .Register(*registry_);
+  analysis_reconcile_ =
+      &prometheus::BuildHistogram()
+           .Name("analysis_run_reconcile")
+           .Help("Analysis Run reconciliation performance (seconds), by namespace.")
+           .Register(*registry_);
   analysis_reconcile_error_ = &prometheus::BuildCounter()
                                    .Name("analysis_run_reconcile_error")
                                    .Help("Error occurring during the analysis run")
                                    .Register(*registry_);
-  requests_ = &prometheus::BuildCounter()
-                   .Name("controller_clientset_k8s_request_total")
-                   .Help("Number of kubernetes requests executed during application reconciliation.")
-                   .Register(*registry_);
+  requests_ =
+      &prometheus::BuildCounter()
+           .Name("controller_clientset_k8s_request_total")
+           .Help("Number of kubernetes requests executed during application reconciliation.")
+           .Register(*registry_);
   events_ = &prometheus::BuildCounter()
                  .Name("rollout_events_total")
                  .Help("Count of rollout events")
                  .Register(*registry_);
-  abort_latency_ = &prometheus::BuildHistogram()
-                        .Name("vane_abort_latency_seconds")
-                        .Help("From an abort's trigger to traffic and the canary Service back on stable.")
-                        .Register(*registry_)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{
-                                     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  abort_latency_ =
+      &prometheus::BuildHistogram()
+           .Name("vane_abort_latency_seconds")
+           .Help("From an abort's trigger to traffic and the canary Service back on stable.")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                            0.5, 1, 2.5, 5, 10});
   queue_depth_ = &prometheus::BuildGauge()
                       .Name("workqueue_depth")
                       .Help("Current depth of the work queue.")

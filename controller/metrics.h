@@ -5,13 +5,6 @@
 // many Rollouts there are (Argo's controller ran out of memory that way, PR #3929).
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <prometheus/client_metric.h>
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
@@ -20,6 +13,13 @@
 #include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "kube/http.h"
 

@@ -1,13 +1,12 @@
 #include "controller/notifications.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <ctime>
-
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/registry.h>
 
 namespace vane::controller {
 
@@ -63,12 +62,11 @@ std::string summary(const NotificationEvent& e) {
 }
 
 std::map<std::string, std::string> variables(const NotificationEvent& e) {
-  return {{"rollout", e.rollout},   {"namespace", e.namespace_},
-          {"event", triggerForReason(e.reason)},
-          {"reason", e.reason},     {"message", e.message},
-          {"revision", e.revision}, {"phase", e.phase},
-          {"time", rfc3339(e.time)}, {"summary", summary(e)},
-          {"type", e.type}};
+  return {
+      {"rollout", e.rollout}, {"namespace", e.namespace_}, {"event", triggerForReason(e.reason)},
+      {"reason", e.reason},   {"message", e.message},      {"revision", e.revision},
+      {"phase", e.phase},     {"time", rfc3339(e.time)},   {"summary", summary(e)},
+      {"type", e.type}};
 }
 
 std::string substitute(const std::string& tmpl, const std::map<std::string, std::string>& vars,
@@ -136,8 +134,9 @@ Result<std::vector<WebhookConfig>> parseNotificationConfig(const json& configmap
       if (!it->is_string()) return Status(Code::kInvalid, "expected string", field + "." + key);
       return it->get<std::string>();
     };
-    for (auto [key, dst] : {std::pair{"name", &w.name}, std::pair{"url", &w.url},
-                            std::pair{"preset", &w.preset}, std::pair{"template", &w.body_template}}) {
+    for (auto [key, dst] :
+         {std::pair{"name", &w.name}, std::pair{"url", &w.url}, std::pair{"preset", &w.preset},
+          std::pair{"template", &w.body_template}}) {
       auto v = str(key);
       if (!v) return v.status();
       *dst = *v;
@@ -148,18 +147,22 @@ Result<std::vector<WebhookConfig>> parseNotificationConfig(const json& configmap
                     field + ".url");
     }
     if (!w.preset.empty() && w.preset != "slack") {
-      return Status(Code::kInvalid, "Unsupported value: \"" + w.preset + "\": supported values: \"slack\"",
+      return Status(Code::kInvalid,
+                    "Unsupported value: \"" + w.preset + "\": supported values: \"slack\"",
                     field + ".preset");
     }
     if (h.contains("headers")) {
-      if (!h["headers"].is_object()) return Status(Code::kInvalid, "expected object", field + ".headers");
+      if (!h["headers"].is_object())
+        return Status(Code::kInvalid, "expected object", field + ".headers");
       for (const auto& [k, v] : h["headers"].items()) {
-        if (!v.is_string()) return Status(Code::kInvalid, "expected string", field + ".headers." + k);
+        if (!v.is_string())
+          return Status(Code::kInvalid, "expected string", field + ".headers." + k);
         w.headers.emplace_back(k, v.get<std::string>());
       }
     }
     if (h.contains("events")) {
-      if (!h["events"].is_array()) return Status(Code::kInvalid, "expected array", field + ".events");
+      if (!h["events"].is_array())
+        return Status(Code::kInvalid, "expected array", field + ".events");
       for (const auto& e : h["events"]) {
         if (!e.is_string()) return Status(Code::kInvalid, "expected string", field + ".events");
         w.events.push_back(e.get<std::string>());

@@ -37,13 +37,15 @@ int usage(const std::string& why) {
 
 // Weight of the canary destination in the named http route (or the first one), 0 when absent.
 int canaryWeight(const nlohmann::json& vs, const Options& o) {
-  const auto& http = vs.value("spec", nlohmann::json::object()).value("http", nlohmann::json::array());
+  const auto& http =
+      vs.value("spec", nlohmann::json::object()).value("http", nlohmann::json::array());
   for (const auto& route : http) {
     if (!o.route.empty() && route.value("name", "") != o.route) continue;
     int w = 0;
     for (const auto& d : route.value("route", nlohmann::json::array())) {
       std::string host = d.value("destination", nlohmann::json::object()).value("host", "");
-      if (host == o.canary_host || host.rfind(o.canary_host + ".", 0) == 0) w += d.value("weight", 0);
+      if (host == o.canary_host || host.rfind(o.canary_host + ".", 0) == 0)
+        w += d.value("weight", 0);
     }
     return w;
   }
@@ -57,18 +59,30 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--kubeconfig") o.kubeconfig = next();
-    else if (a == "--namespace") o.ns = next();
-    else if (a == "--virtualservice") o.vs = next();
-    else if (a == "--route") o.route = next();
-    else if (a == "--stable-host") o.stable_host = next();
-    else if (a == "--stable-url") o.stable_url = next();
-    else if (a == "--canary-host") o.canary_host = next();
-    else if (a == "--canary-url") o.canary_url = next();
-    else if (a == "--istio-api-version") o.istio_version = next();
-    else if (a == "--rps") o.rps = std::atof(next().c_str());
-    else if (a == "--duration") o.duration = std::atoi(next().c_str());
-    else return usage("unknown flag " + a);
+    if (a == "--kubeconfig")
+      o.kubeconfig = next();
+    else if (a == "--namespace")
+      o.ns = next();
+    else if (a == "--virtualservice")
+      o.vs = next();
+    else if (a == "--route")
+      o.route = next();
+    else if (a == "--stable-host")
+      o.stable_host = next();
+    else if (a == "--stable-url")
+      o.stable_url = next();
+    else if (a == "--canary-host")
+      o.canary_host = next();
+    else if (a == "--canary-url")
+      o.canary_url = next();
+    else if (a == "--istio-api-version")
+      o.istio_version = next();
+    else if (a == "--rps")
+      o.rps = std::atof(next().c_str());
+    else if (a == "--duration")
+      o.duration = std::atoi(next().c_str());
+    else
+      return usage("unknown flag " + a);
   }
   if (o.vs.empty() || o.stable_url.empty() || o.canary_url.empty() || o.canary_host.empty()) {
     return usage("--virtualservice, --canary-host, --stable-url and --canary-url are required");

@@ -3,58 +3,23 @@
 # through real kubectl 1.32 (plugin found on PATH), then each command exits as documented and its
 # patch is visible on the object (argo-rollouts.md 1.14).
 set -uo pipefail
-src=${VANE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VANE_BIN_DIR:-$src/build/bin}
-kubectl_bin=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
-
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect DESCRIPTION REGEX COMMAND...: succeeds and output matches REGEX.
-expect() {
-  local what=$1 re=$2; shift 2
-  local out; out=$("$@" 2>&1); local rc=$?
-  if [ $rc -eq 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
-}
-# refuse DESCRIPTION REGEX COMMAND...: fails and output matches REGEX.
-refuse() {
-  local what=$1 re=$2; shift 2
-  local out; out=$("$@" 2>&1); local rc=$?
-  if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
-}
+. "$(dirname "$0")/lib.sh"
 # field DESCRIPTION EXPECTED NAME JSONPATH [NS]: the Rollout's field equals EXPECTED.
 field() {
   local got; got=$(k get ro "$3" -n "${5:-default}" -o "jsonpath=$4" 2>&1)
   if [ "$got" = "$2" ]; then pass "$1"; else fail "$1: $4 = '$got', want '$2'"; fi
 }
 
-for b in vane-apiserver kubectl-vane; do
-  [ -x "$bin/$b" ] || { echo "FAIL: $bin/$b not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/vane-cli-e2e.XXXXXX)
+[ -x "$bin/kubectl-vane" ] || { echo "FAIL: $bin/kubectl-vane not built"; exit 1; }
+e2e_tmp cli
 mkdir -p "$tmp/plugins"
 ln -s "$bin/kubectl-vane" "$tmp/plugins/kubectl-vane"
 export PATH="$tmp/plugins:$PATH"
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$bin/vane-apiserver" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
-  --kubeconfig-out "$tmp/kubeconfig" >"$tmp/apiserver.log" 2>&1 &
-server_pid=$!
 watch_pid=""
-cleanup() {
-  [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
-  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
-  if [ $fails -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
-}
-trap cleanup EXIT
+e2e_cleanup_extra() { [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null; }
+start_apiserver
 export KUBECONFIG="$tmp/kubeconfig"
 k() { "$kubectl_bin" "$@"; }
-deadline=$((SECONDS + 30))
-until [ -s "$tmp/kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; do
-  if [ $SECONDS -ge $deadline ] || ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: vane-apiserver did not become ready"; cat "$tmp/apiserver.log"; exit 1
-  fi
-  sleep 0.1
-done
 
 k apply -k "$src/crds" >/dev/null && k wait --for=condition=Established crd/rollouts.argoproj.io \
   --timeout=30s >/dev/null || { echo "FAIL: CRDs"; exit 1; }

@@ -3,47 +3,9 @@
 # then the CRDs are Established, re-applying is a no-op, the printer columns show, objects round-trip,
 # and schema violations are refused naming the field.
 set -uo pipefail
-src=${VANE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-shared=${VANE_SHARED_DIR:-$src/../shared}
-bin=${VANE_BIN_DIR:-$src/build/bin}
-kubectl_bin=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
-
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect DESCRIPTION REGEX COMMAND...: the command succeeds and its output matches REGEX.
-expect() {
-  local what=$1 re=$2; shift 2
-  local out; out=$("$@" 2>&1); local rc=$?
-  if [ $rc -eq 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
-}
-# refuse DESCRIPTION REGEX COMMAND...: the command fails and its output matches REGEX.
-refuse() {
-  local what=$1 re=$2; shift 2
-  local out; out=$("$@" 2>&1); local rc=$?
-  if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
-}
-
-[ -x "$bin/vane-apiserver" ] || { echo "FAIL: $bin/vane-apiserver not built"; exit 1; }
-tmp=$(mktemp -d /tmp/vane-crds-e2e.XXXXXX)
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$bin/vane-apiserver" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
-  --kubeconfig-out "$tmp/kubeconfig" >"$tmp/apiserver.log" 2>&1 &
-server_pid=$!
-cleanup() {
-  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
-  if [ $fails -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
-}
-trap cleanup EXIT
-k() { "$kubectl_bin" --kubeconfig "$tmp/kubeconfig" "$@"; }
-
-deadline=$((SECONDS + 30))
-until [ -s "$tmp/kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; do
-  if [ $SECONDS -ge $deadline ] || ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: vane-apiserver did not become ready"; cat "$tmp/apiserver.log"; exit 1
-  fi
-  sleep 0.1
-done
+. "$(dirname "$0")/lib.sh"
+e2e_tmp crds
+start_apiserver
 
 # --- CRDs ---
 expect "apply -k crds/" 'rollouts.argoproj.io (created|configured)' k apply -k "$src/crds"

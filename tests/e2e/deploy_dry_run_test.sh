@@ -4,33 +4,9 @@
 # server serves is accepted; RBAC (not served locally) is checked offline for least privilege, and
 # the Alertmanager receiver config is checked with amtool.
 set -uo pipefail
-src=${VANE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VANE_BIN_DIR:-$src/build/bin}
-kubectl_bin=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
-
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-[ -x "$bin/vane-apiserver" ] || { echo "FAIL: $bin/vane-apiserver not built"; exit 1; }
-tmp=$(mktemp -d /tmp/vane-deploy-e2e.XXXXXX)
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$bin/vane-apiserver" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
-  --kubeconfig-out "$tmp/kubeconfig" >"$tmp/apiserver.log" 2>&1 &
-server_pid=$!
-cleanup() {
-  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
-  if [ $fails -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
-}
-trap cleanup EXIT
-k() { "$kubectl_bin" --kubeconfig "$tmp/kubeconfig" "$@"; }
-deadline=$((SECONDS + 30))
-until [ -s "$tmp/kubeconfig" ] && k get --raw /readyz >/dev/null 2>&1; do
-  if [ $SECONDS -ge $deadline ] || ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: vane-apiserver did not become ready"; cat "$tmp/apiserver.log"; exit 1
-  fi
-  sleep 0.1
-done
+. "$(dirname "$0")/lib.sh"
+e2e_tmp deploy
+start_apiserver
 
 # Build both variants offline (kustomize is built into kubectl).
 for variant in deploy deploy/namespaced; do

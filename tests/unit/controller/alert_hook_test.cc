@@ -1,7 +1,6 @@
 #include "controller/alert_hook.h"
 
 #include <gtest/gtest.h>
-
 #include <prometheus/registry.h>
 
 namespace vane::controller {
@@ -78,7 +77,7 @@ std::string payload(const std::string& status, const json& labels,
                 {"startsAt", "2026-11-24T18:00:00.123Z"},
                 {"endsAt", "0001-01-01T00:00:00Z"},
                 {"fingerprint", fingerprint}};
-  json p = {{"receiver", "vane-abort"}, {"status", status}, {"alerts", json::array({alert})},
+  json p = {{"receiver", "vane-abort"}, {"status", status},    {"alerts", json::array({alert})},
             {"version", "4"},           {"groupKey", "{}:{}"}, {"truncatedAlerts", 0}};
   return p.dump() + "\n";
 }
@@ -109,13 +108,13 @@ TEST(AlertPayload, RejectsMalformedWithFieldPath) {
   auto bad_labels = parseAlertmanagerPayload(
       R"({"version":"4","alerts":[{"status":"firing","labels":{"a":1}}]})");
   EXPECT_EQ(bad_labels.status().field(), "alerts[0].labels.a");
-  auto bad_status =
-      parseAlertmanagerPayload(R"({"version":"4","alerts":[{"status":"burning"}]})");
+  auto bad_status = parseAlertmanagerPayload(R"({"version":"4","alerts":[{"status":"burning"}]})");
   EXPECT_EQ(bad_status.status().field(), "alerts[0].status");
 }
 
 TEST(LabelMatchers, AllOperators) {
-  auto m = parseLabelMatchers(R"(alertname=HighErrorRate, service!="cart", env=~prod|stage, x!~a.*)");
+  auto m =
+      parseLabelMatchers(R"(alertname=HighErrorRate, service!="cart", env=~prod|stage, x!~a.*)");
   ASSERT_TRUE(m.ok()) << m.status().toString();
   ASSERT_EQ(m->size(), 4u);
   std::map<std::string, std::string> labels = {
@@ -166,8 +165,10 @@ TEST(AlertHook, AuthSizeAndPayloadErrorsChangeNothing) {
   RecordingClient client;
   prometheus::Registry registry;
   auto ros = std::vector<std::shared_ptr<const json>>{rollout("shop", "checkout", "a", "b")};
-  AlertHook hook(client, [&] { return ros; }, {"s3cret"}, &registry);
-  std::string body = payload("firing", {{"alertname", "X"}, {"rollout", "checkout"}, {"namespace", "shop"}});
+  AlertHook hook(
+      client, [&] { return ros; }, {"s3cret"}, &registry);
+  std::string body =
+      payload("firing", {{"alertname", "X"}, {"rollout", "checkout"}, {"namespace", "shop"}});
   EXPECT_EQ(hook.handle(post(body, "")).status, 401);
   EXPECT_EQ(hook.handle(post(body, "wrong!")).status, 401);
   EXPECT_EQ(hook.handle(post(std::string(kAlertHookMaxBody + 1, ' '))).status, 413);
@@ -184,15 +185,17 @@ TEST(AlertHook, AbortsOnceAndNamesTheAlert) {
   auto ros = std::vector<std::shared_ptr<const json>>{rollout("shop", "checkout", "a", "b")};
   AlertHook hook(client, [&] { return ros; }, {"s3cret"});
   std::string body = payload(
-      "firing", {{"alertname", "CanaryHighErrorRate"}, {"rollout", "checkout"}, {"namespace", "shop"}});
+      "firing",
+      {{"alertname", "CanaryHighErrorRate"}, {"rollout", "checkout"}, {"namespace", "shop"}});
   auto res = hook.handle(post(body));
   EXPECT_EQ(res.status, 200) << res.body;
   ASSERT_EQ(client.patches.size(), 2u);
   EXPECT_EQ(client.patches[0].subresource, "");
   std::string reason = client.patches[0].body["metadata"]["annotations"][kAbortReasonAnnotation];
-  EXPECT_EQ(reason,
-            "alert CanaryHighErrorRate firing {namespace=shop, rollout=checkout}: 5xx ratio above 5% "
-            "on checkout canary");
+  EXPECT_EQ(
+      reason,
+      "alert CanaryHighErrorRate firing {namespace=shop, rollout=checkout}: 5xx ratio above 5% "
+      "on checkout canary");
   EXPECT_EQ(client.patches[1].subresource, "status");
   EXPECT_EQ(client.patches[1].body, json::parse(R"({"status":{"abort":true}})"));
   // The same notification again (Alertmanager's repeat) does nothing more.
@@ -205,7 +208,8 @@ TEST(AlertHook, FailedWriteAnswers500SoAlertmanagerRetries) {
   client.fail_with = Status(Code::kUnavailable, "connection refused");
   auto ros = std::vector<std::shared_ptr<const json>>{rollout("shop", "checkout", "a", "b")};
   AlertHook hook(client, [&] { return ros; }, {"s3cret"});
-  std::string body = payload("firing", {{"alertname", "X"}, {"rollout", "checkout"}, {"namespace", "shop"}});
+  std::string body =
+      payload("firing", {{"alertname", "X"}, {"rollout", "checkout"}, {"namespace", "shop"}});
   EXPECT_EQ(hook.handle(post(body)).status, 500);
   client.fail_with = Status::ok();
   EXPECT_EQ(hook.handle(post(body)).status, 200) << "the retry goes through";

@@ -13,10 +13,14 @@ std::shared_ptr<const json> ro(const std::string& name, int64_t gen, const std::
       {"metadata", {{"name", name}, {"namespace", "shop"}, {"generation", gen}}},
       {"spec",
        {{"replicas", 5},
-        {"strategy", {{"canary", {{"trafficRouting", {{"istio", {{"virtualService", {{"name", "vs"}}}}}}}}}}}}},
+        {"strategy",
+         {{"canary", {{"trafficRouting", {{"istio", {{"virtualService", {{"name", "vs"}}}}}}}}}}}}},
       {"status",
-       {{"observedGeneration", observed}, {"phase", phase}, {"replicas", 6},
-        {"availableReplicas", 4}, {"updatedReplicas", 2}}}});
+       {{"observedGeneration", observed},
+        {"phase", phase},
+        {"replicas", 6},
+        {"availableReplicas", 4},
+        {"updatedReplicas", 2}}}});
 }
 
 TEST(Metrics, ObservedPhaseTreatsStaleStatusAsProgressing) {
@@ -50,13 +54,16 @@ TEST(Metrics, TextExpositionHasArgoNamesAndBoundedRequestLabels) {
   m.observeRequest("GET", "rollouts", 200);
   m.observeRolloutReconcile("shop", "checkout", 0.02, true);
   m.observeAbortLatency(0.3);
-  m.addStateCollector([] { return std::vector<std::shared_ptr<const json>>{ro("c", 1, "1", "Healthy")}; },
-                      [] { return std::vector<std::shared_ptr<const json>>{}; });
+  m.addStateCollector(
+      [] { return std::vector<std::shared_ptr<const json>>{ro("c", 1, "1", "Healthy")}; },
+      [] { return std::vector<std::shared_ptr<const json>>{}; });
   std::string text = m.serve().body;
-  EXPECT_NE(text.find("controller_clientset_k8s_request_total{kind=\"rollouts\",status_code=\"200\",verb=\"GET\"} 1"),
+  EXPECT_NE(text.find("controller_clientset_k8s_request_total{kind=\"rollouts\",status_code="
+                      "\"200\",verb=\"GET\"} 1"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("rollout_reconcile_error{name=\"checkout\",namespace=\"shop\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("rollout_reconcile_error{name=\"checkout\",namespace=\"shop\"} 1"),
+            std::string::npos);
   EXPECT_NE(text.find("vane_abort_latency_seconds_count 1"), std::string::npos);
   EXPECT_NE(text.find("rollout_info{"), std::string::npos);
 }

@@ -1,0 +1,52 @@
+# Shared by the e2e scripts (sourced, not run): paths, PASS/FAIL bookkeeping, and a fresh
+# vane-apiserver on a free loopback port that is stopped by PID when the script exits.
+src=${VANE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+shared=${VANE_SHARED_DIR:-$src/../shared}
+bin=${VANE_BIN_DIR:-$src/build/bin}
+kubectl_bin=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
+
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# expect DESCRIPTION REGEX COMMAND...: the command succeeds and its output matches REGEX.
+expect() {
+  local what=$1 re=$2; shift 2
+  local out; out=$("$@" 2>&1); local rc=$?
+  if [ $rc -eq 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
+}
+# refuse DESCRIPTION REGEX COMMAND...: the command fails and its output matches REGEX.
+refuse() {
+  local what=$1 re=$2; shift 2
+  local out; out=$("$@" 2>&1); local rc=$?
+  if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
+}
+
+# e2e_tmp NAME: a scratch directory, kept for post-mortem when a check failed.
+e2e_tmp() { tmp=$(mktemp -d "/tmp/vane-$1-e2e.XXXXXX"); }
+
+server_pid=""
+e2e_cleanup() {
+  if declare -F e2e_cleanup_extra >/dev/null; then e2e_cleanup_extra; fi
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  if [ $fails -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
+}
+
+# start_apiserver [EXTRA ARGS...]: vane-apiserver with its data and kubeconfig in $tmp, ready.
+start_apiserver() {
+  [ -x "$bin/vane-apiserver" ] || { echo "FAIL: $bin/vane-apiserver not built"; exit 1; }
+  local port
+  port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  "$bin/vane-apiserver" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
+    --kubeconfig-out "$tmp/kubeconfig" "$@" >"$tmp/apiserver.log" 2>&1 &
+  server_pid=$!
+  trap e2e_cleanup EXIT
+  local deadline=$((SECONDS + 30))
+  until [ -s "$tmp/kubeconfig" ] &&
+    "$kubectl_bin" --kubeconfig "$tmp/kubeconfig" get --raw /readyz >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "FAIL: vane-apiserver did not become ready"; cat "$tmp/apiserver.log"; exit 1
+    fi
+    sleep 0.1
+  done
+}
+k() { "$kubectl_bin" --kubeconfig "$tmp/kubeconfig" "$@"; }
