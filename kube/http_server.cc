@@ -27,18 +27,23 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-// Shared between the server and every writer: tells writers the I/O context is gone.
+class StreamState;
+
+// Shared between the server and every writer: tells writers the I/O context is gone, and lets the
+// server release the writers' timers before its io_context is destroyed (a writer may outlive the
+// server: its destructor must not touch a dead io_context).
 struct Control {
   std::mutex mu;
   bool stopped = false;
+  std::vector<std::weak_ptr<StreamState>> streams;
 };
 
 // The session side of a streamed response: chunks queued by writers, drained by the session.
 class StreamState : public StreamWriter, public std::enable_shared_from_this<StreamState> {
  public:
   StreamState(asio::any_io_executor ex, std::shared_ptr<Control> control)
-      : timer_(ex), control_(std::move(control)) {
-    timer_.expires_at(asio::steady_timer::time_point::max());
+      : timer_(std::make_unique<asio::steady_timer>(ex)), control_(std::move(control)) {
+    timer_->expires_at(asio::steady_timer::time_point::max());
   }
 
   bool write(std::string chunk) override {
@@ -69,19 +74,21 @@ class StreamState : public StreamWriter, public std::enable_shared_from_this<Str
     out.swap(queue_);
     return !(closed_ && out.empty());
   }
-  asio::steady_timer& timer() { return timer_; }
+  asio::steady_timer& timer() { return *timer_; }
+  // Called by the server after its threads are joined, before its io_context goes away.
+  void releaseTimer() { timer_.reset(); }
 
  private:
   void wake() {
     std::lock_guard control_lock(control_->mu);
     if (control_->stopped) return;
-    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+    asio::post(timer_->get_executor(), [self = shared_from_this()] { self->timer_->cancel(); });
   }
 
   mutable std::mutex mu_;
   std::deque<std::string> queue_;
   bool closed_ = false;
-  asio::steady_timer timer_;
+  std::unique_ptr<asio::steady_timer> timer_;
   std::shared_ptr<Control> control_;
 };
 
@@ -242,6 +249,11 @@ void ServerImpl::stop() {
     }
     pool_.stop();
     pool_.join();
+    std::lock_guard lock(control_->mu);
+    for (auto& weak : control_->streams) {
+      if (auto stream = weak.lock()) stream->releaseTimer();
+    }
+    control_->streams.clear();
   });
 }
 
@@ -332,6 +344,11 @@ awaitable<bool> ServerImpl::streamBody(Stream& stream, Response& r, unsigned ver
   auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, kNoThrow);
   if (hec) co_return false;
   auto state = std::make_shared<StreamState>(co_await asio::this_coro::executor, control_);
+  {
+    std::lock_guard lock(control_->mu);
+    std::erase_if(control_->streams, [](const auto& w) { return w.expired(); });
+    control_->streams.push_back(state);
+  }
   // Detect the client going away: any read completion (EOF, reset) closes the stream.
   // Parameters, not captures: a coroutine lambda's captures die with the lambda object.
   auto reader = [](std::shared_ptr<StreamState> state, Stream& stream) -> awaitable<void> {
