@@ -90,6 +90,8 @@ struct ErrorCase {
   istio::Split split;
   std::string message;
 };
+// Keeps test names short in ctest's listing (gtest would print the struct's bytes).
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
 
 class SetWeightErrors : public ::testing::TestWithParam<ErrorCase> {};
 
