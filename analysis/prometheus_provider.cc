@@ -164,20 +164,7 @@ Result<PrometheusResult> parsePrometheusResponse(int http_status, const std::str
 }
 
 PrometheusProvider::PrometheusProvider(http::ClientOptions client_options)
-    : options_(std::move(client_options)) {}
-
-Result<http::Client*> PrometheusProvider::client(bool insecure) {
-  std::lock_guard lock(mu_);
-  auto& slot = insecure ? insecure_ : secure_;
-  if (!slot) {
-    http::ClientOptions o = options_;
-    if (insecure) o.tls.insecure_skip_verify = true;
-    auto c = http::Client::create(o);
-    if (!c) return c.status();
-    slot = std::move(c).value();
-  }
-  return slot.get();
-}
+    : clients_(std::move(client_options)) {}
 
 std::map<std::string, std::string> PrometheusProvider::metricMetadata(const json& metric) const {
   auto spec = decodeSpec(metric);
@@ -192,7 +179,7 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
   auto finished = [&] { return ctx.now; };
   auto spec = decodeSpec(ctx.metric);
   if (!spec) return errorMeasurement(spec.status().toString(), started, finished());
-  auto c = client(spec->insecure);
+  auto c = clients_.get(spec->insecure);
   if (!c) return errorMeasurement("http client: " + c.status().message(), started, finished());
 
   http::ClientRequest req;

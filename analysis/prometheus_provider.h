@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/http_clients.h"
 #include "analysis/provider.h"
 #include "kube/http.h"
 
@@ -42,11 +43,7 @@ class PrometheusProvider : public MetricProvider {
   std::map<std::string, std::string> metricMetadata(const json& metric) const override;
 
  private:
-  Result<http::Client*> client(bool insecure);
-
-  http::ClientOptions options_;
-  std::mutex mu_;
-  std::unique_ptr<http::Client> secure_, insecure_;
+  HttpClients clients_;
 };
 
 /// Base64 (standard alphabet, padded), for basic authentication headers.

@@ -62,26 +62,13 @@ Result<json> webResult(const std::string& body, const std::string& json_path) {
 }
 
 WebProvider::WebProvider(http::ClientOptions client_options)
-    : options_(std::move(client_options)) {}
-
-Result<http::Client*> WebProvider::client(bool insecure) {
-  std::lock_guard lock(mu_);
-  auto& slot = insecure ? insecure_ : secure_;
-  if (!slot) {
-    http::ClientOptions o = options_;
-    if (insecure) o.tls.insecure_skip_verify = true;
-    auto c = http::Client::create(o);
-    if (!c) return c.status();
-    slot = std::move(c).value();
-  }
-  return slot.get();
-}
+    : clients_(std::move(client_options)) {}
 
 Measurement WebProvider::run(const MetricContext& ctx) {
   TimePoint at = ctx.now;
   auto spec = decodeSpec(ctx.metric);
   if (!spec) return errorMeasurement(spec.status().toString(), at, at);
-  auto c = client(spec->insecure);
+  auto c = clients_.get(spec->insecure);
   if (!c) return errorMeasurement("http client: " + c.status().message(), at, at);
   http::ClientRequest req;
   req.method = spec->method;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 
+#include "analysis/http_clients.h"
 #include "analysis/provider.h"
 #include "kube/http.h"
 
@@ -27,11 +28,7 @@ class WebProvider : public MetricProvider {
   Measurement terminate(const MetricContext&, const Measurement& m) override { return m; }
 
  private:
-  Result<http::Client*> client(bool insecure);
-
-  http::ClientOptions options_;
-  std::mutex mu_;
-  std::unique_ptr<http::Client> secure_, insecure_;
+  HttpClients clients_;
 };
 
 }  // namespace vane::analysis

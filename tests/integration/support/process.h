@@ -13,8 +13,8 @@
 namespace vane::testing {
 
 struct CommandResult {
-  int exit_code = -1;   // -1: could not run or timed out
-  std::string output;   // stdout and stderr combined
+  int exit_code = -1;  // -1: could not run or timed out
+  std::string output;  // stdout and stderr combined
 };
 
 /// Runs `bash -c command` with a deadline; the process group is killed on timeout.
