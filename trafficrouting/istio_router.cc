@@ -132,9 +132,12 @@ Result<std::string> IstioRouter::canaryHost() {
   return spec["host"].get<std::string>();
 }
 
-Status IstioRouter::setHeaderRoute(const SetHeaderRoute& route) {
+Status IstioRouter::setManagedRoute(
+    bool has_match, const std::string& event,
+    const std::function<Result<json>(const json&, const IstioVirtualService&, const istio::Split&,
+                                     const std::string&)>& transform) {
   std::string host;
-  if (!route.match.empty()) {
+  if (has_match) {
     auto h = canaryHost();
     if (!h.ok()) return h.status();
     host = *h;
@@ -142,28 +145,23 @@ Status IstioRouter::setHeaderRoute(const SetHeaderRoute& route) {
   const istio::Split split = istio::Split::from(context_, config_);
   return mutateVirtualServices(
       [&](const json& obj, const IstioVirtualService& vs) {
-        return istio::setHeaderRoute(obj, vs, split, route, host);
+        return transform(obj, vs, split, host);
       },
-      [&](const std::string& name) {
-        return "VirtualService `" + name + "` set headerRoute '" + route.name + "'";
-      });
+      [&](const std::string& name) { return "VirtualService `" + name + "` " + event; });
+}
+
+Status IstioRouter::setHeaderRoute(const SetHeaderRoute& route) {
+  return setManagedRoute(
+      !route.match.empty(), "set headerRoute '" + route.name + "'",
+      [&](const json& obj, const IstioVirtualService& vs, const istio::Split& split,
+          const std::string& host) { return istio::setHeaderRoute(obj, vs, split, route, host); });
 }
 
 Status IstioRouter::setMirrorRoute(const SetMirrorRoute& route) {
-  std::string host;
-  if (!route.match.empty()) {
-    auto h = canaryHost();
-    if (!h.ok()) return h.status();
-    host = *h;
-  }
-  const istio::Split split = istio::Split::from(context_, config_);
-  return mutateVirtualServices(
-      [&](const json& obj, const IstioVirtualService& vs) {
-        return istio::setMirrorRoute(obj, vs, split, route, host);
-      },
-      [&](const std::string& name) {
-        return "VirtualService `" + name + "` set mirrorRoute '" + route.name + "'";
-      });
+  return setManagedRoute(
+      !route.match.empty(), "set mirrorRoute '" + route.name + "'",
+      [&](const json& obj, const IstioVirtualService& vs, const istio::Split& split,
+          const std::string& host) { return istio::setMirrorRoute(obj, vs, split, route, host); });
 }
 
 Result<std::optional<bool>> IstioRouter::verifyWeight(

@@ -13,6 +13,10 @@
 
 namespace vane::trafficrouting {
 
+namespace istio {
+struct Split;
+}  // namespace istio
+
 /// kube::resources::virtualServices()/destinationRules() for version v1, v1beta1 or v1alpha3;
 /// kUnsupported for any other version (--istio-api-version is user input).
 Result<kube::Resource> istioVirtualServiceResource(const std::string& version);
@@ -58,6 +62,12 @@ class IstioRouter : public TrafficRouter {
   void record(bool warning, const std::string& reason, const std::string& message) const;
   /// The canary Service, or the DestinationRule's spec.host in subset mode.
   Result<std::string> canaryHost();
+  /// setHeaderRoute and setMirrorRoute: the canary host (needed only when the route has a match)
+  /// and the split, then transform(vs object, vs config, split, host) on every VirtualService.
+  Status setManagedRoute(
+      bool has_match, const std::string& event,
+      const std::function<Result<json>(const json&, const IstioVirtualService&, const istio::Split&,
+                                       const std::string&)>& transform);
 
   kube::Client& client_;
   IstioTrafficRouting config_;
