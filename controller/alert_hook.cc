@@ -7,35 +7,27 @@
 
 #include <regex>
 
+#include "kube/decode.h"
+
 namespace vane::controller {
 
 using nlohmann::json;
 
 namespace {
 
-Status badField(const std::string& field, const std::string& message) {
-  return Status(Code::kBadRequest, message, field);
-}
-
-Result<std::map<std::string, std::string>> stringMap(const json& v, const std::string& field) {
+// Labels and annotations: string to string maps; a bad entry is recorded on the decoder.
+std::map<std::string, std::string> stringMap(const kube::Decoder& d, const std::string& key) {
   std::map<std::string, std::string> out;
-  if (v.is_null()) return out;
-  if (!v.is_object()) return badField(field, "expected object");
-  for (const auto& [k, val] : v.items()) {
-    if (!val.is_string()) return badField(field + "." + k, "expected string");
-    out[k] = val.get<std::string>();
+  kube::Decoder m = d.child(key);
+  if (!m.value().is_object()) return out;
+  for (const auto& [k, v] : m.value().items()) {
+    if (!v.is_string()) {
+      m.fail(k, "expected string");
+      return out;
+    }
+    out[k] = v.get<std::string>();
   }
   return out;
-}
-
-std::string optString(const json& obj, const char* key, const std::string& field, Status& err) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return "";
-  if (!it->is_string()) {
-    if (err.isOk()) err = badField(field + key, "expected string");
-    return "";
-  }
-  return it->get<std::string>();
 }
 
 std::string trim(std::string_view s) {
@@ -85,40 +77,32 @@ bool tokenMatches(const std::string& expected, const std::optional<std::string>&
 Result<AlertPayload> parseAlertmanagerPayload(std::string_view body) {
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status(Code::kBadRequest, "request body is not valid JSON");
-  if (!doc.is_object()) return badField("", "expected a JSON object");
-  Status err;
+  if (!doc.is_object()) return Status(Code::kBadRequest, "expected a JSON object");
+  kube::Decoder d(doc, "");
   AlertPayload p;
-  p.version = optString(doc, "version", "", err);
-  p.status = optString(doc, "status", "", err);
-  p.receiver = optString(doc, "receiver", "", err);
-  p.group_key = optString(doc, "groupKey", "", err);
-  if (!err.isOk()) return err;
-  if (p.version != "4") {
-    return badField("version", "unsupported webhook version \"" + p.version + "\" (want \"4\")");
+  p.version = d.string("version");
+  p.status = d.string("status");
+  p.receiver = d.string("receiver");
+  p.group_key = d.string("groupKey");
+  if (d.ok() && p.version != "4") {
+    d.fail("version", "unsupported webhook version \"" + p.version + "\" (want \"4\")");
   }
-  auto alerts = doc.find("alerts");
-  if (alerts == doc.end() || !alerts->is_array()) return badField("alerts", "expected array");
-  for (std::size_t i = 0; i < alerts->size(); ++i) {
-    const json& a = (*alerts)[i];
-    std::string field = "alerts[" + std::to_string(i) + "]";
-    if (!a.is_object()) return badField(field, "expected object");
+  if (d.ok() && !d.has("alerts")) d.fail("alerts", "Required value");
+  for (const kube::Decoder& a : d.array("alerts")) {
+    if (!d.ok()) break;
     Alert alert;
-    alert.status = optString(a, "status", field + ".", err);
-    alert.starts_at = optString(a, "startsAt", field + ".", err);
-    alert.fingerprint = optString(a, "fingerprint", field + ".", err);
-    if (!err.isOk()) return err;
-    if (alert.status != "firing" && alert.status != "resolved") {
-      return badField(field + ".status",
-                      "expected \"firing\" or \"resolved\", got \"" + alert.status + "\"");
+    alert.status = a.string("status");
+    alert.starts_at = a.string("startsAt");
+    alert.fingerprint = a.string("fingerprint");
+    if (a.ok() && alert.status != "firing" && alert.status != "resolved") {
+      a.fail("status", "expected \"firing\" or \"resolved\", got \"" + alert.status + "\"");
     }
-    auto labels = stringMap(a.value("labels", json()), field + ".labels");
-    if (!labels) return labels.status();
-    auto annotations = stringMap(a.value("annotations", json()), field + ".annotations");
-    if (!annotations) return annotations.status();
-    alert.labels = std::move(*labels);
-    alert.annotations = std::move(*annotations);
+    alert.labels = stringMap(a, "labels");
+    alert.annotations = stringMap(a, "annotations");
     p.alerts.push_back(std::move(alert));
   }
+  // A malformed payload is the sender's error: 400, with the field path of the first bad field.
+  if (!d.ok()) return Status(Code::kBadRequest, d.status().message(), d.status().field());
   return p;
 }
 
