@@ -5,6 +5,7 @@
 
 #include "controller/conditions.h"
 #include "controller/replica_math.h"
+#include "controller/replicaset.h"
 
 namespace vane::controller {
 
@@ -92,7 +93,120 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
   return runName(*run);
 }
 
+kube::RolloutAnalysisRunStatus statusOf(const json& run) {
+  return {runName(run), runPhase(run), analysisRunMessage(run)};
+}
+
+// The current run of a blue-green slot: the one named in the status, for the desired hash.
+const json* currentRun(const RolloutContext& ctx,
+                       const std::optional<kube::RolloutAnalysisRunStatus>& st) {
+  if (!st) return nullptr;
+  const json* run = findRun(ctx, st->name);
+  if (run != nullptr && runLabel(*run, kLabelPodTemplateHash) != ctx.desiredHash) return nullptr;
+  return run;
+}
+
+// needsNewAnalysisRun: none yet; a resumed Inconclusive run; or a retry after an abort.
+bool needsNewRun(const RolloutContext& ctx, const json* current) {
+  if (current == nullptr) return true;
+  const auto& st = ctx.rollout.status;
+  if (st.controllerPause && !st.hasPauseCondition(kPauseCanaryStep) &&
+      !st.hasPauseCondition(kPauseBlueGreen)) {
+    return runPhase(*current) == "Inconclusive";
+  }
+  return !st.abortedAt.empty();
+}
+
+// skipPre/PostPromotionAnalysisRun, judged on the status as last written.
+bool skipBlueGreenRun(const RolloutContext& ctx, bool post, const json* current) {
+  const kube::Rollout& ro = ctx.rollout;
+  const std::string hash = ctx.newRS ? ctx.newRS->podTemplateHash() : "";
+  const std::string& active = ro.status.blueGreen.activeSelector;
+  if (hash.empty() || ro.status.stableRS == hash) return true;
+  if (post ? active != hash : (active.empty() || active == hash)) return true;
+  if (current != nullptr) return false;  // a started run is not cancelled by pod churn
+  const auto& prc = ro.spec.blueGreen->previewReplicaCount;
+  if (!post && prc) {
+    return ctx.newRS->replicas != *prc || ctx.newRS->status.availableReplicas != *prc;
+  }
+  return !saturated(ro, *ctx.newRS);
+}
+
+// One blue-green slot (pre- or post-promotion). Returns the run to keep running ("" if none).
+std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revision) {
+  const auto& bg = *ctx.rollout.spec.blueGreen;
+  const auto& spec = post ? bg.postPromotionAnalysis : bg.prePromotionAnalysis;
+  auto& status = post ? ctx.newStatus.blueGreen.postPromotionAnalysisRunStatus
+                      : ctx.newStatus.blueGreen.prePromotionAnalysisRunStatus;
+  const json* current = currentRun(ctx, status);
+  status.reset();
+  if (!spec || spec->templates.empty()) return "";
+  if (current != nullptr) status = statusOf(*current);
+  if (skipBlueGreenRun(ctx, post, current)) return "";
+  std::string keep = current ? runName(*current) : "";
+  if (!ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis) &&
+      needsNewRun(ctx, current)) {
+    const char* type = post ? kRolloutTypePostPromotion : kRolloutTypePrePromotion;
+    std::string base = ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" +
+                       std::to_string(revision) + (post ? "-post" : "-pre");
+    std::string name = uniqueName(ctx, base);
+    ctx.actions.push_back({Action::Kind::kCreateAnalysisRun, name, 0,
+                           json{{"analysis", spec->raw},
+                                {"type", type},
+                                {"podHash", ctx.desiredHash},
+                                {"revision", revision}}});
+    ctx.event("Normal", kEventAnalysisRunCreated,
+              format("%s Analysis Run '%s' created", type, name.c_str()));
+    status = kube::RolloutAnalysisRunStatus{name, "", ""};
+    return name;
+  }
+  if (current == nullptr) return keep;
+  // setPauseOrAbortForBlueGreen
+  const std::string phase = runPhase(*current);
+  if (phase == "Inconclusive") {
+    ctx.pause.add.push_back(kPauseInconclusiveAnalysis);
+  } else if (phase == "Failed" || phase == "Error") {
+    std::string msg = post ? kAbortPostPromotionAnalysis : kAbortPrePromotionAnalysis;
+    const std::string detail = analysisRunMessage(*current);
+    if (!detail.empty()) msg += ": " + detail;
+    ctx.pause.addAbort = true;
+    ctx.pause.abortMessage = msg;
+  }
+  return keep;
+}
+
+void terminateOthers(RolloutContext& ctx, const std::set<std::string>& keep) {
+  for (const auto& r : ctx.analysisRuns) {
+    if (keep.count(runName(r)) || terminated(r) || terminalPhase(runPhase(r))) continue;
+    ctx.actions.push_back({Action::Kind::kTerminateAnalysisRun, runName(r)});
+  }
+}
+
 }  // namespace
+
+std::string blueGreenRunPhase(const RolloutContext& ctx, bool post) {
+  const auto& bgs = ctx.rollout.status.blueGreen;
+  const json* run =
+      currentRun(ctx, post ? bgs.postPromotionAnalysisRunStatus : bgs.prePromotionAnalysisRunStatus);
+  return run ? runPhase(*run) : "";
+}
+
+void planBlueGreenAnalysis(RolloutContext& ctx, bool cancelAll) {
+  const int64_t revision = ctx.newRS ? ctx.newRS->revision().value_or(1) : 1;
+  std::set<std::string> keep;
+  if (cancelAll) {
+    // The statuses keep naming the runs (now terminated), as Argo's do.
+    auto& bgs = ctx.newStatus.blueGreen;
+    for (auto* st : {&bgs.prePromotionAnalysisRunStatus, &bgs.postPromotionAnalysisRunStatus}) {
+      const json* run = currentRun(ctx, *st);
+      if (run != nullptr) *st = statusOf(*run);
+    }
+  } else {
+    keep.insert(reconcileBlueGreenSlot(ctx, false, revision));
+    keep.insert(reconcileBlueGreenSlot(ctx, true, revision));
+  }
+  terminateOthers(ctx, keep);
+}
 
 std::string analysisRunMessage(const json& run) {
   std::string msg = str(run, json::json_pointer("/status/message"));
@@ -134,10 +248,7 @@ void planAnalysis(RolloutContext& ctx) {
                                &cs.currentBackgroundAnalysisRunStatus, kAbortBackgroundAnalysis},
                               revision));
   }
-  for (const auto& r : ctx.analysisRuns) {
-    if (keep.count(runName(r)) || terminated(r) || terminalPhase(runPhase(r))) continue;
-    ctx.actions.push_back({Action::Kind::kTerminateAnalysisRun, runName(r)});
-  }
+  terminateOthers(ctx, keep);
 }
 
 }  // namespace vane::controller

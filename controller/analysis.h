@@ -14,6 +14,17 @@ namespace vane::controller {
 
 void planAnalysis(RolloutContext& ctx);
 
+/// Blue-green pre- and post-promotion runs (`<ro>-<hash>-<rev>-pre|-post`), tracked in
+/// status.blueGreen.*PromotionAnalysisRunStatus: started once the new ReplicaSet is saturated
+/// (pre: before the switch; post: after it), judged (Failed/Error -> abort, Inconclusive ->
+/// pause). cancelAll (promoted, aborted, promoteFull, fast rollback, initial deploy) terminates
+/// every running run and keeps the statuses.
+void planBlueGreenAnalysis(RolloutContext& ctx, bool cancelAll);
+
+/// Phase of the blue-green run named in the rollout's status (pre or post) for the desired
+/// hash; "" when there is none.
+std::string blueGreenRunPhase(const RolloutContext& ctx, bool post);
+
 /// Status message of a finished run, or `Metric "<name>" assessed <Phase>` from its first
 /// failed/errored metric when the run carries no message.
 std::string analysisRunMessage(const nlohmann::json& run);

@@ -6,9 +6,11 @@
 #include "controller/analysis.h"
 #include "controller/conditions.h"
 #include "controller/hash.h"
+#include "controller/history.h"
 #include "controller/pause.h"
 #include "controller/replica_math.h"
 #include "controller/replicaset.h"
+#include "controller/restart.h"
 #include "controller/sync.h"
 #include "controller/trafficrouting.h"
 
@@ -74,6 +76,7 @@ int32_t stepCount(const kube::Rollout& ro) {
 void resetStatus(RolloutContext& ctx) {
   ctx.pause.clearAll = true;
   ctx.pause.removeAbort = true;
+  setRestartedAt(ctx);
   kube::RolloutStatus& s = ctx.newStatus;
   s.promoteFull = false;
   s.canary.currentStepAnalysisRunStatus.reset();
@@ -159,24 +162,13 @@ void syncCanaryStatus(RolloutContext& ctx) {
   finishStatus(ctx);
 }
 
-void invalidSpec(RolloutContext& ctx) {
-  kube::RolloutStatus& s = ctx.newStatus;
-  setCondition(s,
-               {kConditionInvalidSpec, "True", "", "", kReasonInvalidSpec, ctx.invalidSpecMessage},
-               ctx.now);
-  auto [phase, message] = calculatePhase(ctx.rollout, s);
-  s.phase = phase;
-  s.message = message;
-  s.observedGeneration = std::to_string(ctx.rollout.metadata.generation);
-}
-
 }  // namespace
 
 void planRollout(RolloutContext& ctx, const ServiceSelectors& services) {
   const kube::Rollout& ro = ctx.rollout;
   ctx.newStatus = ro.status;
   if (!ctx.invalidSpecMessage.empty() || !ro.spec.canary) {
-    invalidSpec(ctx);
+    planInvalidSpec(ctx);
     return;
   }
   classifyReplicaSets(ctx);
@@ -192,7 +184,9 @@ void planRollout(RolloutContext& ctx, const ServiceSelectors& services) {
     finishStatus(ctx);
     return;
   }
-  // 2. The new ReplicaSet, analysis verdicts, Services, traffic, then scaling.
+  // 2. Pod restarts and history; the new ReplicaSet, analysis verdicts, Services, traffic, then
+  // scaling.
+  planRestartAndHistory(ctx);
   planNewReplicaSet(ctx);
   if (!ro.status.abort && !ro.status.abortedAt.empty()) {
     // Retried after an abort: the runs of the aborted attempt are not reused.

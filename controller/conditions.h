@@ -59,6 +59,8 @@ inline constexpr const char* kCompletedInitialDeploy = "Initial deploy";
 inline constexpr const char* kCompletedFullPromotion = "Full promotion requested";
 inline constexpr const char* kCompletedFastRollback = "Fast rollback";
 inline constexpr const char* kCompletedAllSteps = "Completed all %d canary steps";
+inline constexpr const char* kCompletedBlueGreen = "Completed blue-green update";
+inline constexpr const char* kCompletedRollbackWindow = "Rollback within window";
 
 // InvalidSpec.
 inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
@@ -86,8 +88,19 @@ inline constexpr const char* kMessageMirrorRouteNeedsRouting =
 inline constexpr const char* kMessageRouteNotManaged =
     "Steps define a route that does not exist in "
     "spec.strategy.canary.trafficRouting.managedRoutes";
+inline constexpr const char* kMessageStringMatch =
+    "StringMatch match value must have exactly one of the following: exact, regex, prefix";
 inline constexpr const char* kMessageDynamicStableScaleDelay =
     "Canary dynamicStableScale cannot be used with scaleDownDelaySeconds";
+inline constexpr const char* kMessageSameActivePreview =
+    "This rollout uses the same service for the active and preview services, but two different "
+    "services are required.";
+inline constexpr const char* kMessageScaleDownLimit =
+    "This rollout's revision history limit can not be smaller than the rollout's scale down limit";
+inline constexpr const char* kMessageAntiAffinityStrategy =
+    "AntiAffinity must have exactly one strategy listed";
+inline constexpr const char* kMessageAntiAffinityWeight = "AntiAffinity weight must be between 1-100";
+inline constexpr const char* kMessageManagedByOther = "Service \"%s\" is managed by another Rollout";
 inline constexpr const char* kMessageBothStrategies = "Multiple Strategies can not be listed";
 inline constexpr const char* kMessageTemplateLabels = "`selector` does not match template `labels`";
 
@@ -106,6 +119,10 @@ inline constexpr const char* kPhaseMsgWaitingSteps = "waiting for all steps to c
 inline constexpr const char* kPhaseMsgWaitingGeneration =
     "waiting for rollout spec update to be observed";
 inline constexpr const char* kPhaseMsgWaitingUnpause = "waiting for rollout to unpause";
+inline constexpr const char* kPhaseMsgCutoverPending = "active service cutover pending";
+inline constexpr const char* kPhaseMsgWaitingAnalysis = "waiting for analysis to complete";
+inline constexpr const char* kPhaseMsgWaitingVerification =
+    "waiting for post-promotion verification to complete";
 
 // Pause reasons.
 inline constexpr const char* kPauseCanaryStep = "CanaryPauseStep";
@@ -117,6 +134,10 @@ inline constexpr const char* kPauseBlueGreen = "BlueGreenPause";
 inline constexpr const char* kAbortStepAnalysis = "Step-based analysis phase error/failed: %s";
 inline constexpr const char* kAbortBackgroundAnalysis =
     "Background analysis phase error/failed: %s";
+inline constexpr const char* kAbortPrePromotionAnalysis =
+    "Blue/green pre-promotion analysis phase error/failed";
+inline constexpr const char* kAbortPostPromotionAnalysis =
+    "Blue/green post-promotion analysis phase error/failed";
 
 // Event reasons (utils/record).
 inline constexpr const char* kEventRolloutUpdated = "RolloutUpdated";
@@ -132,6 +153,9 @@ inline constexpr const char* kEventTrafficWeightUpdated = "TrafficWeightUpdated"
 inline constexpr const char* kEventSkipSteps = "SkipSteps";
 inline constexpr const char* kEventTrafficRoutingError = "TrafficRoutingError";
 inline constexpr const char* kEventAnalysisRunCreated = "AnalysisRunCreated";
+inline constexpr const char* kEventSwitchService = "SwitchService";
+inline constexpr const char* kMessageSwitchService =
+    "Switched selector for service '%s' from '%s' to '%s'";
 inline constexpr const char* kMessageStepCompleted = "Rollout step %d/%d completed (%s)";
 inline constexpr const char* kMessageRolloutUpdated = "Rollout updated to revision %d";
 inline constexpr const char* kMessageSkipStepsRollback = "Rollback to stable ReplicaSets";
@@ -153,5 +177,7 @@ inline constexpr const char* kLabelRolloutType = "rollout-type";
 inline constexpr const char* kLabelStepIndex = "step-index";
 inline constexpr const char* kRolloutTypeStep = "Step";
 inline constexpr const char* kRolloutTypeBackground = "Background";
+inline constexpr const char* kRolloutTypePrePromotion = "PrePromotion";
+inline constexpr const char* kRolloutTypePostPromotion = "PostPromotion";
 
 }  // namespace vane::controller

@@ -30,6 +30,9 @@ struct Action {
     kRemoveManagedRoutes,
     kCreateAnalysisRun,     // body: {"analysis": step analysis, "type", "stepIndex", "name"}
     kTerminateAnalysisRun,  // name
+    kDeleteReplicaSet,      // name (NotFound is fine)
+    kDeleteAnalysisRun,     // name (NotFound is fine)
+    kRestartPods,           // body: see restart.h (pods come from the pod cache when executed)
   };
   Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr, std::string p = {})
       : kind(k), name(std::move(n)), replicas(r), body(std::move(b)), path(std::move(p)) {}

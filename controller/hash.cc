@@ -46,8 +46,45 @@ json normalise(const json& v) {
   return v;
 }
 
+// A term injected by the strategy's antiAffinity selects pods by the pod-template hash.
+bool injectedTerm(const json& term) {
+  const json* t = &term;
+  if (term.is_object() && term.contains("podAffinityTerm")) t = &term["podAffinityTerm"];
+  auto p = json::json_pointer("/labelSelector/matchExpressions");
+  if (!t->is_object() || !t->contains(p) || !t->at(p).is_array()) return false;
+  for (const auto& e : t->at(p)) {
+    if (e.is_object() && e.value("key", "") == kLabelPodTemplateHash) return true;
+  }
+  return false;
+}
+
+// Removes the anti-affinity Vane (or Argo) injects into a ReplicaSet's template, and the
+// containers left empty by that, so that it compares equal to the Rollout's template.
+void stripInjectedAntiAffinity(json& t) {
+  auto p = json::json_pointer("/spec/affinity/podAntiAffinity");
+  if (!t.contains(p) || !t.at(p).is_object()) return;
+  json& anti = t.at(p);
+  for (const char* k : {"preferredDuringSchedulingIgnoredDuringExecution",
+                        "requiredDuringSchedulingIgnoredDuringExecution"}) {
+    if (!anti.contains(k) || !anti[k].is_array()) continue;
+    json kept = json::array();
+    for (const auto& term : anti[k]) {
+      if (!injectedTerm(term)) kept.push_back(term);
+    }
+    if (kept.empty()) {
+      anti.erase(k);
+    } else {
+      anti[k] = kept;
+    }
+  }
+  json& affinity = t["spec"]["affinity"];
+  if (anti.empty()) affinity.erase("podAntiAffinity");
+  if (affinity.empty()) t["spec"].erase("affinity");
+}
+
 json stripped(const json& pod_template) {
   json t = pod_template.is_object() ? pod_template : json::object();
+  stripInjectedAntiAffinity(t);
   if (t.contains("metadata") && t["metadata"].is_object()) {
     auto& meta = t["metadata"];
     meta.erase("creationTimestamp");

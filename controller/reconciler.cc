@@ -4,9 +4,11 @@
 #include <iostream>
 
 #include "analysis/run_builder.h"
+#include "controller/bluegreen.h"
 #include "controller/canary.h"
 #include "controller/conditions.h"
 #include "controller/replica_math.h"
+#include "controller/restart.h"
 #include "kube/events.h"
 #include "trafficrouting/router.h"
 #include "trafficrouting/types.h"
@@ -45,6 +47,36 @@ Result<kube::Rollout> decodeLenient(const json& obj, std::string& invalid) {
 }
 
 }  // namespace
+
+// The hash selectors of the Services the strategy names; "" when all are found and not managed
+// by another Rollout, else the InvalidSpec message naming the field.
+std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& out) const {
+  std::vector<std::pair<std::string, std::string>> refs;  // field path, Service name
+  if (ro.spec.canary) {
+    refs = {{"spec.strategy.canary.canaryService", ro.spec.canary->canaryService},
+            {"spec.strategy.canary.stableService", ro.spec.canary->stableService}};
+  } else if (ro.spec.blueGreen) {
+    refs = {{"spec.strategy.blueGreen.activeService", ro.spec.blueGreen->activeService},
+            {"spec.strategy.blueGreen.previewService", ro.spec.blueGreen->previewService}};
+  }
+  const std::string prefix = "The Rollout \"" + ro.metadata.name + "\" is invalid: ";
+  for (const auto& [field, name] : refs) {
+    if (name.empty()) continue;
+    kube::ObjectPtr svc = deps_.services->get(ro.metadata.namespace_, name);
+    if (!svc) {
+      return prefix + field + ": Invalid value: \"" + name + "\": service \"" + name +
+             "\" not found";
+    }
+    auto owner = json::json_pointer(std::string("/metadata/annotations/") + kAnnotationManagedBy);
+    if (svc->contains(owner) && svc->at(owner).is_string() &&
+        svc->at(owner).get<std::string>() != ro.metadata.name) {
+      return prefix + field + ": Invalid value: \"" + name + "\": " +
+             format(kMessageManagedByOther, name.c_str());
+    }
+    out[name] = serviceHash(svc);
+  }
+  return "";
+}
 
 void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
   (void)obj;
@@ -111,27 +143,18 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
       if (!p) return p.status();
       return true;
     }
-    if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) return true;  // not ours yet
     ctx.invalidSpecMessage = validateRollout(ctx.rollout);
   }
   ServiceSelectors selectors;
-  if (ctx.invalidSpecMessage.empty() && ctx.rollout.spec.canary) {
-    const auto& c = *ctx.rollout.spec.canary;
-    for (const auto& [field, svc] : {std::pair{"canaryService", c.canaryService},
-                                     std::pair{"stableService", c.stableService}}) {
-      if (svc.empty()) continue;
-      kube::ObjectPtr s = deps_.services->get(meta.namespace_, svc);
-      if (!s) {
-        ctx.invalidSpecMessage =
-            "The Rollout \"" + meta.name + "\" is invalid: spec.strategy.canary." + field +
-            ": Invalid value: \"" + svc + "\": service \"" + svc + "\" not found";
-        break;
-      }
-      selectors[svc] = serviceHash(s);
-    }
+  if (ctx.invalidSpecMessage.empty()) {
+    ctx.invalidSpecMessage = readServices(ctx.rollout, selectors);
   }
   buildContext(ctx, obj);
-  planRollout(ctx, selectors);
+  if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
+    planBlueGreen(ctx, selectors);
+  } else {
+    planRollout(ctx, selectors);
+  }
 
   std::string rv = meta.resourceVersion;
   Status st = execute(ctx, obj, rv);
@@ -197,6 +220,26 @@ Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv
                                 {{"spec", {{"terminate", true}}}});
         if (!r && r.status().code() == Code::kNotFound) r = json();
         break;
+      case Action::Kind::kDeleteReplicaSet:
+      case Action::Kind::kDeleteAnalysisRun: {
+        const auto& kind =
+            a.kind == Action::Kind::kDeleteReplicaSet ? res::kReplicaSets : res::kAnalysisRuns;
+        Status s = deps_.client->remove(kind, ns, a.name);
+        if (!s && s.code() != Code::kNotFound) return s;
+        break;
+      }
+      case Action::Kind::kRestartPods: {
+        auto restarted = executePodRestart(ctx, a, *deps_.client, deps_.pods);
+        if (!restarted) return restarted.status();
+        if (*restarted > 0 && a.body.value("stopOnRestart", false)) {
+          // Argo rolloutCanary: availability no longer reflects the deleted pods, so nothing
+          // else happens (no scaling, no status) until the next reconcile.
+          ctx.newStatus = ctx.rollout.status;
+          ctx.events.clear();
+          return Status::ok();
+        }
+        break;
+      }
       default:
         if (Status s = executeRouter(ctx, a); !s) {
           ctx.event("Warning", kEventTrafficRoutingError, s.toString());
@@ -272,7 +315,10 @@ Status Reconciler::createAnalysisRun(RolloutContext& ctx, const json& obj, const
   };
   const std::string type = a.body.value("type", "");
   analysis::RunRequest req{obj, a.body.at("analysis"), analysis::RunType::kStep, 0, "", "", ""};
-  req.type = type == kRolloutTypeStep ? analysis::RunType::kStep : analysis::RunType::kBackground;
+  req.type = type == kRolloutTypeStep             ? analysis::RunType::kStep
+             : type == kRolloutTypePrePromotion  ? analysis::RunType::kPrePromotion
+             : type == kRolloutTypePostPromotion ? analysis::RunType::kPostPromotion
+                                                 : analysis::RunType::kBackground;
   req.step_index = a.body.value("stepIndex", 0);
   req.pod_template_hash = a.body.value("podHash", "");
   req.stable_hash = ctx.rollout.status.stableRS;

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "controller/context.h"
+#include "controller/service.h"
+#include "controller/validation.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "kube/status.h"
@@ -30,6 +32,7 @@ struct ReconcilerDeps {
   kube::Informer* replicaSets = nullptr;
   kube::Informer* services = nullptr;
   kube::Informer* analysisRuns = nullptr;                   // optional
+  kube::Informer* pods = nullptr;                           // optional; restartAt needs it
   kube::EventRecorder* events = nullptr;                    // optional
   const trafficrouting::RouterRegistry* routers = nullptr;  // optional
   std::string istioApiVersion = "v1alpha3";
@@ -56,13 +59,10 @@ class Reconciler {
   Status execute(RolloutContext& ctx, const kube::json& obj, std::string& resource_version);
   Status executeRouter(RolloutContext& ctx, const Action& a);
   void buildContext(RolloutContext& ctx, const kube::json& obj);
+  std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
   Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);
 
   ReconcilerDeps deps_;
 };
-
-/// Validation of the spec (InvalidSpec): "" when valid, else the condition message
-/// `The Rollout "<name>" is invalid: <path>: <detail>`.
-std::string validateRollout(const kube::Rollout& rollout);
 
 }  // namespace vane::controller

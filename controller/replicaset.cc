@@ -1,6 +1,7 @@
 #include "controller/replicaset.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "controller/conditions.h"
 #include "controller/hash.h"
@@ -44,6 +45,67 @@ void classifyReplicaSets(RolloutContext& ctx) {
   });
 }
 
+const kube::ReplicaSet* findByHash(const std::vector<kube::ReplicaSet>& all,
+                                   const std::string& hash) {
+  if (hash.empty()) return nullptr;
+  for (const auto& rs : all) {
+    if (rs.podTemplateHash() == hash) return &rs;
+  }
+  return nullptr;
+}
+
+int32_t scaleDownRevisionLimit(const kube::Rollout& ro) {
+  if (ro.spec.blueGreen && ro.spec.blueGreen->scaleDownDelayRevisionLimit) {
+    return *ro.spec.blueGreen->scaleDownDelayRevisionLimit;
+  }
+  if (ro.spec.canary && ro.spec.canary->scaleDownDelayRevisionLimit) {
+    return *ro.spec.canary->scaleDownDelayRevisionLimit;
+  }
+  return INT32_MAX;
+}
+
+bool saturated(const kube::Rollout& ro, const kube::ReplicaSet& rs) {
+  const int32_t replicas = ro.spec.replicasOrDefault();
+  return rs.replicas == replicas &&
+         rs.annotation(kAnnotationDesiredReplicas) == std::to_string(replicas) &&
+         rs.status.availableReplicas == replicas;
+}
+
+namespace {
+
+// GenerateReplicaSetAffinity: with strategy antiAffinity and a stable ReplicaSet other than this
+// one, the new pods avoid the nodes of the stable pods (preferred with its weight, or required).
+void injectAntiAffinity(const kube::Rollout& ro, const std::string& hash, json& tmpl) {
+  const std::optional<json>* aa = nullptr;
+  if (ro.spec.blueGreen) aa = &ro.spec.blueGreen->antiAffinity;
+  if (ro.spec.canary) aa = &ro.spec.canary->antiAffinity;
+  if (aa == nullptr || !*aa || !(*aa)->is_object()) return;
+  if (ro.status.stableRS.empty() || ro.status.stableRS == hash) return;
+  const json& strategy = **aa;
+  const bool preferred = strategy.contains("preferredDuringSchedulingIgnoredDuringExecution") &&
+                         strategy["preferredDuringSchedulingIgnoredDuringExecution"].is_object();
+  const bool required = strategy.contains("requiredDuringSchedulingIgnoredDuringExecution") &&
+                        !strategy["requiredDuringSchedulingIgnoredDuringExecution"].is_null();
+  if (!preferred && !required) return;
+  json term = {{"labelSelector",
+                {{"matchExpressions", json::array({{{"key", kLabelPodTemplateHash},
+                                                    {"operator", "In"},
+                                                    {"values", {ro.status.stableRS}}}})}}},
+               {"namespaces", {ro.metadata.namespace_}},
+               {"topologyKey", "kubernetes.io/hostname"}};
+  json& anti = tmpl["spec"]["affinity"]["podAntiAffinity"];
+  if (preferred) {
+    const int weight =
+        strategy["preferredDuringSchedulingIgnoredDuringExecution"].value("weight", 1);
+    anti["preferredDuringSchedulingIgnoredDuringExecution"].push_back(
+        {{"weight", weight}, {"podAffinityTerm", term}});
+  } else {
+    anti["requiredDuringSchedulingIgnoredDuringExecution"].push_back(term);
+  }
+}
+
+}  // namespace
+
 int64_t maxRevision(const RolloutContext& ctx) {
   int64_t m = 0;
   for (const auto& rs : ctx.allRSs) m = std::max(m, rs.revision().value_or(0));
@@ -54,6 +116,7 @@ json newReplicaSetObject(const kube::Rollout& ro, const std::string& hash, int64
                          int32_t replicas) {
   json tmpl = ro.spec.template_.is_object() ? ro.spec.template_ : json::object();
   tmpl["metadata"]["labels"][kLabelPodTemplateHash] = hash;
+  injectAntiAffinity(ro, hash, tmpl);
   json selector = ro.spec.selector.is_object() ? ro.spec.selector : json::object();
   selector["matchLabels"][kLabelPodTemplateHash] = hash;
   json labels = tmpl["metadata"]["labels"];
@@ -173,8 +236,35 @@ std::optional<int32_t> abortDelay(RolloutContext& ctx, int32_t computed) {
   return computed;
 }
 
-// Other ReplicaSets go to 0; basic canary bounded by maxUnavailable (they serve traffic). With
-// a router, a previous stable keeps its pods for scaleDownDelaySeconds after full promotion.
+// Argo scaleDownDelayHelper: the replicas an old ReplicaSet keeps. The first
+// scaleDownDelayRevisionLimit of them (newest first) keep theirs until a scale-down-deadline
+// (added now when missing); the rest, and those past their deadline, go to 0.
+int32_t delayedScaleDown(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_t& annotated,
+                         int32_t limit) {
+  const std::string deadline = rs.annotation(kAnnotationScaleDownDeadline);
+  if (deadline.empty()) {
+    if (annotated >= limit) return 0;
+    ++annotated;
+    const int32_t delay = ctx.rollout.spec.canary->scaleDownDelaySeconds.value_or(30);
+    ctx.actions.push_back(
+        {Action::Kind::kAnnotateReplicaSet, rs.metadata.name, 0,
+         json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
+    ctx.requeueNoLaterThan(ctx.now + delay);
+    return rs.replicas;
+  }
+  if (++annotated > limit) return 0;  // at the revision limit: scaled down at once
+  auto at = kube::parseTime(deadline);
+  if (at && *at > ctx.now) {
+    ctx.requeueNoLaterThan(*at);
+    return rs.replicas;
+  }
+  return 0;
+}
+
+// Other ReplicaSets go to 0, newest first (Argo scaleDownOldReplicaSetsForCanary); basic canary
+// bounded by maxUnavailable (they serve traffic). With a router, a previous stable (fully
+// promoted, or already given a deadline) keeps its pods for scaleDownDelaySeconds unless
+// dynamicStableScale.
 bool planOtherReplicaSets(RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
   const bool routed = usesTrafficRouting(ro);
@@ -183,29 +273,23 @@ bool planOtherReplicaSets(RolloutContext& ctx) {
   const int32_t min_available = ro.spec.replicasOrDefault() - resolveFenceposts(ro).maxUnavailable;
   int32_t max_scale_down = routed ? INT32_MAX : available - min_available;
   const bool promoted = !ro.status.stableRS.empty() && ro.status.stableRS == ctx.desiredHash;
+  const int32_t revision_limit = scaleDownRevisionLimit(ro);
+  int32_t annotated = 0;
   bool scaled = false;
-  for (const kube::ReplicaSet* rs : ctx.otherRSs) {
-    if (rs->replicas == 0) continue;
+  for (auto it = ctx.otherRSs.rbegin(); it != ctx.otherRSs.rend(); ++it) {
+    const kube::ReplicaSet* rs = *it;
     if (max_scale_down <= 0) break;
+    if (rs->replicas == 0) continue;
     int32_t target = 0;
-    if (routed && promoted && rs->status.availableReplicas > 0) {
-      const int32_t delay = ro.spec.canary->scaleDownDelaySeconds.value_or(30);
-      std::string deadline = rs->annotation(kAnnotationScaleDownDeadline);
-      auto at = kube::parseTime(deadline);
-      if (deadline.empty()) {
-        ctx.actions.push_back(
-            {Action::Kind::kAnnotateReplicaSet, rs->metadata.name, 0,
-             json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
-        ctx.requeueNoLaterThan(ctx.now + delay);
-        continue;
+    if (routed) {
+      const bool delayed = promoted || !rs->annotation(kAnnotationScaleDownDeadline).empty();
+      if (delayed && !ro.spec.canary->dynamicStableScale) {
+        target = delayedScaleDown(ctx, *rs, annotated, revision_limit);
       }
-      if (at && *at > ctx.now) {
-        ctx.requeueNoLaterThan(*at);
-        continue;
-      }
-    } else if (!routed && rs->replicas > max_scale_down) {
+    } else if (rs->replicas > max_scale_down) {
       target = rs->replicas - max_scale_down;
     }
+    if (target == rs->replicas) continue;
     max_scale_down -= rs->replicas - target;
     scaled = planScale(ctx, *rs, target) || scaled;
   }

@@ -29,6 +29,18 @@ bool planScale(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_t replicas
 /// reconcileCanaryReplicaSets: stable, then new, then other ReplicaSets. True when it scaled.
 bool planCanaryReplicaSets(RolloutContext& ctx);
 
+/// The ReplicaSet labelled with hash, or null ("" finds nothing).
+const kube::ReplicaSet* findByHash(const std::vector<kube::ReplicaSet>& all,
+                                   const std::string& hash);
+
+/// GetScaleDownRevisionLimit: blueGreen's, else canary's scaleDownDelayRevisionLimit, else no
+/// limit (INT32_MAX).
+int32_t scaleDownRevisionLimit(const kube::Rollout& rollout);
+
+/// annotations.IsSaturated: spec replicas, the desired-replicas annotation and available replicas
+/// all equal the rollout's replicas.
+bool saturated(const kube::Rollout& rollout, const kube::ReplicaSet& rs);
+
 /// Highest revision annotation among the ReplicaSets (0 when none).
 int64_t maxRevision(const RolloutContext& ctx);
 

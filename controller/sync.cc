@@ -6,6 +6,8 @@
 #include "controller/hash.h"
 #include "controller/pause.h"
 #include "controller/replica_math.h"
+#include "controller/replicaset.h"
+#include "controller/restart.h"
 
 namespace vane::controller {
 
@@ -81,21 +83,31 @@ void calculateBaseStatus(RolloutContext& ctx) {
 
 namespace {
 
+// conditions.RolloutHealthy without the observed-generation check (observedGeneration is
+// written by this same status update).
 bool rolloutComplete(const RolloutContext& ctx, const kube::RolloutStatus& s) {
   const int32_t replicas = ctx.rollout.spec.replicasOrDefault();
-  bool all_steps = true;
-  if (ctx.rollout.spec.canary && !ctx.rollout.spec.canary->steps.empty() && s.currentStepIndex) {
-    all_steps = *s.currentStepIndex == static_cast<int32_t>(ctx.rollout.spec.canary->steps.size());
+  bool strategy_done = true;
+  if (const auto& bg = ctx.rollout.spec.blueGreen) {
+    strategy_done = s.blueGreen.activeSelector == s.currentPodHash &&
+                    (bg->previewService.empty() || s.blueGreen.previewSelector == s.currentPodHash);
+  } else {
+    if (ctx.rollout.spec.canary && !ctx.rollout.spec.canary->steps.empty() && s.currentStepIndex) {
+      strategy_done =
+          *s.currentStepIndex == static_cast<int32_t>(ctx.rollout.spec.canary->steps.size());
+    }
+    strategy_done = strategy_done && !s.stableRS.empty() && s.stableRS == s.currentPodHash;
   }
-  const bool stable = !s.stableRS.empty() && s.stableRS == s.currentPodHash;
-  return s.updatedReplicas == replicas && s.availableReplicas == replicas && all_steps && stable;
+  return s.updatedReplicas == replicas && s.availableReplicas == replicas && strategy_done;
 }
 
 bool rolloutProgressed(const kube::RolloutStatus& o, const kube::RolloutStatus& n) {
   return o.updatedReplicas != n.updatedReplicas ||
          (n.replicas - n.updatedReplicas) < (o.replicas - o.updatedReplicas) ||
          o.readyReplicas < n.readyReplicas || o.availableReplicas < n.availableReplicas ||
-         o.currentStepIndex != n.currentStepIndex || o.stableRS != n.stableRS;
+         o.currentStepIndex != n.currentStepIndex || o.stableRS != n.stableRS ||
+         o.blueGreen.activeSelector != n.blueGreen.activeSelector ||
+         o.blueGreen.previewSelector != n.blueGreen.previewSelector;
 }
 
 void pausedConditions(RolloutContext& ctx, bool is_paused, bool aborted) {
@@ -163,14 +175,33 @@ void progressConditions(RolloutContext& ctx, bool is_paused) {
 
 void availability(RolloutContext& ctx) {
   kube::RolloutStatus& s = ctx.newStatus;
-  const bool ok = s.availableReplicas >= ctx.rollout.spec.replicasOrDefault();
+  const kube::Rollout& ro = ctx.rollout;
+  bool ok = s.availableReplicas >= ro.spec.replicasOrDefault();
+  if (ro.spec.blueGreen) {
+    // Blue-green: available once the active ReplicaSet is saturated.
+    const kube::ReplicaSet* active = findByHash(ctx.allRSs, s.blueGreen.activeSelector);
+    ok = active != nullptr && saturated(ro, *active);
+  }
   setCondition(s,
                {kConditionAvailable, ok ? "True" : "False", "", "", kReasonAvailable,
                 ok ? kMessageAvailable : kMessageNotAvailable},
                ctx.now);
-  const bool complete = rolloutComplete(ctx, s) && s.replicas == s.updatedReplicas;
+  bool complete = rolloutComplete(ctx, s);
+  if (ro.spec.canary) complete = complete && s.replicas == s.updatedReplicas;
   const kube::RolloutCondition* completed = s.condition(kConditionCompleted);
-  if (complete || completed != nullptr) {
+  if (ro.spec.blueGreen) {
+    // conditions.RolloutCompleted: the desired ReplicaSet is the stable one.
+    const bool done = !s.stableRS.empty() && s.stableRS == s.currentPodHash;
+    if (setCondition(s,
+                     {kConditionCompleted, done ? "True" : "False", "", "", kReasonCompleted,
+                      kReasonCompleted},
+                     ctx.now) &&
+        !done) {
+      const int rev = ctx.newRS ? static_cast<int>(ctx.newRS->revision().value_or(0)) : 0;
+      ctx.event("Normal", kReasonNotCompleted,
+                format(kMessageNotCompleted, rev, s.currentPodHash.c_str()));
+    }
+  } else if (complete || completed != nullptr) {
     setCondition(s,
                  {kConditionCompleted, complete ? "True" : "False", "", "", kReasonCompleted,
                   kReasonCompleted},
@@ -221,12 +252,26 @@ std::pair<std::string, std::string> calculatePhase(const kube::Rollout& ro,
   }
   if (ro.spec.paused) return {kPhasePaused, kPhaseMsgManuallyPaused};
   if (!s.pauseConditions.empty()) return {kPhasePaused, s.pauseConditions.front().reason};
+  if (restartPending(ro, s)) return {kPhaseProgressing, kPhaseMsgRestarting};
   const int32_t replicas = ro.spec.replicasOrDefault();
   if (s.updatedReplicas < replicas) return {kPhaseProgressing, kPhaseMsgMoreReplicas};
   if (s.availableReplicas < s.updatedReplicas) {
     return {kPhaseProgressing, kPhaseMsgBecomingAvailable};
   }
-  if (ro.spec.canary) {
+  if (const auto& bg = ro.spec.blueGreen) {
+    if (s.blueGreen.activeSelector.empty() || s.blueGreen.activeSelector != s.currentPodHash) {
+      return {kPhaseProgressing, kPhaseMsgCutoverPending};
+    }
+    if (s.stableRS.empty() || s.stableRS != s.currentPodHash) {
+      const auto& post = s.blueGreen.postPromotionAnalysisRunStatus;
+      const bool post_done = post && (post->status == "Successful" || post->status == "Failed" ||
+                                      post->status == "Error" || post->status == "Inconclusive");
+      if (bg->postPromotionAnalysis && !post_done) {
+        return {kPhaseProgressing, kPhaseMsgWaitingAnalysis};
+      }
+      return {kPhaseProgressing, kPhaseMsgWaitingVerification};
+    }
+  } else if (ro.spec.canary) {
     if (!usesTrafficRouting(ro) && s.replicas > s.updatedReplicas) {
       return {kPhaseProgressing, kPhaseMsgOldPending};
     }
@@ -244,6 +289,17 @@ void finishStatus(RolloutContext& ctx) {
   ctx.newStatus.phase = phase;
   ctx.newStatus.message = message;
   ctx.newStatus.observedGeneration = std::to_string(ctx.rollout.metadata.generation);
+}
+
+void planInvalidSpec(RolloutContext& ctx) {
+  kube::RolloutStatus& s = ctx.newStatus;
+  setCondition(s,
+               {kConditionInvalidSpec, "True", "", "", kReasonInvalidSpec, ctx.invalidSpecMessage},
+               ctx.now);
+  auto [phase, message] = calculatePhase(ctx.rollout, s);
+  s.phase = phase;
+  s.message = message;
+  s.observedGeneration = std::to_string(ctx.rollout.metadata.generation);
 }
 
 }  // namespace vane::controller

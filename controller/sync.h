@@ -30,6 +30,9 @@ void calculateConditions(RolloutContext& ctx);
 std::pair<std::string, std::string> calculatePhase(const kube::Rollout& rollout,
                                                    const kube::RolloutStatus& status);
 
+/// The status of an invalid spec: InvalidSpec condition, phase Degraded, nothing else changed.
+void planInvalidSpec(RolloutContext& ctx);
+
 /// Finishes the status: pause status, conditions, phase/message, observedGeneration.
 void finishStatus(RolloutContext& ctx);
 

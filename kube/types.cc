@@ -124,6 +124,9 @@ CanaryStrategy decodeCanary(const Decoder& c) {
   out.scaleDownDelaySeconds = opt32(c, "scaleDownDelaySeconds");
   out.abortScaleDownDelaySeconds = opt32(c, "abortScaleDownDelaySeconds");
   out.minPodsPerReplicaSet = opt32(c, "minPodsPerReplicaSet");
+  out.antiAffinity = optRaw(c, "antiAffinity");
+  out.scaleDownDelayRevisionLimit = opt32(c, "scaleDownDelayRevisionLimit");
+  out.pingPong = c.has("pingPong");
   if (c.has("analysis")) out.analysis = decodeAnalysis(c.child("analysis"));
   if (c.has("trafficRouting")) {
     Decoder tr = c.child("trafficRouting");
@@ -132,6 +135,29 @@ CanaryStrategy decodeCanary(const Decoder& c) {
       out.managedRoutes.push_back(r.requiredString("name"));
     }
   }
+  return out;
+}
+
+BlueGreenStrategy decodeBlueGreen(const Decoder& b) {
+  BlueGreenStrategy out;
+  out.activeService = b.string("activeService");
+  out.previewService = b.string("previewService");
+  out.autoPromotionEnabled = b.optBool("autoPromotionEnabled");
+  out.autoPromotionSeconds = opt32(b, "autoPromotionSeconds").value_or(0);
+  out.previewReplicaCount = opt32(b, "previewReplicaCount");
+  out.scaleDownDelaySeconds = opt32(b, "scaleDownDelaySeconds");
+  out.scaleDownDelayRevisionLimit = opt32(b, "scaleDownDelayRevisionLimit");
+  out.abortScaleDownDelaySeconds = opt32(b, "abortScaleDownDelaySeconds");
+  if (b.has("prePromotionAnalysis")) {
+    out.prePromotionAnalysis = decodeAnalysis(b.child("prePromotionAnalysis"));
+  }
+  if (b.has("postPromotionAnalysis")) {
+    out.postPromotionAnalysis = decodeAnalysis(b.child("postPromotionAnalysis"));
+  }
+  out.previewMetadata = decodePodMetadata(b, "previewMetadata");
+  out.activeMetadata = decodePodMetadata(b, "activeMetadata");
+  out.antiAffinity = optRaw(b, "antiAffinity");
+  out.maxUnavailable = b.optIntOrString("maxUnavailable");
   return out;
 }
 
@@ -153,9 +179,14 @@ RolloutSpec decodeSpec(const Decoder& d) {
   s.restartAt = d.string("restartAt");
   if (d.has("rollbackWindow"))
     s.rollbackWindowRevisions = opt32(d.child("rollbackWindow"), "revisions");
+  if (d.has("analysis")) {
+    Decoder a = d.child("analysis");
+    s.successfulRunHistoryLimit = opt32(a, "successfulRunHistoryLimit");
+    s.unsuccessfulRunHistoryLimit = opt32(a, "unsuccessfulRunHistoryLimit");
+  }
   Decoder strategy = d.child("strategy");
   if (strategy.has("canary")) s.canary = decodeCanary(strategy.child("canary"));
-  if (strategy.has("blueGreen")) s.blueGreen = strategy.child("blueGreen").value();
+  if (strategy.has("blueGreen")) s.blueGreen = decodeBlueGreen(strategy.child("blueGreen"));
   return s;
 }
 
@@ -191,13 +222,28 @@ void decodeCanaryStatus(const Decoder& c, CanaryStatus& out) {
   }
 }
 
+void decodeBlueGreenStatus(const Decoder& b, BlueGreenStatus& out) {
+  out.prePromotionAnalysisRunStatus = decodeRunStatus(b, "prePromotionAnalysisRunStatus");
+  out.postPromotionAnalysisRunStatus = decodeRunStatus(b, "postPromotionAnalysisRunStatus");
+  out.previewSelector = b.string("previewSelector");
+  out.activeSelector = b.string("activeSelector");
+  out.scaleUpPreviewCheckPoint = b.boolean("scaleUpPreviewCheckPoint");
+  if (b.value().is_object()) {
+    out.rest = b.value();
+    for (const char* k : {"prePromotionAnalysisRunStatus", "postPromotionAnalysisRunStatus",
+                          "previewSelector", "activeSelector", "scaleUpPreviewCheckPoint"}) {
+      out.rest.erase(k);
+    }
+  }
+}
+
 const char* const kOwnedStatusFields[] = {
     "abort",          "pauseConditions",    "controllerPause", "abortedAt",
     "currentPodHash", "currentStepHash",    "replicas",        "updatedReplicas",
     "readyReplicas",  "availableReplicas",  "HPAReplicas",     "currentStepIndex",
     "collisionCount", "observedGeneration", "conditions",      "canary",
     "selector",       "stableRS",           "restartedAt",     "phase",
-    "message",        "promoteFull"};
+    "message",        "promoteFull",        "blueGreen"};
 
 RolloutStatus decodeStatus(const Decoder& d) {
   RolloutStatus s;
@@ -227,6 +273,7 @@ RolloutStatus decodeStatus(const Decoder& d) {
                             c.string("message")});
   }
   decodeCanaryStatus(d.child("canary"), s.canary);
+  decodeBlueGreenStatus(d.child("blueGreen"), s.blueGreen);
   s.selector = d.string("selector");
   s.stableRS = d.string("stableRS");
   s.restartedAt = d.string("restartedAt");
@@ -376,6 +423,18 @@ json toJson(const RolloutStatus& s) {
     canary["weights"] = w;
   }
   j["canary"] = canary;  // Argo always writes the canary object (possibly empty)
+  json bg = s.blueGreen.rest.is_object() ? s.blueGreen.rest : json::object();
+  if (s.blueGreen.prePromotionAnalysisRunStatus) {
+    bg["prePromotionAnalysisRunStatus"] = runStatusJson(*s.blueGreen.prePromotionAnalysisRunStatus);
+  }
+  if (s.blueGreen.postPromotionAnalysisRunStatus) {
+    bg["postPromotionAnalysisRunStatus"] =
+        runStatusJson(*s.blueGreen.postPromotionAnalysisRunStatus);
+  }
+  putIf(bg, "previewSelector", s.blueGreen.previewSelector);
+  putIf(bg, "activeSelector", s.blueGreen.activeSelector);
+  putIf(bg, "scaleUpPreviewCheckPoint", s.blueGreen.scaleUpPreviewCheckPoint);
+  j["blueGreen"] = bg;  // and the blueGreen object, as Go marshals a non-pointer struct
   putIf(j, "selector", s.selector);
   putIf(j, "stableRS", s.stableRS);
   putIf(j, "restartedAt", s.restartedAt);

@@ -3,7 +3,7 @@
 // "spec.strategy.canary.steps[2].setWeight: expected integer, got string".
 //
 // Structs mirror the API and keep its JSON spelling. Parts the controller does not interpret
-// (pod template, blueGreen, trafficRouting providers, header/mirror routes) are kept as json.
+// (pod template, anti-affinity, trafficRouting providers, header/mirror routes) are kept as json.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +53,7 @@ struct CanaryStep {
   std::optional<SetCanaryScale> setCanaryScale;
   std::optional<RolloutAnalysis> analysis;
   std::optional<nlohmann::json> experiment, setHeaderRoute, setMirrorRoute, plugin;
-  int fieldCount() const;  // how many step kinds are set (validation wants exactly one)
+  int fieldCount() const;  // how many step kinds are set (validation wants at least one)
 };
 
 struct PodTemplateMetadata {
@@ -71,6 +71,20 @@ struct CanaryStrategy {
   std::optional<RolloutAnalysis> analysis;
   std::optional<nlohmann::json> trafficRouting;  // as written
   std::vector<std::string> managedRoutes;        // trafficRouting.managedRoutes[].name
+  std::optional<nlohmann::json> antiAffinity;    // as written
+  std::optional<int32_t> scaleDownDelayRevisionLimit;
+  bool pingPong = false;  // spec.strategy.canary.pingPong is set (ALB ping-pong)
+};
+
+struct BlueGreenStrategy {
+  std::string activeService, previewService;
+  std::optional<bool> autoPromotionEnabled;  // default true
+  int32_t autoPromotionSeconds = 0;
+  std::optional<int32_t> previewReplicaCount, scaleDownDelaySeconds, scaleDownDelayRevisionLimit,
+      abortScaleDownDelaySeconds;
+  std::optional<RolloutAnalysis> prePromotionAnalysis, postPromotionAnalysis;
+  std::optional<PodTemplateMetadata> previewMetadata, activeMetadata;
+  std::optional<nlohmann::json> antiAffinity, maxUnavailable;  // as written
 };
 
 struct WorkloadRef {
@@ -89,8 +103,10 @@ struct RolloutSpec {
   bool progressDeadlineAbort = false;
   std::string restartAt;
   std::optional<int32_t> rollbackWindowRevisions;
+  // spec.analysis (AnalysisRunStrategy): runs kept per outcome (default 5 each).
+  std::optional<int32_t> successfulRunHistoryLimit, unsuccessfulRunHistoryLimit;
   std::optional<CanaryStrategy> canary;
-  std::optional<nlohmann::json> blueGreen;
+  std::optional<BlueGreenStrategy> blueGreen;
 
   int32_t replicasOrDefault() const { return replicas.value_or(1); }
   int32_t progressDeadlineOrDefault() const { return progressDeadlineSeconds.value_or(600); }
@@ -126,7 +142,15 @@ struct CanaryStatus {
   nlohmann::json rest = nlohmann::json::object();  // currentExperiment, stablePingPong, ...
 };
 
-/// All fields of Argo's RolloutStatus; those the canary controller does not own stay in `rest`.
+struct BlueGreenStatus {
+  std::optional<RolloutAnalysisRunStatus> prePromotionAnalysisRunStatus;
+  std::optional<RolloutAnalysisRunStatus> postPromotionAnalysisRunStatus;
+  std::string previewSelector, activeSelector;
+  bool scaleUpPreviewCheckPoint = false;
+  nlohmann::json rest = nlohmann::json::object();
+};
+
+/// All fields of Argo's RolloutStatus; those the controller does not own stay in `rest`.
 struct RolloutStatus {
   bool abort = false;
   std::vector<PauseCondition> pauseConditions;
@@ -139,9 +163,10 @@ struct RolloutStatus {
   std::string observedGeneration;
   std::vector<RolloutCondition> conditions;
   CanaryStatus canary;
+  BlueGreenStatus blueGreen;
   std::string selector, stableRS, restartedAt, phase, message;
   bool promoteFull = false;
-  nlohmann::json rest = nlohmann::json::object();  // blueGreen, alb, albs, duration, ...
+  nlohmann::json rest = nlohmann::json::object();  // alb, albs, duration, ...
 
   const RolloutCondition* condition(const std::string& type) const;
   bool hasPauseCondition(const std::string& reason) const;

@@ -2,19 +2,13 @@
 // with the Rollout controller running in-process and manifests applied with real kubectl.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
-#include "controller/rollout_controller.h"
-#include "kube/client.h"
-#include "kube/events.h"
-#include "support/process.h"
+#include "support/controller_fixture.h"
 
 namespace vane::controller {
 namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
-namespace res = kube::resources;
 
 constexpr const char* kServices = R"(apiVersion: v1
 kind: Service
@@ -75,64 +69,13 @@ spec:
 )";
 }
 
-class ControllerCanaryTest : public ::testing::Test {
+class ControllerCanaryTest : public vane::testing::ControllerFixture {
  protected:
   void SetUp() override {
-    server_ = vane::testing::ApiServer::start();
-    ASSERT_TRUE(server_) << "vane-apiserver did not start";
-    dir_ = vane::testing::makeTempDir("vane-ctrl");
-    const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
-    kubectlOk("apply -f " + crds + "rollout-crd.yaml -f " + crds + "analysis-run-crd.yaml -f " +
-              crds + "analysis-template-crd.yaml");
-    applyYaml(kServices);
-    auto config = kube::loadKubeconfig(server_->kubeconfig());
-    ASSERT_TRUE(config.ok()) << config.status().toString();
-    auto client = kube::Client::create(*config);
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(*client);
-    events_ = kube::EventRecorder::create(*client_);
-    ControllerOptions opts;
-    opts.workers = 2;
-    controller_ = std::make_unique<RolloutController>(*client_, opts, events_.get());
-    Status st = controller_->start(std::chrono::seconds(20));
-    ASSERT_TRUE(st.isOk()) << st.toString();
-  }
-  void TearDown() override {
-    if (controller_) controller_->stop();
-    if (events_) events_->stop();
-    if (HasFailure() && server_) std::cerr << "apiserver log:\n" << server_->process()->log();
+    ControllerFixture::SetUp();
+    if (!HasFatalFailure()) applyYaml(kServices);
   }
 
-  void kubectlOk(const std::string& args) {
-    auto r = vane::testing::run(server_->kubectl() + " " + args);
-    ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.output;
-  }
-  void applyYaml(const std::string& yaml) {
-    const std::string file = dir_ + "/m" + std::to_string(files_++) + ".yaml";
-    std::ofstream(file) << yaml;
-    kubectlOk("apply -f " + file);
-  }
-  json rollout() {
-    auto r = client_->get(res::kRollouts, "default", "web");
-    return r.ok() ? *r : json::object();
-  }
-  std::string status(const std::string& field) {
-    json ro = rollout();
-    auto p = json::json_pointer("/status/" + field);
-    if (!ro.contains(p)) return "";
-    return ro.at(p).is_string() ? ro.at(p).get<std::string>() : ro.at(p).dump();
-  }
-  /// {hash -> spec.replicas} of the ReplicaSets.
-  std::map<std::string, int> counts() {
-    std::map<std::string, int> out;
-    auto list = client_->list(res::kReplicaSets, "default");
-    if (!list.ok()) return out;
-    for (const auto& rs : (*list)["items"]) {
-      out[rs["metadata"]["labels"].value("rollouts-pod-template-hash", "")] =
-          rs["spec"].value("replicas", 0);
-    }
-    return out;
-  }
   /// Waits for phase, step index and the canary/stable replica counts together.
   bool waitState(const std::string& phase, int step, int canary, int stable,
                  seconds timeout = seconds(40)) {
@@ -158,17 +101,6 @@ class ControllerCanaryTest : public ::testing::Test {
         },
         timeout);
   }
-  std::string describe() {
-    json ro = rollout();
-    std::string out = ro.value("status", json::object()).dump() + "\nRS:";
-    for (auto& [h, n] : counts()) out += " " + h + "=" + std::to_string(n);
-    return out;
-  }
-  void promote() {
-    kubectlOk(
-        "patch rollout web --subresource=status --type merge -p "
-        "'{\"status\":{\"pauseConditions\":null}}'");
-  }
   void deployV1ThenV2() {
     applyYaml(rolloutYaml("nginx:1"));
     ASSERT_TRUE(waitState("Healthy", 8, 0, 5)) << describe();
@@ -179,23 +111,15 @@ class ControllerCanaryTest : public ::testing::Test {
     ASSERT_NE(canary_, stable_);
   }
 
-  std::unique_ptr<vane::testing::ApiServer> server_;
-  std::unique_ptr<kube::Client> client_;
-  std::unique_ptr<kube::EventRecorder> events_;
-  std::unique_ptr<RolloutController> controller_;
-  std::string dir_, stable_, canary_;
-  int files_ = 0;
+  std::string stable_, canary_;
 };
 
 TEST_F(ControllerCanaryTest, BasicCanaryStepsWithPausesAndPromote) {
   deployV1ThenV2();
   EXPECT_EQ(status("message"), "CanaryPauseStep");
   // Services follow the hashes.
-  auto svc = client_->get(res::kServices, "default", "web-canary");
-  ASSERT_TRUE(svc.ok());
-  EXPECT_EQ((*svc)["spec"]["selector"]["rollouts-pod-template-hash"], canary_);
-  svc = client_->get(res::kServices, "default", "web-stable");
-  EXPECT_EQ((*svc)["spec"]["selector"]["rollouts-pod-template-hash"], stable_);
+  EXPECT_EQ(serviceHash("web-canary"), canary_);
+  EXPECT_EQ(serviceHash("web-stable"), stable_);
   promote();
   // Timed pauses follow on their own; the final state is the new stable at 5 pods.
   ASSERT_TRUE(waitState("Healthy", 8, 0, 5, seconds(60))) << describe();
@@ -215,23 +139,18 @@ TEST_F(ControllerCanaryTest, IntermediateStepCounts) {
 
 TEST_F(ControllerCanaryTest, PromoteFull) {
   deployV1ThenV2();
-  kubectlOk(
-      "patch rollout web --subresource=status --type merge -p "
-      "'{\"status\":{\"promoteFull\":true}}'");
+  patchStatus("web", R"({"status":{"promoteFull":true}})");
   ASSERT_TRUE(waitState("Healthy", 8, 0, 5)) << describe();
   EXPECT_EQ(status("stableRS"), canary_);
 }
 
 TEST_F(ControllerCanaryTest, AbortThenRetry) {
   deployV1ThenV2();
-  kubectlOk(
-      "patch rollout web --subresource=status --type merge -p '{\"status\":{\"abort\":true}}'");
+  patchStatus("web", R"({"status":{"abort":true}})");
   ASSERT_TRUE(waitState("Degraded", 0, 0, 5)) << describe();
   EXPECT_EQ(status("message"), "RolloutAborted: Rollout aborted update to revision 2");
-  auto svc = client_->get(res::kServices, "default", "web-canary");
-  EXPECT_EQ((*svc)["spec"]["selector"]["rollouts-pod-template-hash"], stable_);
-  kubectlOk(
-      "patch rollout web --subresource=status --type merge -p '{\"status\":{\"abort\":false}}'");
+  EXPECT_EQ(serviceHash("web-canary"), stable_);
+  patchStatus("web", R"({"status":{"abort":false}})");
   ASSERT_TRUE(waitState("Paused", 1, 1, 4)) << describe();
 }
 

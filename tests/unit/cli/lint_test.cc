@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/yaml_docs.h"
+#include "controller/conditions.h"
 
 namespace vane::cli {
 namespace {
@@ -80,16 +81,16 @@ TEST(Lint, ArgoRulesWithPaths) {
                       "and 100"),
             fields.end());
   EXPECT_NE(std::find(fields.begin(), fields.end(),
-                      std::string("spec.strategy.canary.steps[1]: ") + kStepMessage),
+                      std::string("spec.strategy.canary.steps[1]: ") + controller::kMessageInvalidStep),
             fields.end());
   EXPECT_NE(std::find(fields.begin(), fields.end(),
-                      std::string("spec.strategy.canary.steps[3]: ") + kStepMessage),
+                      std::string("spec.strategy.canary.steps[3]: ") + controller::kMessageInvalidStep),
             fields.end());
   EXPECT_EQ(errors.size(), 3u);
   auto negative = lintText(withSteps("      - pause: {duration: -5}\n"));
   ASSERT_EQ(negative.size(), 1u);
   EXPECT_EQ(negative[0].field, "spec.strategy.canary.steps[0].pause.duration");
-  EXPECT_EQ(negative[0].message, kDurationMessage);
+  EXPECT_EQ(negative[0].message, controller::kMessageInvalidDuration);
 }
 
 TEST(Lint, TrafficRoutingRules) {
@@ -105,8 +106,7 @@ TEST(Lint, TrafficRoutingRules) {
   auto errors = lintText(text);
   std::set<std::string> fields;
   for (const auto& e : errors) fields.insert(e.field);
-  EXPECT_TRUE(fields.count("spec.strategy.canary.stableService"));
-  EXPECT_TRUE(fields.count("spec.strategy.canary.canaryService"));
+  EXPECT_TRUE(fields.count("spec.strategy.canary.trafficRouting"));  // Argo's path for both
   EXPECT_TRUE(fields.count("spec.strategy.canary.steps[0].setHeaderRoute.name"));
   EXPECT_TRUE(fields.count("spec.strategy.canary.steps[0].setHeaderRoute.match[0].headerValue"));
 }
@@ -116,7 +116,7 @@ TEST(Lint, StrategyAndSelector) {
       lintText("kind: Rollout\nmetadata: {name: x}\nspec:\n  selector: {}\n  template: {}\n");
   std::set<std::string> fields;
   for (const auto& e : none) fields.insert(e.field + "|" + e.message);
-  EXPECT_TRUE(fields.count(std::string("spec.selector|") + kSelectAllMessage));
+  EXPECT_TRUE(fields.count(std::string("spec.selector|") + controller::kMessageSelectAll));
   EXPECT_TRUE(
       fields.count("spec.strategy|Rollout has missing field '.spec.strategy.canary or "
                    ".spec.strategy.blueGreen'"));
@@ -127,7 +127,7 @@ TEST(Lint, StrategyAndSelector) {
   fields.clear();
   for (const auto& e : bg) fields.insert(e.field);
   EXPECT_TRUE(fields.count("spec.template.metadata.labels"));
-  EXPECT_TRUE(fields.count("spec.strategy.blueGreen.previewService"));
+  EXPECT_TRUE(fields.count("spec.strategy.blueGreen.activeService"));
 }
 
 TEST(Lint, SkipsOtherKindsAndReportsBadYaml) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/bluegreen.h"
 #include "controller/canary.h"
 #include "controller/reconciler.h"
 #include "kube/types.h"
@@ -60,7 +61,11 @@ class World {
     for (const auto& rs : rss_) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
     ctx.analysisRuns = runs_;
     ctx.now = now;
-    planRollout(ctx, services_);
+    if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
+      planBlueGreen(ctx, services_);
+    } else {
+      planRollout(ctx, services_);
+    }
     last_ = ctx.actions;
     for (const auto& a : ctx.actions) apply(a);
     for (const auto& e : ctx.events) events_.push_back(e);
@@ -116,7 +121,10 @@ class World {
   void apply(const Action& a) {
     switch (a.kind) {
       case Action::Kind::kCreateReplicaSet:
-        if (!findRS(a.name)) rss_.push_back(a.body);
+        if (!findRS(a.name)) {
+          rss_.push_back(a.body);
+          rss_.back()["metadata"]["creationTimestamp"] = kube::formatTime(now);
+        }
         break;
       case Action::Kind::kScaleReplicaSet:
         if (json* rs = findRS(a.name)) {

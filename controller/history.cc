@@ -1,0 +1,158 @@
+#include "controller/history.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "controller/conditions.h"
+#include "controller/restart.h"
+
+namespace vane::controller {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& obj, const char* pointer) {
+  auto p = json::json_pointer(pointer);
+  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
+}
+std::string runName(const json& r) { return str(r, "/metadata/name"); }
+bool runDeleting(const json& r) { return !str(r, "/metadata/deletionTimestamp").empty(); }
+
+// The run's pod-template-hash label; nullopt when the label is absent.
+std::optional<std::string> runHash(const json& r) {
+  auto p = json::json_pointer("/metadata/labels");
+  if (!r.contains(p) || !r.at(p).is_object()) return std::nullopt;
+  auto it = r.at(p).find(kLabelPodTemplateHash);
+  if (it == r.at(p).end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+// Creation time, then name: a strict order for Argo's sort by creationTimestamp.
+bool createdBefore(const std::string& time_a, const std::string& name_a, const std::string& time_b,
+                   const std::string& name_b) {
+  const int64_t a = kube::parseTime(time_a).value_or(0);
+  const int64_t b = kube::parseTime(time_b).value_or(0);
+  return a != b ? a < b : name_a < name_b;
+}
+
+// Runs the status refers to (before or after this plan) and runs planned for creation: never
+// collected (Argo otherArs, and the "rescued" runs of reconcileAnalysisRuns).
+std::set<std::string> currentRuns(const RolloutContext& ctx) {
+  std::set<std::string> out;
+  for (const kube::RolloutStatus* s : {&ctx.rollout.status, &ctx.newStatus}) {
+    for (const auto* slot :
+         {&s->canary.currentStepAnalysisRunStatus, &s->canary.currentBackgroundAnalysisRunStatus,
+          &s->blueGreen.prePromotionAnalysisRunStatus,
+          &s->blueGreen.postPromotionAnalysisRunStatus}) {
+      if (*slot && !(*slot)->name.empty()) out.insert((*slot)->name);
+    }
+  }
+  for (const Action& a : ctx.actions) {
+    if (a.kind == Action::Kind::kCreateAnalysisRun) out.insert(a.name);
+  }
+  return out;
+}
+
+bool deletionPlanned(const RolloutContext& ctx, Action::Kind kind, const std::string& name) {
+  return std::any_of(ctx.actions.begin(), ctx.actions.end(),
+                     [&](const Action& a) { return a.kind == kind && a.name == name; });
+}
+
+void planDeleteRun(RolloutContext& ctx, const std::string& name) {
+  if (!deletionPlanned(ctx, Action::Kind::kDeleteAnalysisRun, name)) {
+    ctx.actions.push_back({Action::Kind::kDeleteAnalysisRun, name});
+  }
+}
+
+}  // namespace
+
+void planRevisionHistory(RolloutContext& ctx) {
+  const int64_t limit = ctx.rollout.spec.revisionHistoryLimit.value_or(10);
+  std::vector<const kube::ReplicaSet*> cleanable;
+  for (const kube::ReplicaSet* rs : ctx.otherRSs) {
+    if (rs->metadata.deletionTimestamp.empty()) cleanable.push_back(rs);
+  }
+  const int64_t diff = static_cast<int64_t>(cleanable.size()) - limit;
+  if (diff <= 0) return;
+  std::sort(cleanable.begin(), cleanable.end(), [](const auto* a, const auto* b) {
+    return createdBefore(a->metadata.creationTimestamp, a->metadata.name,
+                         b->metadata.creationTimestamp, b->metadata.name);
+  });
+  const std::set<std::string> current = currentRuns(ctx);
+  for (int64_t i = 0; i < diff; ++i) {
+    const kube::ReplicaSet& rs = *cleanable[i];
+    // Only ReplicaSets whose pods are gone and whose scale-down the ReplicaSet controller saw.
+    if (rs.status.replicas != 0 || rs.replicas != 0 ||
+        rs.metadata.generation > rs.status.observedGeneration) {
+      continue;
+    }
+    if (!deletionPlanned(ctx, Action::Kind::kDeleteReplicaSet, rs.metadata.name)) {
+      ctx.actions.push_back({Action::Kind::kDeleteReplicaSet, rs.metadata.name});
+    }
+    auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
+    if (label == rs.metadata.labels.end()) continue;
+    for (const json& run : ctx.analysisRuns) {
+      if (runHash(run) == label->second && !current.count(runName(run)) && !runDeleting(run)) {
+        planDeleteRun(ctx, runName(run));
+      }
+    }
+  }
+}
+
+std::vector<std::string> analysisRunsToDelete(const RolloutContext& ctx,
+                                              const AnalysisRunHistoryLimits& limits) {
+  // Hash -> ReplicaSet being deleted. The cache view leaves out deleted ReplicaSets, whose runs
+  // then go as "no matching ReplicaSet", as Argo's "ReplicaSet has a deletionTimestamp".
+  std::map<std::string, bool> rs_hashes;
+  for (const auto& rs : ctx.allRSs) {
+    auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
+    if (label != rs.metadata.labels.end()) {
+      rs_hashes[label->second] = !rs.metadata.deletionTimestamp.empty();
+    }
+  }
+  if (ctx.newRS != nullptr) rs_hashes.emplace(ctx.newRS->podTemplateHash(), false);
+  const std::set<std::string> current = currentRuns(ctx);
+  std::vector<const json*> others;
+  for (const json& run : ctx.analysisRuns) {
+    if (!current.count(runName(run))) others.push_back(&run);
+  }
+  std::sort(others.begin(), others.end(), [](const json* a, const json* b) {  // newest first
+    return createdBefore(str(*b, "/metadata/creationTimestamp"), runName(*b),
+                         str(*a, "/metadata/creationTimestamp"), runName(*a));
+  });
+  int32_t successful = 0, unsuccessful = 0;
+  std::vector<std::string> out;
+  for (const json* run : others) {
+    std::optional<std::string> hash = runHash(*run);
+    auto rs = hash ? rs_hashes.find(*hash) : rs_hashes.end();
+    const std::string phase = str(*run, "/status/phase");
+    bool remove = false;
+    if (rs == rs_hashes.end() || rs->second) {
+      remove = true;
+    } else if (phase == "Successful") {
+      remove = successful++ >= limits.successful;
+    } else if (phase == "Failed" || phase == "Error" || phase == "Inconclusive") {
+      remove = unsuccessful++ >= limits.unsuccessful;
+    }
+    if (remove && !runDeleting(*run)) out.push_back(runName(*run));
+  }
+  return out;
+}
+
+void planAnalysisRunHistory(RolloutContext& ctx) {
+  const kube::RolloutSpec& spec = ctx.rollout.spec;
+  AnalysisRunHistoryLimits limits;
+  limits.successful = spec.successfulRunHistoryLimit.value_or(limits.successful);
+  limits.unsuccessful = spec.unsuccessfulRunHistoryLimit.value_or(limits.unsuccessful);
+  for (const std::string& name : analysisRunsToDelete(ctx, limits)) planDeleteRun(ctx, name);
+}
+
+void planRestartAndHistory(RolloutContext& ctx) {
+  planPodRestart(ctx);
+  planRevisionHistory(ctx);
+  planAnalysisRunHistory(ctx);
+}
+
+}  // namespace vane::controller

@@ -1,0 +1,58 @@
+// A gtest fixture for controller scenarios: a real vane-apiserver --simulate-workloads (pods
+// Ready after ~1 s) with the CRDs applied, manifests applied with real kubectl, and the Rollout
+// controller (with the job metric provider) running in-process against it.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "analysis/provider.h"
+#include "controller/rollout_controller.h"
+#include "kube/client.h"
+#include "kube/events.h"
+#include "support/process.h"
+
+namespace vane::testing {
+
+class ControllerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  /// Starts (or stops and starts again) the in-process controller, as a restarted process would.
+  void startController();
+  void kubectlOk(const std::string& args);
+  /// Writes yaml to a file of its own and `kubectl apply -f`s it.
+  void applyYaml(const std::string& yaml);
+  /// A merge patch of the Rollout's status subresource, as kubectl-argo-rollouts sends it.
+  void patchStatus(const std::string& name, const std::string& json_patch);
+  /// Promote as the plugin does: clear status.pauseConditions.
+  void promote(const std::string& name = "web");
+
+  nlohmann::json get(const kube::Resource& resource, const std::string& name);
+  nlohmann::json rollout(const std::string& name = "web") {
+    return get(kube::resources::kRollouts, name);
+  }
+  /// status.<field> as a string ("" when absent; non-strings dumped as JSON).
+  std::string status(const std::string& field, const std::string& name = "web");
+  /// The rollouts-pod-template-hash selector of a Service.
+  std::string serviceHash(const std::string& service);
+  /// {hash -> spec.replicas} of the ReplicaSets in the namespace.
+  std::map<std::string, int> counts();
+  /// The rollout's status and the ReplicaSet counts, for failure messages.
+  std::string describe(const std::string& name = "web");
+
+  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<kube::EventRecorder> events_;
+  analysis::ProviderRegistry providers_;  // job (simulated Jobs: vane.dev/simulate-job)
+  std::unique_ptr<controller::RolloutController> controller_;
+  std::string dir_;
+  int files_ = 0;
+};
+
+}  // namespace vane::testing
