@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
     metrics.observeRolloutReconcile(key.substr(0, slash), key.substr(slash + 1),
                                     static_cast<double>(d.count()) / 1e6, !s.isOk());
   };
+  opts.abortLatency = [&metrics](double seconds) { metrics.observeAbortLatency(seconds); };
   std::unique_ptr<controller::RolloutController> ctrl;
   std::mutex ctrl_mu;
   std::atomic<bool> leading{!flags.leaderElect};

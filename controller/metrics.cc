@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "controller/conditions.h"
+
 namespace vane::controller {
 
 using nlohmann::json;
@@ -149,6 +151,117 @@ std::vector<prometheus::MetricFamily> StateCollector::Collect() const {
       analysisRunStateFamilies(analysis_runs_ ? analysis_runs_() : decltype(analysis_runs_())());
   out.insert(out.end(), ar.begin(), ar.end());
   return out;
+}
+
+std::string abortService(const json& ro) {
+  std::string svc = str(ro, {"spec", "strategy", "canary", "canaryService"});
+  return svc.empty() ? str(ro, {"spec", "strategy", "blueGreen", "activeService"}) : svc;
+}
+
+bool abortSettled(const json& ro, const json* canary_service) {
+  const std::string stable = str(ro, {"status", "stableRS"});
+  if (stable.empty()) return false;
+  auto bg = json::json_pointer("/spec/strategy/blueGreen");
+  if (ro.contains(bg) && ro.at(bg).is_object()) {  // the active Service back on stable
+    return canary_service != nullptr &&
+           str(*canary_service, {"spec", "selector", kLabelPodTemplateHash}) == stable;
+  }
+  auto p = json::json_pointer("/spec/strategy/canary");
+  if (!ro.contains(p) || !ro.at(p).is_object()) return false;
+  const json& canary = ro.at(p);
+  bool checked = false;
+  if (const std::string svc = str(canary, {"canaryService"}); !svc.empty()) {
+    checked = true;
+    if (canary_service == nullptr ||
+        str(*canary_service, {"spec", "selector", kLabelPodTemplateHash}) != stable) {
+      return false;
+    }
+  }
+  auto tr = canary.find("trafficRouting");
+  if (tr != canary.end() && tr->is_object() && !tr->empty()) {
+    checked = true;
+    auto w = json::json_pointer("/status/canary/weights/canary/weight");
+    if (ro.contains(w) && ro.at(w).is_number() && ro.at(w).get<double>() != 0) return false;
+  }
+  return checked || num(ro, "status", "updatedReplicas") == 0;
+}
+
+namespace {
+bool aborted(const json& ro) {
+  auto s = ro.find("status");
+  if (s == ro.end() || !s->is_object()) return false;
+  auto a = s->find("abort");
+  return a != s->end() && a->is_boolean() && a->get<bool>();
+}
+std::string keyOf(const json& obj) {
+  return str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
+}
+}  // namespace
+
+AbortLatencyTracker::AbortLatencyTracker(std::function<void(double)> observe, Clock clock)
+    : observe_(std::move(observe)), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
+}
+
+void AbortLatencyTracker::finish(const std::string& key,
+                                 std::chrono::steady_clock::time_point now) {
+  std::chrono::steady_clock::time_point seen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_.find(key);
+    if (it == pending_.end()) return;
+    seen = it->second;
+    pending_.erase(it);
+  }
+  if (observe_) observe_(std::chrono::duration<double>(now - seen).count());
+}
+
+void AbortLatencyTracker::rolloutChanged(const json& old_obj, const json& obj,
+                                         const ServiceGetter& services) {
+  const std::string key = keyOf(obj);
+  const auto now = clock_();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!aborted(obj)) {
+      pending_.erase(key);  // retried, or never aborted
+      return;
+    }
+    // Only a transition starts the clock: a resync or a later status write of the same abort
+    // does not, nor does an abort found already written when the controller starts.
+    if (pending_.count(key) == 0) {
+      if (aborted(old_obj)) return;
+      pending_.emplace(key, now);
+    }
+  }
+  const std::string svc = abortService(obj);
+  std::shared_ptr<const json> service;
+  if (!svc.empty() && services) service = services(str(obj, {"metadata", "namespace"}), svc);
+  if (abortSettled(obj, service.get())) finish(key, now);
+}
+
+void AbortLatencyTracker::serviceChanged(const json& service, const ObjectLister& rollouts) {
+  if (pending() == 0 || !rollouts) return;
+  const auto now = clock_();
+  const std::string name = str(service, {"metadata", "name"});
+  for (const auto& ro : rollouts()) {
+    if (!ro || abortService(*ro) != name) continue;
+    const std::string key = keyOf(*ro);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pending_.count(key) == 0) continue;
+    }
+    if (abortSettled(*ro, &service)) finish(key, now);
+  }
+}
+
+void AbortLatencyTracker::rolloutDeleted(const json& obj) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_.erase(keyOf(obj));
+}
+
+std::size_t AbortLatencyTracker::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size();
 }
 
 ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::Registry>()) {

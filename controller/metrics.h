@@ -16,7 +16,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -45,6 +47,48 @@ class StateCollector : public prometheus::Collectable {
 
  private:
   ObjectLister rollouts_, analysis_runs_;
+};
+
+/// The Service an abort moves back to stable: canary.canaryService, else blueGreen.activeService.
+std::string abortService(const nlohmann::json& rollout);
+
+/// True when an aborted Rollout has traffic back on stable. Canary: the canary Service (when the
+/// spec names one) selects status.stableRS, and with a traffic router
+/// status.canary.weights.canary.weight is 0; without either, its canary pods are gone
+/// (status.updatedReplicas 0). Blue-green: the active Service selects status.stableRS.
+/// canary_service is the cached abortService(), or null.
+bool abortSettled(const nlohmann::json& rollout, const nlohmann::json* canary_service);
+
+/// Times vane_abort_latency_seconds: from the moment the controller's cache first shows a Rollout's
+/// status.abort turn true (the trigger: a user's patch, the alert hook, a progress deadline) to
+/// the first moment its caches show abortSettled() (the reconcile's Service patch and status write
+/// have landed). Aborts already present when the controller starts are not timed; an abort that
+/// the controller decides and rolls back in the same status write (an analysis verdict) is
+/// observed as about 0. Fed from informer handlers; thread-safe.
+class AbortLatencyTracker {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  using ServiceGetter = std::function<std::shared_ptr<const nlohmann::json>(
+      const std::string& ns, const std::string& name)>;
+  explicit AbortLatencyTracker(std::function<void(double seconds)> observe, Clock clock = {});
+
+  /// A Rollout update seen by the informer (old_obj: the previous cached state).
+  void rolloutChanged(const nlohmann::json& old_obj, const nlohmann::json& obj,
+                      const ServiceGetter& services);
+  /// A Service added or updated; rollouts lists the cached Rollouts of its namespace and is only
+  /// called while an abort is pending.
+  void serviceChanged(const nlohmann::json& service, const ObjectLister& rollouts);
+  void rolloutDeleted(const nlohmann::json& obj);
+  /// Aborts seen and not yet settled.
+  std::size_t pending() const;
+
+ private:
+  void finish(const std::string& key, std::chrono::steady_clock::time_point now);
+
+  std::function<void(double)> observe_;
+  Clock clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> pending_;  // "ns/name" -> seen
 };
 
 class ControllerMetrics {

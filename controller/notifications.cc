@@ -8,6 +8,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "kube/decode.h"
+
 namespace vane::controller {
 
 using nlohmann::json;
@@ -44,6 +46,25 @@ Result<json> parseWebhookList(const std::string& text) {
     return Status(Code::kInvalid, std::string("not valid YAML or JSON: ") + e.what(),
                   "data.webhooks");
   }
+}
+
+// A list of strings (the decoder's arrays hold objects); a bad element is recorded on d.
+std::vector<std::string> stringList(const kube::Decoder& d, const std::string& key) {
+  std::vector<std::string> out;
+  if (!d.has(key)) return out;
+  const json& list = d.value()[key];
+  if (!list.is_array()) {
+    d.fail(key, "expected array");
+    return out;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string()) {
+      d.fail(key + "[" + std::to_string(i) + "]", "expected string");
+      return out;
+    }
+    out.push_back(list[i].get<std::string>());
+  }
+  return out;
 }
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
@@ -115,61 +136,45 @@ std::string triggerForReason(const std::string& reason) {
 
 Result<std::vector<WebhookConfig>> parseNotificationConfig(const json& configmap) {
   std::vector<WebhookConfig> out;
-  auto data = configmap.find("data");
-  if (data == configmap.end() || !data->is_object() || !data->contains("webhooks")) return out;
-  const json& raw = (*data)["webhooks"];
-  if (!raw.is_string()) return Status(Code::kInvalid, "expected string", "data.webhooks");
-  auto list = parseWebhookList(raw.get<std::string>());
+  kube::Decoder data = kube::Decoder(configmap, "").child("data");
+  auto raw = data.optString("webhooks");
+  if (!data.ok()) return data.status();
+  if (!raw) return out;
+  auto list = parseWebhookList(*raw);
   if (!list) return list.status();
   if (list->is_null()) return out;
-  if (!list->is_array()) return Status(Code::kInvalid, "expected a list", "data.webhooks");
-  for (std::size_t i = 0; i < list->size(); ++i) {
-    const json& h = (*list)[i];
-    std::string field = "data.webhooks[" + std::to_string(i) + "]";
-    if (!h.is_object()) return Status(Code::kInvalid, "expected object", field);
+  // The list decoded under its ConfigMap path, so that errors read "data.webhooks[1].url: ...".
+  const json doc = {{"webhooks", std::move(*list)}};
+  kube::Decoder d(doc, "data");
+  for (const kube::Decoder& h : d.array("webhooks")) {
+    if (!d.ok()) break;
     WebhookConfig w;
-    auto str = [&](const char* key) -> Result<std::string> {
-      auto it = h.find(key);
-      if (it == h.end() || it->is_null()) return std::string();
-      if (!it->is_string()) return Status(Code::kInvalid, "expected string", field + "." + key);
-      return it->get<std::string>();
-    };
-    for (auto [key, dst] :
-         {std::pair{"name", &w.name}, std::pair{"url", &w.url}, std::pair{"preset", &w.preset},
-          std::pair{"template", &w.body_template}}) {
-      auto v = str(key);
-      if (!v) return v.status();
-      *dst = *v;
+    w.name = h.requiredString("name");
+    w.url = h.requiredString("url");
+    w.preset = h.string("preset");
+    w.body_template = h.string("template");
+    if (h.ok() && w.name.empty()) h.fail("name", "Required value");
+    for (const auto& seen : out) {
+      if (h.ok() && seen.name == w.name) h.fail("name", "Duplicate value: \"" + w.name + "\"");
     }
-    if (w.name.empty()) return Status(Code::kInvalid, "Required value", field + ".name");
-    if (w.url.rfind("http://", 0) != 0 && w.url.rfind("https://", 0) != 0) {
-      return Status(Code::kInvalid, w.url.empty() ? "Required value" : "must be an http(s) URL",
-                    field + ".url");
+    if (h.ok() && w.url.rfind("http://", 0) != 0 && w.url.rfind("https://", 0) != 0) {
+      h.fail("url", w.url.empty() ? "Required value" : "must be an http(s) URL");
     }
-    if (!w.preset.empty() && w.preset != "slack") {
-      return Status(Code::kInvalid,
-                    "Unsupported value: \"" + w.preset + "\": supported values: \"slack\"",
-                    field + ".preset");
+    if (h.ok() && !w.preset.empty() && w.preset != "slack") {
+      h.fail("preset", "Unsupported value: \"" + w.preset + "\": supported values: \"slack\"");
     }
-    if (h.contains("headers")) {
-      if (!h["headers"].is_object())
-        return Status(Code::kInvalid, "expected object", field + ".headers");
-      for (const auto& [k, v] : h["headers"].items()) {
-        if (!v.is_string())
-          return Status(Code::kInvalid, "expected string", field + ".headers." + k);
-        w.headers.emplace_back(k, v.get<std::string>());
+    kube::Decoder headers = h.child("headers");
+    for (const auto& [k, v] : headers.value().items()) {
+      if (!v.is_string()) {
+        headers.fail(k, "expected string");
+        break;
       }
+      w.headers.emplace_back(k, v.get<std::string>());
     }
-    if (h.contains("events")) {
-      if (!h["events"].is_array())
-        return Status(Code::kInvalid, "expected array", field + ".events");
-      for (const auto& e : h["events"]) {
-        if (!e.is_string()) return Status(Code::kInvalid, "expected string", field + ".events");
-        w.events.push_back(e.get<std::string>());
-      }
-    }
+    w.events = stringList(h, "events");
     out.push_back(std::move(w));
   }
+  if (!d.ok()) return d.status();
   return out;
 }
 

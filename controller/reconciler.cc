@@ -158,11 +158,10 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
 
   std::string rv = meta.resourceVersion;
   Status st = execute(ctx, obj, rv);
-  for (const auto& e : ctx.events) {
-    if (deps_.events != nullptr) deps_.events->event(obj, e.type, e.reason, e.message);
+  if (!st) {
+    emitEvents(ctx, obj);
+    return st;
   }
-  if (!st) return st;
-
   json new_status = kube::toJson(ctx.newStatus);
   json old_status = kube::toJson(ctx.rollout.status);
   if (new_status != old_status || !obj.contains("status")) {
@@ -171,14 +170,30 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     updated["metadata"]["resourceVersion"] = rv;
     auto w = deps_.client->updateStatus(res::kRollouts, meta.namespace_, updated);
     if (!w) {
+      // A conflict re-plans from a fresh read, which records the events again: not twice.
       if (w.status().code() == Code::kConflict) return false;
+      emitEvents(ctx, obj);
       return w.status();
     }
   }
+  emitEvents(ctx, obj);
   if (ctx.requeueAt) {
     out.requeueAfter = std::chrono::seconds(std::max<int64_t>(1, *ctx.requeueAt - ctx.now));
   }
   return true;
+}
+
+// Events name the Rollout as this reconcile left it: with a revision annotation just written
+// (notification templates read {{revision}}).
+void Reconciler::emitEvents(const RolloutContext& ctx, const json& obj) {
+  if (deps_.events == nullptr || ctx.events.empty()) return;
+  json subject = obj;
+  for (const Action& a : ctx.actions) {
+    if (a.kind == Action::Kind::kPatchRolloutRevision) {
+      subject["metadata"]["annotations"].update(a.body);
+    }
+  }
+  for (const auto& e : ctx.events) deps_.events->event(subject, e.type, e.reason, e.message);
 }
 
 Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv) {

@@ -58,6 +58,7 @@ class Reconciler {
   Result<bool> reconcileObject(const kube::json& obj, ReconcileResult& out);
   Status execute(RolloutContext& ctx, const kube::json& obj, std::string& resource_version);
   Status executeRouter(RolloutContext& ctx, const Action& a);
+  void emitEvents(const RolloutContext& ctx, const kube::json& obj);
   void buildContext(RolloutContext& ctx, const kube::json& obj);
   std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
   Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);

@@ -1,9 +1,11 @@
 #include "controller/rollout_controller.h"
 
+#include <array>
 #include <iostream>
 
 #include "analysis/analysis_run.h"
 #include "controller/conditions.h"
+#include "controller/metrics.h"
 #include "kube/kubeconfig.h"
 
 namespace vane::controller {
@@ -37,6 +39,9 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   replicaSets_ = kube::Informer::create(client_, res::kReplicaSets, io);
   services_ = kube::Informer::create(client_, res::kServices, io);
   analysisRuns_ = kube::Informer::create(client_, res::kAnalysisRuns, io);
+  // Pods only for the restarter (by owner ReplicaSet); no handlers: ReplicaSet status changes
+  // and the restarter's 30 s requeue drive it, as in Argo.
+  pods_ = kube::Informer::create(client_, res::kPods, io);
   kube::WorkQueueOptions qo;
   qo.base_delay = std::chrono::milliseconds(5);
   qo.max_delay = std::chrono::milliseconds(10000);  // Argo: 1 ms .. 10 s
@@ -48,6 +53,7 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   deps.replicaSets = replicaSets_.get();
   deps.services = services_.get();
   deps.analysisRuns = analysisRuns_.get();
+  deps.pods = pods_.get();
   deps.events = events;
   deps.routers = routers;
   deps.istioApiVersion = options_.istioApiVersion;
@@ -70,6 +76,28 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   };
   analysisRuns_->addHandlers(
       {ar, [ar](const kube::ObjectPtr&, const kube::ObjectPtr& n) { ar(n); }, ar});
+  if (options_.abortLatency) {
+    // Timed from the caches: the abort seen, then the Service and the status write seen.
+    abortLatency_ = std::make_unique<AbortLatencyTracker>(options_.abortLatency);
+    auto services = [this](const std::string& ns, const std::string& n) {
+      return services_->get(ns, n);
+    };
+    rollouts_->addHandlers({nullptr,
+                            [this, services](const kube::ObjectPtr& o, const kube::ObjectPtr& n) {
+                              if (o && n) abortLatency_->rolloutChanged(*o, *n, services);
+                            },
+                            [this](const kube::ObjectPtr& o) {
+                              if (o) abortLatency_->rolloutDeleted(*o);
+                            }});
+    auto changed = [this](const kube::ObjectPtr& s) {
+      if (!s) return;
+      const std::string ns = s->at("metadata").value("namespace", "");
+      abortLatency_->serviceChanged(*s, [this, ns] { return rollouts_->list(ns); });
+    };
+    services_->addHandlers(
+        {changed, [changed](const kube::ObjectPtr&, const kube::ObjectPtr& n) { changed(n); },
+         nullptr});
+  }
 }
 
 RolloutController::~RolloutController() { stop(); }
@@ -97,12 +125,15 @@ void RolloutController::enqueueForService(const kube::ObjectPtr& svc) {
   if (!svc) return;
   const std::string ns = svc->at("metadata").value("namespace", "");
   const std::string name = svc->at("metadata").value("name", "");
+  static const std::pair<const char*, std::array<const char*, 2>> kRefs[] = {
+      {"/spec/strategy/canary", {"canaryService", "stableService"}},
+      {"/spec/strategy/blueGreen", {"activeService", "previewService"}}};
   for (const auto& ro : rollouts_->list(ns)) {
-    auto p = json::json_pointer("/spec/strategy/canary");
-    if (!ro->contains(p) || !ro->at(p).is_object()) continue;
-    const json& c = ro->at(p);
-    if (c.value("canaryService", "") == name || c.value("stableService", "") == name) {
-      enqueueRollout(ro);
+    for (const auto& [path, fields] : kRefs) {
+      auto p = json::json_pointer(path);
+      if (!ro->contains(p) || !ro->at(p).is_object()) continue;
+      const json& s = ro->at(p);
+      if (s.value(fields[0], "") == name || s.value(fields[1], "") == name) enqueueRollout(ro);
     }
   }
 }
@@ -112,10 +143,12 @@ void RolloutController::enqueueAnalysisRun(const kube::ObjectPtr& obj) {
 }
 
 Status RolloutController::start(std::chrono::milliseconds sync_timeout) {
-  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get()}) {
+  for (auto* inf :
+       {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(), pods_.get()}) {
     inf->start();
   }
-  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get()}) {
+  for (auto* inf :
+       {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(), pods_.get()}) {
     if (!inf->waitForSync(sync_timeout)) {
       return Status(Code::kTimeout, "informer for " + inf->resource().resource + " did not sync");
     }
@@ -140,7 +173,8 @@ void RolloutController::stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get()}) {
+  for (auto* inf :
+       {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(), pods_.get()}) {
     inf->stop();
   }
 }

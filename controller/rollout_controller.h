@@ -1,4 +1,4 @@
-// Wiring of the controller loops: informers (Rollouts, ReplicaSets, Services, AnalysisRuns),
+// Wiring of the controller loops: informers (Rollouts, ReplicaSets, Services, AnalysisRuns, Pods),
 // stingy work queues, N rollout workers calling Reconciler::reconcile, and the AnalysisRun loop
 // calling the analysis engine's reconcileAnalysisRun and writing its status.
 #pragma once
@@ -21,6 +21,8 @@ class ProviderRegistry;
 
 namespace vane::controller {
 
+class AbortLatencyTracker;
+
 struct ControllerOptions {
   std::string namespace_;  // "" for all namespaces
   std::string instanceId;  // only objects labelled with it; "" only objects without the label
@@ -30,6 +32,8 @@ struct ControllerOptions {
   std::chrono::seconds resync{900};
   /// Observes each finished rollout reconcile (metrics); may be empty.
   std::function<void(const std::string& key, std::chrono::microseconds, const Status&)> observer;
+  /// Observes vane_abort_latency_seconds (AbortLatencyTracker, controller/metrics.h); may be empty.
+  std::function<void(double seconds)> abortLatency;
 };
 
 class RolloutController {
@@ -63,9 +67,10 @@ class RolloutController {
   kube::Client& client_;
   ControllerOptions options_;
   analysis::ProviderRegistry* providers_;
-  std::unique_ptr<kube::Informer> rollouts_, replicaSets_, services_, analysisRuns_;
+  std::unique_ptr<kube::Informer> rollouts_, replicaSets_, services_, analysisRuns_, pods_;
   std::unique_ptr<kube::WorkQueue> queue_, arQueue_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<AbortLatencyTracker> abortLatency_;
   std::vector<std::thread> threads_;
   std::atomic<bool> ready_{false}, stopped_{false};
 };

@@ -64,6 +64,33 @@ TEST(Notifications, ErrorsNameTheField) {
   EXPECT_TRUE(parseNotificationConfig(json{{"data", json::object()}})->empty());
 }
 
+TEST(Notifications, NestedErrorsNameTheFullPath) {
+  EXPECT_EQ(parseNotificationConfig(configMap("- {name: a, url: 'http://x', headers: {X-A: [1]}}"))
+                .status()
+                .toString(),
+            "data.webhooks[0].headers.X-A: expected string");
+  EXPECT_EQ(parseNotificationConfig(
+                configMap("- {name: a, url: 'http://x'}\n- {name: b, url: 'http://y', "
+                          "events: [on-rollout-aborted, {x: 1}]}"))
+                .status()
+                .toString(),
+            "data.webhooks[1].events[1]: expected string");
+  EXPECT_EQ(parseNotificationConfig(configMap("- {name: a, url: 'http://x', headers: [1]}"))
+                .status()
+                .field(),
+            "data.webhooks[0].headers");
+  EXPECT_EQ(parseNotificationConfig(configMap("- just-a-string")).status().field(),
+            "data.webhooks[0]");
+  EXPECT_EQ(parseNotificationConfig(json{{"data", {{"webhooks", 3}}}}).status().field(),
+            "data.webhooks");
+  EXPECT_TRUE(parseNotificationConfig(json{{"kind", "ConfigMap"}})->empty());
+  EXPECT_EQ(parseNotificationConfig(configMap("- {name: a, url: 'http://x'}\n"
+                                              "- {name: a, url: 'http://y'}"))
+                .status()
+                .toString(),
+            "data.webhooks[1].name: Duplicate value: \"a\"");
+}
+
 TEST(Notifications, RendersTemplatesWithJsonEscaping) {
   WebhookConfig w;
   w.body_template = R"({"text":"{{rollout}} {{ event }}: {{message}}","unknown":"{{nope}}"})";
