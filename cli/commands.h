@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "cli/options.h"
 #include "kube/client.h"
@@ -41,8 +42,24 @@ int runUndo(const Invocation& inv, CommandContext& ctx);
 int runSetImage(const Invocation& inv, CommandContext& ctx);
 int runGetRollout(const Invocation& inv, CommandContext& ctx);
 int runListRollouts(const Invocation& inv, CommandContext& ctx);
+int runGetExperiment(const Invocation& inv, CommandContext& ctx);
+int runListExperiments(const Invocation& inv, CommandContext& ctx);
+int runTerminateAnalysisRun(const Invocation& inv, CommandContext& ctx);
+int runTerminateExperiment(const Invocation& inv, CommandContext& ctx);
 int runStatus(const Invocation& inv, CommandContext& ctx);
 int runLint(const Invocation& inv, CommandContext& ctx);
 int runVersion(const Invocation& inv, CommandContext& ctx);
+
+// Helpers shared by the command files.
+
+/// The items of each resource in ns, listed concurrently (one request each, so a `get` costs one
+/// round trip after its GET); a list that fails yields no items (the view omits that part).
+std::vector<std::vector<nlohmann::json>> listConcurrently(
+    CommandContext& ctx, const std::vector<const kube::Resource*>& resources);
+
+/// Blocks until the named object changes after resource version rv, or min(max_seconds, 5) pass
+/// (a watch with a server-side timeout); waits one second when the watch cannot be opened.
+void waitForChange(CommandContext& ctx, const kube::Resource& r, const std::string& name,
+                   const std::string& rv, int max_seconds);
 
 }  // namespace vane::cli

@@ -1,6 +1,8 @@
-// Commands that read: get rollout, list rollouts, status, lint, version; and the dispatcher.
+// Commands that read: get rollout, status, lint, version; and the dispatcher. The list commands
+// are in commands_list.cc, the Experiment ones in commands_experiment.cc.
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -18,35 +20,52 @@ namespace res = kube::resources;
 
 constexpr int kWatchChunkSeconds = 5;
 
-std::vector<json> items(kube::Client& client, const kube::Resource& r, const std::string& ns) {
-  auto list = client.list(r, ns);
-  if (!list.ok()) return {};  // the tree is shown without the parts that cannot be read
-  std::vector<json> out;
-  for (const json& item : list.value().value("items", json::array())) out.push_back(item);
-  return out;
-}
+struct Rendered {
+  std::string text, resource_version;
+};
 
-Result<std::string> renderOnce(const Invocation& inv, CommandContext& ctx) {
+Result<Rendered> renderOnce(const Invocation& inv, CommandContext& ctx) {
   const std::string& name = inv.args[0];
   auto ro = ctx.client->get(res::kRollouts, ctx.namespace_, name);
   if (!ro.ok()) return ro.status();
-  RolloutView view =
-      buildRolloutView(ro.value(), items(*ctx.client, res::kReplicaSets, ctx.namespace_),
-                       items(*ctx.client, res::kPods, ctx.namespace_),
-                       items(*ctx.client, res::kAnalysisRuns, ctx.namespace_));
-  if (inv.value("output") == "json") return rolloutViewJson(view).dump(2) + "\n";
-  return renderRollout(view, ctx.now(), !inv.flag("no-color"));
+  auto lists = listConcurrently(
+      ctx, {&res::kReplicaSets, &res::kPods, &res::kAnalysisRuns, &res::kExperiments});
+  RolloutView view = buildRolloutView(ro.value(), lists[0], lists[1], lists[2], lists[3]);
+  std::string rv = ro.value()["metadata"].value("resourceVersion", "");
+  if (inv.value("output") == "json") return Rendered{rolloutViewJson(view).dump(2) + "\n", rv};
+  return Rendered{renderRollout(view, ctx.now(), !inv.flag("no-color")), rv};
 }
 
-// Blocks until the Rollout changes or kWatchChunkSeconds pass (a watch with a server-side
-// timeout); falls back to a one-second wait when the watch cannot be opened.
-void waitForChange(CommandContext& ctx, const std::string& name, const std::string& rv,
-                   int max_seconds) {
+std::string phaseLine(const PhaseMessage& pm) {
+  return pm.message.empty() ? pm.phase : pm.phase + " - " + pm.message;
+}
+
+}  // namespace
+
+std::vector<std::vector<json>> listConcurrently(CommandContext& ctx,
+                                                const std::vector<const kube::Resource*>& rs) {
+  std::vector<std::future<std::vector<json>>> pending;
+  for (const kube::Resource* r : rs) {
+    pending.push_back(std::async(std::launch::async, [&ctx, r] {
+      std::vector<json> out;
+      auto list = ctx.client->list(*r, ctx.namespace_);
+      if (!list.ok()) return out;
+      for (json& item : list.value()["items"]) out.push_back(std::move(item));
+      return out;
+    }));
+  }
+  std::vector<std::vector<json>> out;
+  for (auto& f : pending) out.push_back(f.get());
+  return out;
+}
+
+void waitForChange(CommandContext& ctx, const kube::Resource& r, const std::string& name,
+                   const std::string& rv, int max_seconds) {
   kube::ListOptions opts;
   opts.field_selector = "metadata.name=" + name;
   opts.resource_version = rv;
   opts.timeout_seconds = std::max(1, std::min(max_seconds, kWatchChunkSeconds));
-  auto stream = ctx.client->watch(res::kRollouts, ctx.namespace_, opts);
+  auto stream = ctx.client->watch(r, ctx.namespace_, opts);
   if (!stream.ok()) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     return;
@@ -55,12 +74,6 @@ void waitForChange(CommandContext& ctx, const std::string& name, const std::stri
     if (ev->type != "BOOKMARK") return;
   }
 }
-
-std::string phaseLine(const PhaseMessage& pm) {
-  return pm.message.empty() ? pm.phase : pm.phase + " - " + pm.message;
-}
-
-}  // namespace
 
 int runGetRollout(const Invocation& inv, CommandContext& ctx) {
   std::string output = inv.value("output");
@@ -71,42 +84,23 @@ int runGetRollout(const Invocation& inv, CommandContext& ctx) {
   }
   std::string previous;
   while (true) {
-    auto text = renderOnce(inv, ctx);
-    if (!text.ok()) {
-      *ctx.err << "error: " << text.status().toString() << "\n";
+    auto shown = renderOnce(inv, ctx);
+    if (!shown.ok()) {
+      *ctx.err << "error: " << shown.status().toString() << "\n";
       return 1;
     }
     if (!inv.flag("watch")) {
-      *ctx.out << text.value();
+      *ctx.out << shown.value().text;
       return 0;
     }
-    if (text.value() != previous) {
+    if (shown.value().text != previous) {
       if (ctx.tty) *ctx.out << "\033[H\033[2J";
-      *ctx.out << text.value() << std::flush;
-      previous = text.value();
+      *ctx.out << shown.value().text << std::flush;
+      previous = shown.value().text;
     }
-    auto ro = ctx.client->get(res::kRollouts, ctx.namespace_, inv.args[0]);
-    std::string rv = ro.ok() ? ro.value()["metadata"].value("resourceVersion", "") : "";
-    waitForChange(ctx, inv.args[0], rv, kWatchChunkSeconds);
+    waitForChange(ctx, res::kRollouts, inv.args[0], shown.value().resource_version,
+                  kWatchChunkSeconds);
   }
-}
-
-int runListRollouts(const Invocation& inv, CommandContext& ctx) {
-  bool all = inv.flag("all-namespaces");
-  auto list = ctx.client->list(res::kRollouts, all ? "" : ctx.namespace_);
-  if (!list.ok()) {
-    *ctx.err << "error: " << list.status().toString() << "\n";
-    return 1;
-  }
-  std::vector<json> rollouts;
-  for (const json& item : list.value().value("items", json::array())) rollouts.push_back(item);
-  if (rollouts.empty()) {
-    *ctx.err << "No resources found" << (all ? "" : " in " + ctx.namespace_ + " namespace")
-             << ".\n";
-    return 0;
-  }
-  *ctx.out << renderRolloutList(rollouts, all);
-  return 0;
 }
 
 int runStatus(const Invocation& inv, CommandContext& ctx) {
@@ -142,7 +136,7 @@ int runStatus(const Invocation& inv, CommandContext& ctx) {
       *ctx.err << "error: Rollout status watch exceeded timeout\n";
       return 1;
     }
-    waitForChange(ctx, name, ro.value()["metadata"].value("resourceVersion", ""),
+    waitForChange(ctx, res::kRollouts, name, ro.value()["metadata"].value("resourceVersion", ""),
                   static_cast<int>(left));
   }
 }
@@ -216,6 +210,10 @@ int runCommand(const Invocation& inv, CommandContext& ctx) {
       {"set image", runSetImage},
       {"get rollout", runGetRollout},
       {"list rollouts", runListRollouts},
+      {"get experiment", runGetExperiment},
+      {"list experiments", runListExperiments},
+      {"terminate analysisrun", runTerminateAnalysisRun},
+      {"terminate experiment", runTerminateExperiment},
       {"status", runStatus},
       {"lint", runLint},
       {"version", runVersion},

@@ -15,12 +15,21 @@ const std::vector<FlagSpec> kGlobalFlags = {
 const FlagSpec kSelector{"selector", 'l', false,
                          "Act on every Rollout matching this label selector"};
 const FlagSpec kAll{"all", 0, true, "Act on every Rollout in the namespace"};
+constexpr size_t kMaxNames = 1000;  // commands taking several names (terminate)
 
-// Second words accepted for `get`, `list` and `retry` (Argo accepts the plural and `ro`).
+// Second words accepted for `get`, `list`, `retry` and `terminate` (Argo's aliases: the singular,
+// the plural and `ro` / `exp` / `ar`).
 std::string canonicalWord(const std::string& first, const std::string& word) {
   if ((first == "get" || first == "list" || first == "retry") &&
       (word == "rollout" || word == "rollouts" || word == "ro")) {
     return first == "list" ? "rollouts" : "rollout";
+  }
+  if ((first == "get" || first == "list" || first == "terminate") &&
+      (word == "experiment" || word == "experiments" || word == "exp")) {
+    return first == "list" ? "experiments" : "experiment";
+  }
+  if (first == "terminate" && (word == "analysisrun" || word == "analysisruns" || word == "ar")) {
+    return "analysisrun";
   }
   return word;
 }
@@ -118,13 +127,31 @@ const std::vector<CommandSpec>& commandTable() {
        {{"watch", 'w', true, "Redraw on every change until interrupted"},
         {"no-color", 0, true, "Do not colourise the output"},
         {"output", 'o', false, "Output format: text (default) or json", ""}}},
+      {"get experiment",
+       "NAME",
+       "Show an Experiment with its ReplicaSets, Pods and AnalysisRuns",
+       "kubectl vane get experiment my-experiment --watch",
+       1,
+       1,
+       {{"watch", 'w', true, "Redraw on every change until interrupted"},
+        {"no-color", 0, true, "Do not colourise the output"}}},
       {"list rollouts",
        "",
        "List Rollouts",
-       "kubectl vane list rollouts -A",
+       "kubectl vane list rollouts -A\n  kubectl vane list rollouts --watch",
        0,
        0,
-       {{"all-namespaces", 'A', true, "List Rollouts in every namespace"}}},
+       {{"all-namespaces", 'A', true, "List Rollouts in every namespace"},
+        {"watch", 'w', true, "After the table, print a Rollout's line again whenever it changes"},
+        {"name", 0, false, "Only show the Rollout with this name"},
+        {"timestamps", 0, true, "Print a timestamp column"}}},
+      {"list experiments",
+       "",
+       "List Experiments",
+       "kubectl vane list experiments -A",
+       0,
+       0,
+       {{"all-namespaces", 'A', true, "List Experiments in every namespace"}}},
       {"status",
        "NAME",
        "Show the status of a Rollout; with --watch, wait until it is done",
@@ -133,6 +160,20 @@ const std::vector<CommandSpec>& commandTable() {
        1,
        {{"watch", 'w', true, "Watch until Healthy or Degraded", "true"},
         {"timeout", 't', false, "Give up after this long (0: wait forever)", "0s"}}},
+      {"terminate analysisrun",
+       "NAME...",
+       "Terminate AnalysisRuns (spec.terminate=true)",
+       "kubectl vane terminate analysisrun guestbook-877894d5b-4-success-rate.1",
+       1,
+       kMaxNames,
+       {}},
+      {"terminate experiment",
+       "NAME...",
+       "Terminate Experiments (spec.terminate=true)",
+       "kubectl vane terminate experiment my-experiment",
+       1,
+       kMaxNames,
+       {}},
       {"lint",
        "",
        "Validate Rollout manifests offline",

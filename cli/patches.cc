@@ -83,6 +83,7 @@ PatchPlan promotePlan(const json& ro, bool full) {
 json abortPatch() { return {{"status", {{"abort", true}}}}; }
 json retryPatch() { return {{"status", {{"abort", false}}}}; }
 json pausePatch() { return {{"spec", {{"paused", true}}}}; }
+json terminatePatch() { return {{"spec", {{"terminate", true}}}}; }
 
 json restartPatch(int64_t now_unix, int64_t in_seconds) {
   return {{"spec", {{"restartAt", kube::formatTime(now_unix + in_seconds)}}}};

@@ -29,6 +29,8 @@ nlohmann::json abortPatch();
 nlohmann::json retryPatch();
 /// `pause`: {"spec":{"paused":true}}.
 nlohmann::json pausePatch();
+/// `terminate analysisrun|experiment`: {"spec":{"terminate":true}} (cmd/terminate/terminate.go).
+nlohmann::json terminatePatch();
 /// `restart [--in D]`: {"spec":{"restartAt":"<RFC3339 UTC>"}} for now + in_seconds.
 nlohmann::json restartPatch(int64_t now_unix, int64_t in_seconds);
 

@@ -1,4 +1,5 @@
-// Text and JSON renderings of RolloutView (Argo's cmd/get/get_rollout.go, cmd/list).
+// Text and JSON renderings of RolloutView and ExperimentView (Argo's cmd/get/get_rollout.go,
+// get_experiment.go).
 #include <cstdio>
 #include <set>
 
@@ -32,46 +33,88 @@ std::string joinTags(const std::vector<std::string>& tags, bool color, const cha
   return out;
 }
 
+std::string imageLines(const std::vector<ImageView>& images, bool color) {
+  std::string out;
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::string image = images[i].image;
+    if (!images[i].tags.empty()) image += " (" + joinTags(images[i].tags, color, ", ") + ")";
+    out += headerLine(i == 0 ? "Images:" : "", image);
+  }
+  return out;
+}
+
 class TreePrinter {
  public:
-  TreePrinter(const RolloutView& v, int64_t now, bool color) : v_(v), now_(now), color_(color) {}
+  TreePrinter(int64_t now, bool color) : now_(now), color_(color) {}
 
-  Rows rows() {
+  Rows rollout(const RolloutView& v) {
     rows_.push_back({"NAME", "KIND", "STATUS", "AGE", "INFO"});
-    rows_.push_back({std::string(kIconRollout) + " " + v_.name, "Rollout",
-                     colorize(v_.icon, color_) + " " + v_.status, age(v_.created), ""});
+    rows_.push_back({std::string(kIconRollout) + " " + v.name, "Rollout",
+                     colorize(v.icon, color_) + " " + v.status, age(v.created), ""});
     std::set<int64_t, std::greater<>> revisions;
-    for (const auto& rs : v_.replicaSets) revisions.insert(rs.revision);
-    for (const auto& ar : v_.analysisRuns) revisions.insert(ar.revision);
+    for (const auto& rs : v.replicaSets) revisions.insert(rs.revision);
+    for (const auto& exp : v.experiments) revisions.insert(exp.revision);
+    for (const auto& ar : v.analysisRuns) revisions.insert(ar.revision);
     size_t i = 0;
     for (int64_t rev : revisions) {
       auto [prefix, sub] = prefixes(++i == revisions.size(), "");
-      revision(rev, prefix, sub);
+      revision(v, rev, prefix, sub);
     }
+    return std::move(rows_);
+  }
+
+  Rows experimentTree(const ExperimentView& exp) {
+    rows_.push_back({"NAME", "KIND", "STATUS", "AGE", "INFO"});
+    experiment(exp, "", "");
     return std::move(rows_);
   }
 
  private:
   std::string age(int64_t created) const { return created ? humanDuration(now_ - created) : ""; }
 
-  void revision(int64_t rev, const std::string& prefix, const std::string& sub) {
+  // PrintRevision: ReplicaSets, then Experiments, then AnalysisRuns of that revision.
+  void revision(const RolloutView& v, int64_t rev, const std::string& prefix,
+                const std::string& sub) {
     rows_.push_back({prefix + kIconRevision + " revision:" + std::to_string(rev), "", "", "", ""});
     std::vector<const ReplicaSetView*> sets;
+    std::vector<const ExperimentView*> exps;
     std::vector<const AnalysisRunView*> runs;
-    for (const auto& rs : v_.replicaSets) {
+    for (const auto& rs : v.replicaSets) {
       if (rs.revision == rev) sets.push_back(&rs);
     }
-    for (const auto& ar : v_.analysisRuns) {
+    for (const auto& exp : v.experiments) {
+      if (exp.revision == rev) exps.push_back(&exp);
+    }
+    for (const auto& ar : v.analysisRuns) {
       if (ar.revision == rev) runs.push_back(&ar);
     }
-    size_t total = sets.size() + runs.size(), n = 0;
+    size_t total = sets.size() + exps.size() + runs.size(), n = 0;
     for (const auto* rs : sets) {
       auto [p, s] = prefixes(++n == total, sub);
       replicaSet(*rs, p, s);
     }
+    for (const auto* exp : exps) {
+      auto [p, s] = prefixes(++n == total, sub);
+      experiment(*exp, p, s);
+    }
     for (const auto* ar : runs) {
       auto [p, s] = prefixes(++n == total, sub);
       analysisRun(*ar, p);
+    }
+  }
+
+  // PrintExperimentInfo: the Experiment, then its ReplicaSets and AnalysisRuns.
+  void experiment(const ExperimentView& exp, const std::string& prefix, const std::string& sub) {
+    rows_.push_back({prefix + kIconExperiment + " " + exp.name, "Experiment",
+                     colorize(exp.icon, color_) + " " + exp.status, age(exp.created), ""});
+    size_t total = exp.replicaSets.size() + exp.analysisRuns.size(), n = 0;
+    for (const auto& rs : exp.replicaSets) {
+      auto [p, s] = prefixes(++n == total, sub);
+      replicaSet(rs, p, s);
+    }
+    for (const auto& ar : exp.analysisRuns) {
+      auto [p, s] = prefixes(++n == total, sub);
+      analysisRun(ar, p);
     }
   }
 
@@ -119,45 +162,14 @@ class TreePrinter {
                      joinTags(info, false, ",")});
   }
 
-  const RolloutView& v_;
   int64_t now_;
   bool color_;
   Rows rows_;
 };
 
-}  // namespace
-
-std::string renderRollout(const RolloutView& v, int64_t now_unix, bool color) {
-  std::string out;
-  out += headerLine("Name:", v.name);
-  out += headerLine("Namespace:", v.namespace_);
-  out += headerLine("Status:", colorize(v.icon, color) + " " + v.status);
-  if (!v.message.empty()) out += headerLine("Message:", v.message);
-  out += headerLine("Strategy:", v.strategy);
-  if (v.strategy == "Canary") {
-    out += headerLine("  Step:", v.step);
-    out += headerLine("  SetWeight:", v.setWeight);
-    out += headerLine("  ActualWeight:", v.actualWeight);
-  }
-  for (size_t i = 0; i < v.images.size(); ++i) {
-    std::string image = v.images[i].image;
-    if (!v.images[i].tags.empty()) image += " (" + joinTags(v.images[i].tags, color, ", ") + ")";
-    out += headerLine(i == 0 ? "Images:" : "", image);
-  }
-  out += "Replicas:\n";
-  out += headerLine("  Desired:", std::to_string(v.desired));
-  out += headerLine("  Current:", std::to_string(v.current));
-  out += headerLine("  Updated:", std::to_string(v.updated));
-  out += headerLine("  Ready:", std::to_string(v.ready));
-  out += headerLine("  Available:", std::to_string(v.available));
-  out += "\n";
-  out += alignColumns(TreePrinter(v, now_unix, color).rows(), 2);
-  return out;
-}
-
-json rolloutViewJson(const RolloutView& v) {
+json replicaSetsJson(const std::vector<ReplicaSetView>& sets) {
   json rs = json::array();
-  for (const auto& r : v.replicaSets) {
+  for (const auto& r : sets) {
     json pods = json::array();
     for (const auto& p : r.pods) {
       pods.push_back(
@@ -176,8 +188,12 @@ json rolloutViewJson(const RolloutView& v) {
                   {"scaleDownDeadline", r.scaleDownDeadline},
                   {"pods", pods}});
   }
+  return rs;
+}
+
+json analysisRunsJson(const std::vector<AnalysisRunView>& runs) {
   json ars = json::array();
-  for (const auto& a : v.analysisRuns) {
+  for (const auto& a : runs) {
     ars.push_back({{"name", a.name},
                    {"revision", a.revision},
                    {"status", a.status},
@@ -185,6 +201,57 @@ json rolloutViewJson(const RolloutView& v) {
                    {"failed", a.failed},
                    {"inconclusive", a.inconclusive},
                    {"error", a.error}});
+  }
+  return ars;
+}
+
+}  // namespace
+
+std::string renderRollout(const RolloutView& v, int64_t now_unix, bool color) {
+  std::string out;
+  out += headerLine("Name:", v.name);
+  out += headerLine("Namespace:", v.namespace_);
+  out += headerLine("Status:", colorize(v.icon, color) + " " + v.status);
+  if (!v.message.empty()) out += headerLine("Message:", v.message);
+  out += headerLine("Strategy:", v.strategy);
+  if (v.strategy == "Canary") {
+    out += headerLine("  Step:", v.step);
+    out += headerLine("  SetWeight:", v.setWeight);
+    out += headerLine("  ActualWeight:", v.actualWeight);
+  }
+  out += imageLines(v.images, color);
+  out += "Replicas:\n";
+  out += headerLine("  Desired:", std::to_string(v.desired));
+  out += headerLine("  Current:", std::to_string(v.current));
+  out += headerLine("  Updated:", std::to_string(v.updated));
+  out += headerLine("  Ready:", std::to_string(v.ready));
+  out += headerLine("  Available:", std::to_string(v.available));
+  out += "\n";
+  out += alignColumns(TreePrinter(now_unix, color).rollout(v), 2);
+  return out;
+}
+
+std::string renderExperiment(const ExperimentView& v, int64_t now_unix, bool color) {
+  std::string out;
+  out += headerLine("Name:", v.name);
+  out += headerLine("Namespace:", v.namespace_);
+  out += headerLine("Status:", colorize(v.icon, color) + " " + v.status);
+  if (!v.message.empty()) out += headerLine("Message:", v.message);
+  out += imageLines(experimentImages(v), color);
+  out += "\n";
+  out += alignColumns(TreePrinter(now_unix, color).experimentTree(v), 2);
+  return out;
+}
+
+json rolloutViewJson(const RolloutView& v) {
+  json exps = json::array();
+  for (const auto& e : v.experiments) {
+    exps.push_back({{"name", e.name},
+                    {"revision", e.revision},
+                    {"status", e.status},
+                    {"message", e.message},
+                    {"replicaSets", replicaSetsJson(e.replicaSets)},
+                    {"analysisRuns", analysisRunsJson(e.analysisRuns)}});
   }
   json images = json::array();
   for (const auto& i : v.images) images.push_back({{"image", i.image}, {"tags", i.tags}});
@@ -203,34 +270,9 @@ json rolloutViewJson(const RolloutView& v) {
             {"updated", v.updated},
             {"ready", v.ready},
             {"available", v.available}}},
-          {"replicaSets", rs},
-          {"analysisRuns", ars}};
-}
-
-std::string renderRolloutList(const std::vector<json>& rollouts, bool all_namespaces) {
-  Rows rows;
-  std::vector<std::string> header = {"NAME",  "STRATEGY", "STATUS",     "STEP",     "SET-WEIGHT",
-                                     "READY", "DESIRED",  "UP-TO-DATE", "AVAILABLE"};
-  if (all_namespaces) header.insert(header.begin(), "NAMESPACE");
-  rows.push_back(header);
-  for (const json& ro : rollouts) {
-    RolloutView v = buildRolloutView(ro, {}, {}, {});
-    std::string strategy = v.strategy.empty() ? "unknown" : v.strategy;
-    std::string step = v.step.empty() ? "-" : v.step;
-    std::string weight = v.strategy == "Canary" ? v.setWeight : "-";
-    std::vector<std::string> row = {v.name,
-                                    strategy,
-                                    v.status,
-                                    step,
-                                    weight,
-                                    std::to_string(v.ready) + "/" + std::to_string(v.current),
-                                    std::to_string(v.desired),
-                                    std::to_string(v.updated),
-                                    std::to_string(v.available)};
-    if (all_namespaces) row.insert(row.begin(), v.namespace_);
-    rows.push_back(row);
-  }
-  return alignColumns(rows, 2);
+          {"replicaSets", replicaSetsJson(v.replicaSets)},
+          {"analysisRuns", analysisRunsJson(v.analysisRuns)},
+          {"experiments", exps}};
 }
 
 }  // namespace vane::cli

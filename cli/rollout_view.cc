@@ -14,6 +14,7 @@ using nlohmann::json;
 constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
 constexpr const char* kScaleDownDeadline = "scale-down-deadline";
 constexpr const char* kPodHashLabel = "rollouts-pod-template-hash";
+constexpr const char* kTemplateNameAnnotation = "experiment.argoproj.io/template-name";
 
 const json& at(const json& obj, std::initializer_list<const char*> path) {
   static const json kNull;
@@ -60,16 +61,6 @@ std::string rolloutIcon(const std::string& status) {
   if (status == "Degraded") return kIconBad;
   if (status == "Unknown") return kIconUnknown;
   if (status == "ScaledDown") return kIconNeutral;
-  return " ";
-}
-
-std::string analysisIcon(const std::string& status) {
-  if (status == "Successful") return kIconOK;
-  if (status == "Inconclusive") return kIconUnknown;
-  if (status == "Failed") return kIconBad;
-  if (status == "Error") return kIconWarning;
-  if (status == "Running") return kIconProgressing;
-  if (status == "Pending" || status.empty()) return kIconWaiting;
   return " ";
 }
 
@@ -158,7 +149,8 @@ PodView podView(const json& pod) {
   return v;
 }
 
-ReplicaSetView replicaSetView(const json& ro, const json& rs, const std::vector<json>& pods) {
+// replicaset_info.go GetReplicaSetInfo; ro is null for an Experiment's ReplicaSets.
+ReplicaSetView replicaSetView(const json* ro, const json& rs, const std::vector<json>& pods) {
   ReplicaSetView v;
   v.name = str(at(rs, {"metadata", "name"}));
   v.created = created(rs);
@@ -168,19 +160,22 @@ ReplicaSetView replicaSetView(const json& ro, const json& rs, const std::vector<
   v.replicas = num(at(rs, {"status", "replicas"}));
   v.available = num(at(rs, {"status", "availableReplicas"}));
   v.scaleDownDeadline = str(at(rs, {"metadata", "annotations", kScaleDownDeadline}));
+  v.templateName = str(at(rs, {"metadata", "annotations", kTemplateNameAnnotation}));
   std::string hash = str(at(rs, {"metadata", "labels", kPodHashLabel}));
-  bool canary = !at(ro, {"spec", "strategy", "canary"}).is_null();
-  bool blue_green = !at(ro, {"spec", "strategy", "blueGreen"}).is_null();
-  if (!hash.empty() && hash == str(at(ro, {"status", "stableRS"}))) {
-    v.stable = true;
-  } else if (canary && !hash.empty() && hash == str(at(ro, {"status", "currentPodHash"}))) {
-    v.canary = true;
-  }
-  if (blue_green && !hash.empty()) {
-    if (hash == str(at(ro, {"status", "blueGreen", "activeSelector"}))) {
-      v.active = true;
-    } else if (hash == str(at(ro, {"status", "blueGreen", "previewSelector"}))) {
-      v.preview = true;
+  if (ro && !hash.empty()) {
+    bool canary = !at(*ro, {"spec", "strategy", "canary"}).is_null();
+    bool blue_green = !at(*ro, {"spec", "strategy", "blueGreen"}).is_null();
+    if ((canary || blue_green) && hash == str(at(*ro, {"status", "stableRS"}))) {
+      v.stable = true;
+    } else if (canary && hash == str(at(*ro, {"status", "currentPodHash"}))) {
+      v.canary = true;
+    }
+    if (blue_green) {
+      if (hash == str(at(*ro, {"status", "blueGreen", "activeSelector"}))) {
+        v.active = true;
+      } else if (hash == str(at(*ro, {"status", "blueGreen", "previewSelector"}))) {
+        v.preview = true;
+      }
     }
   }
   const json& containers = at(rs, {"spec", "template", "spec", "containers"});
@@ -202,7 +197,7 @@ AnalysisRunView analysisRunView(const json& ar) {
   v.created = created(ar);
   v.revision = revision(ar);
   v.status = str(at(ar, {"status", "phase"}));
-  v.icon = analysisIcon(v.status);
+  v.icon = analysisPhaseIcon(v.status);
   const json& results = at(ar, {"status", "metricResults"});
   if (results.is_array()) {
     for (const json& r : results) {
@@ -215,20 +210,53 @@ AnalysisRunView analysisRunView(const json& ar) {
   return v;
 }
 
-void addImage(std::vector<ImageView>& images, const ImageView& img) {
-  for (ImageView& existing : images) {
-    if (existing.image != img.image) continue;
-    for (const std::string& t : img.tags) {
-      if (std::find(existing.tags.begin(), existing.tags.end(), t) == existing.tags.end()) {
-        existing.tags.push_back(t);
-      }
-    }
-    return;
-  }
-  images.push_back(img);
+// info.go mergeTags: the union, sorted.
+std::vector<std::string> mergeTags(const std::vector<std::string>& a,
+                                   const std::vector<std::string>& b) {
+  std::set<std::string> all(a.begin(), a.end());
+  all.insert(b.begin(), b.end());
+  return {all.begin(), all.end()};
 }
 
 }  // namespace
+
+void mergeImage(std::vector<ImageView>& images, const ImageView& img) {
+  auto it = std::find_if(images.begin(), images.end(),
+                         [&](const ImageView& i) { return i.image == img.image; });
+  if (it == images.end()) {
+    images.push_back(img);
+  } else {
+    it->tags = mergeTags(it->tags, img.tags);
+  }
+  std::stable_sort(images.begin(), images.end(),
+                   [](const ImageView& a, const ImageView& b) { return a.image < b.image; });
+}
+
+std::vector<ReplicaSetView> ownedReplicaSets(const json* ro, const std::string& owner_uid,
+                                             const std::vector<json>& replicasets,
+                                             const std::vector<json>& pods) {
+  std::vector<ReplicaSetView> out;
+  if (owner_uid.empty()) return out;
+  for (const json& rs : replicasets) {
+    if (ownedBy(rs, owner_uid)) out.push_back(replicaSetView(ro, rs, pods));
+  }
+  std::sort(out.begin(), out.end(), [](const ReplicaSetView& a, const ReplicaSetView& b) {
+    return a.revision != b.revision ? a.revision > b.revision : a.name < b.name;
+  });
+  return out;
+}
+
+std::vector<AnalysisRunView> ownedAnalysisRuns(const std::string& owner_uid,
+                                               const std::vector<json>& analysisruns) {
+  std::vector<AnalysisRunView> out;
+  if (owner_uid.empty()) return out;
+  for (const json& ar : analysisruns) {
+    if (ownedBy(ar, owner_uid)) out.push_back(analysisRunView(ar));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const AnalysisRunView& a, const AnalysisRunView& b) { return a.name < b.name; });
+  return out;
+}
 
 PhaseMessage rolloutPhase(const json& ro) {
   const json& observed = at(ro, {"status", "observedGeneration"});
@@ -266,24 +294,27 @@ int currentSetWeight(const json& ro) {
 }
 
 RolloutView buildRolloutView(const json& ro, const std::vector<json>& replicasets,
-                             const std::vector<json>& pods, const std::vector<json>& analysisruns) {
+                             const std::vector<json>& pods, const std::vector<json>& analysisruns,
+                             const std::vector<json>& experiments) {
   RolloutView v;
   v.name = str(at(ro, {"metadata", "name"}));
   v.namespace_ = str(at(ro, {"metadata", "namespace"}));
   v.created = created(ro);
   std::string uid = str(at(ro, {"metadata", "uid"}));
-  for (const json& rs : replicasets) {
-    if (!uid.empty() && ownedBy(rs, uid)) v.replicaSets.push_back(replicaSetView(ro, rs, pods));
+  v.replicaSets = ownedReplicaSets(&ro, uid, replicasets, pods);
+  v.analysisRuns = ownedAnalysisRuns(uid, analysisruns);
+  for (const json& exp : experiments) {
+    if (!uid.empty() && ownedBy(exp, uid)) {
+      v.experiments.push_back(buildExperimentView(exp, replicasets, pods, analysisruns));
+    }
   }
-  std::sort(v.replicaSets.begin(), v.replicaSets.end(),
-            [](const ReplicaSetView& a, const ReplicaSetView& b) {
-              return a.revision != b.revision ? a.revision > b.revision : a.name < b.name;
+  // experiment_info.go getExperimentInfo: newest revision first, then oldest first.
+  std::sort(v.experiments.begin(), v.experiments.end(),
+            [](const ExperimentView& a, const ExperimentView& b) {
+              if (a.revision != b.revision) return a.revision > b.revision;
+              if (a.created != b.created) return a.created < b.created;
+              return a.name < b.name;
             });
-  for (const json& ar : analysisruns) {
-    if (!uid.empty() && ownedBy(ar, uid)) v.analysisRuns.push_back(analysisRunView(ar));
-  }
-  std::sort(v.analysisRuns.begin(), v.analysisRuns.end(),
-            [](const AnalysisRunView& a, const AnalysisRunView& b) { return a.name < b.name; });
   if (!at(ro, {"spec", "strategy", "canary"}).is_null()) {
     v.strategy = "Canary";
     const json& steps = at(ro, {"spec", "strategy", "canary", "steps"});
@@ -320,6 +351,7 @@ RolloutView buildRolloutView(const json& ro, const std::vector<json>& replicaset
   v.updated = num(at(ro, {"status", "updatedReplicas"}));
   v.ready = num(at(ro, {"status", "readyReplicas"}));
   v.available = num(at(ro, {"status", "availableReplicas"}));
+  // rollout_info.go Images.
   for (const ReplicaSetView& rs : v.replicaSets) {
     if (rs.replicas <= 0) continue;
     std::vector<std::string> tags;
@@ -327,7 +359,10 @@ RolloutView buildRolloutView(const json& ro, const std::vector<json>& replicaset
     if (rs.stable) tags.push_back("stable");
     if (rs.active) tags.push_back("active");
     if (rs.preview) tags.push_back("preview");
-    for (const std::string& image : rs.images) addImage(v.images, {image, tags});
+    for (const std::string& image : rs.images) mergeImage(v.images, {image, tags});
+  }
+  for (const ExperimentView& exp : v.experiments) {
+    for (const ImageView& image : experimentImages(exp)) mergeImage(v.images, image);
   }
   return v;
 }

@@ -1,5 +1,6 @@
-// What `kubectl vane get rollout` and `list rollouts` show, computed from the API objects alone
-// (Argo's pkg/kubectl-argo-rollouts/info): phase, step, weights, images, the revision tree.
+// What `kubectl vane get rollout`, `get experiment` and the `list` commands show, computed from the
+// API objects alone (Argo's pkg/kubectl-argo-rollouts/info): phase, step, weights, images, the
+// revision tree with its Experiments.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@ inline constexpr const char* kIconRevision = "#";
 inline constexpr const char* kIconReplicaSet = "⧉";
 inline constexpr const char* kIconPod = "□";
 inline constexpr const char* kIconAnalysisRun = "α";
+inline constexpr const char* kIconExperiment = "Σ";
 inline constexpr const char* kIconOK = "✔";
 inline constexpr const char* kIconBad = "✖";
 inline constexpr const char* kIconProgressing = "◌";
@@ -39,6 +41,7 @@ struct PodView {
 };
 struct ReplicaSetView {
   std::string name, status, icon, scaleDownDeadline;
+  std::string templateName;  // experiment.argoproj.io/template-name (Experiment ReplicaSets)
   int64_t revision = 0, created = 0;
   bool stable = false, canary = false, active = false, preview = false;
   int replicas = 0, available = 0;
@@ -50,6 +53,13 @@ struct AnalysisRunView {
   int64_t revision = 0, created = 0;
   int successful = 0, failed = 0, inconclusive = 0, error = 0;
 };
+struct ExperimentView {
+  std::string name, namespace_, status, message, icon;
+  int64_t revision = 0, created = 0;
+  std::string duration, remaining;  // `list experiments`: "-" when unset
+  std::vector<ReplicaSetView> replicaSets;
+  std::vector<AnalysisRunView> analysisRuns;
+};
 struct ImageView {
   std::string image;
   std::vector<std::string> tags;
@@ -58,23 +68,56 @@ struct RolloutView {
   std::string name, namespace_, status, message, icon, strategy, step, setWeight, actualWeight;
   int64_t created = 0;
   int desired = 1, current = 0, updated = 0, ready = 0, available = 0;
-  std::vector<ImageView> images;
+  std::vector<ImageView> images;            // sorted; experiments' images tagged Σ:<template>
   std::vector<ReplicaSetView> replicaSets;  // newest revision first
   std::vector<AnalysisRunView> analysisRuns;
+  std::vector<ExperimentView> experiments;  // owned by the Rollout, newest revision first
 };
 
-/// Builds the view from the Rollout and the namespace's ReplicaSets, Pods and AnalysisRuns (only
-/// those owned by the Rollout / its ReplicaSets are used).
+/// Builds the view from the Rollout and the namespace's ReplicaSets, Pods, AnalysisRuns and
+/// Experiments (only those owned by the Rollout, its ReplicaSets or its Experiments are used).
 RolloutView buildRolloutView(const nlohmann::json& rollout,
                              const std::vector<nlohmann::json>& replicasets,
                              const std::vector<nlohmann::json>& pods,
-                             const std::vector<nlohmann::json>& analysisruns);
+                             const std::vector<nlohmann::json>& analysisruns,
+                             const std::vector<nlohmann::json>& experiments = {});
+
+/// The ReplicaSets (with their Pods) and AnalysisRuns owned by owner_uid, newest revision first.
+/// rollout: the owning Rollout, for the stable/canary/active/preview tags (nullptr: none).
+std::vector<ReplicaSetView> ownedReplicaSets(const nlohmann::json* rollout,
+                                             const std::string& owner_uid,
+                                             const std::vector<nlohmann::json>& replicasets,
+                                             const std::vector<nlohmann::json>& pods);
+std::vector<AnalysisRunView> ownedAnalysisRuns(const std::string& owner_uid,
+                                               const std::vector<nlohmann::json>& analysisruns);
+
+/// One Experiment with its ReplicaSets, Pods and AnalysisRuns (info/experiment_info.go);
+/// remaining time relative to now_unix.
+ExperimentView buildExperimentView(const nlohmann::json& experiment,
+                                   const std::vector<nlohmann::json>& replicasets,
+                                   const std::vector<nlohmann::json>& pods,
+                                   const std::vector<nlohmann::json>& analysisruns,
+                                   int64_t now_unix = 0);
+/// experiment_info.go ExperimentImages: images of its scaled-up ReplicaSets, tagged Σ:<template>.
+std::vector<ImageView> experimentImages(const ExperimentView& view);
+/// Icon of an AnalysisRun or Experiment phase (Successful ✔, Failed ✖, Running ◌, Pending ◷...).
+std::string analysisPhaseIcon(const std::string& phase);
+/// Argo's mergeImageAndTags: adds an image or merges its tags; images sorted by name.
+void mergeImage(std::vector<ImageView>& images, const ImageView& image);
 
 /// The `get rollout` text: header block, blank line, tree (ages relative to now_unix).
 std::string renderRollout(const RolloutView& view, int64_t now_unix, bool color);
 /// The view as JSON (`get rollout -o json`).
 nlohmann::json rolloutViewJson(const RolloutView& view);
+/// `get experiment`: header (name, namespace, status, message, images), blank line, tree.
+std::string renderExperiment(const ExperimentView& view, int64_t now_unix, bool color);
+
+/// One `list rollouts` row, cells padded to Argo's minimum widths (cmd/list/rollloutinfo.go).
+std::vector<std::string> rolloutListRow(const nlohmann::json& rollout, bool all_namespaces);
 /// `list rollouts`: NAME STRATEGY STATUS STEP SET-WEIGHT READY DESIRED UP-TO-DATE AVAILABLE.
 std::string renderRolloutList(const std::vector<nlohmann::json>& rollouts, bool all_namespaces);
+/// `list experiments`: NAME STATUS DURATION REMAINING AGE (cmd/list/list_experiments.go).
+std::string renderExperimentList(const std::vector<nlohmann::json>& experiments,
+                                 bool all_namespaces, int64_t now_unix);
 
 }  // namespace vane::cli

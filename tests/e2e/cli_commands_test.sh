@@ -212,6 +212,120 @@ if kill -0 "$watch_pid" 2>/dev/null && grep -q '^Status:          ॥ Paused' "$
 else fail "get rollout --watch: $(cat "$tmp/get-watch.out")"; fi
 kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; watch_pid=""
 
+# --- list rollouts --watch: the table, then a Rollout's line again when it changes. `timeout`
+# bounds it; it is stopped (as by an interrupt) once the change is seen. ---
+# list_watch OUT NAME NAMESPACE PATCH LINE_REGEX [ARGS...]: true when the line matching
+# LINE_REGEX appeared after NAME's status was patched while the watch ran.
+list_watch() {
+  local out=$1 name=$2 ns=$3 patch=$4 re=$5; shift 5
+  timeout 30 "$kubectl_bin" vane list rollouts --watch "$@" >"$out" 2>&1 &
+  watch_pid=$!
+  local deadline=$((SECONDS + 20))
+  until grep -q '^NAME' "$out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+  status "$name" "$patch" "$ns"
+  until grep -Eq "$re" "$out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+  local alive=0; kill -0 "$watch_pid" 2>/dev/null && alive=1
+  kill -INT "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; watch_pid=""
+  [ $alive = 1 ]
+}
+if list_watch "$tmp/list-watch.out" demo2 default '{"status":{"phase":"Degraded","message":"watched"}}' \
+  '^demo2 +Canary +Degraded' &&
+  [ "$(grep -c '^NAME' "$tmp/list-watch.out")" = 1 ] &&
+  [ "$(grep -Ec '^demo2 ' "$tmp/list-watch.out")" = 2 ] &&
+  [ "$(grep -Ec '^other ' "$tmp/list-watch.out")" = 1 ]; then
+  pass "list rollouts --watch prints the changed Rollout's line again"
+else fail "list rollouts --watch: $(cat "$tmp/list-watch.out")"; fi
+if list_watch "$tmp/list-watch-a.out" demo shop '{"status":{"phase":"Healthy","message":""}}' \
+  '^shop +demo +Canary +Healthy' -A && grep -Eq '^default +demo2 ' "$tmp/list-watch-a.out"; then
+  pass "list rollouts -A --watch follows every namespace"
+else fail "list rollouts -A --watch: $(cat "$tmp/list-watch-a.out")"; fi
+expect "list rollouts --name" '^demo2 ' k vane list rollouts --name demo2
+expect "list rollouts --timestamps" '^TIMESTAMP +NAME' k vane list rollouts --timestamps
+
+# --- experiments (made with kubectl: the controller does not create them yet) ---
+uid=$(k get ro demo -o jsonpath='{.metadata.uid}')
+exp=demo-h3-3-0
+cat <<YAML | k apply -f - >/dev/null || fail "creating the Experiment"
+apiVersion: argoproj.io/v1alpha1
+kind: Experiment
+metadata:
+  name: $exp
+  annotations: {rollout.argoproj.io/revision: "3"}
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: demo, uid: $uid, controller: true}
+spec:
+  duration: 1h
+  templates:
+  - name: canary-preview
+    replicas: 1
+    selector: {matchLabels: {app: demo, exp: preview}}
+    template:
+      metadata: {labels: {app: demo, exp: preview}}
+      spec: {containers: [{name: app, image: nginx:1.23}]}
+YAML
+exp_uid=$(k get experiment $exp -o jsonpath='{.metadata.uid}')
+k patch experiment $exp --subresource=status --type merge \
+  -p "{\"status\":{\"phase\":\"Running\",\"availableAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}" \
+  >/dev/null || fail "Experiment status"
+cat <<YAML | k apply -f - >/dev/null || fail "creating the Experiment's children"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: $exp-canary-preview
+  labels: {app: demo, exp: preview}
+  annotations: {experiment.argoproj.io/template-name: canary-preview}
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Experiment, name: $exp, uid: $exp_uid, controller: true}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: demo, exp: preview}}
+  template:
+    metadata: {labels: {app: demo, exp: preview}}
+    spec: {containers: [{name: app, image: nginx:1.23}]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisRun
+metadata:
+  name: $exp-smoke
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Experiment, name: $exp, uid: $exp_uid, controller: true}
+spec:
+  metrics: [{name: up, provider: {prometheus: {address: "http://127.0.0.1:1", query: up}}}]
+YAML
+k patch analysisrun $exp-smoke --subresource=status --type merge \
+  -p '{"status":{"phase":"Running"}}' >/dev/null || fail "AnalysisRun status"
+out=$(k vane get experiment $exp --no-color 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "^Name:            $exp$" <<<"$out" &&
+  grep -q '^Status:          ◌ Running$' <<<"$out" &&
+  grep -Eq "^Σ $exp +Experiment +◌ Running" <<<"$out" &&
+  grep -Eq "^├──⧉ $exp-canary-preview +ReplicaSet" <<<"$out" &&
+  grep -Eq "^└──α $exp-smoke +AnalysisRun +◌ Running" <<<"$out"; then pass "get experiment tree"
+else fail "get experiment (rc=$rc): $out"; fi
+refuse "get experiment names a missing one" '"nope" not found' k vane get experiment nope
+expect "list experiments" "^$exp +Running +60m +(59m|60m) +[0-9]+[sm]" k vane list experiments
+expect "list experiments -A" "^default +$exp +Running" k vane list exp -A
+expect "list experiments, none" 'No resources found in shop namespace' k vane list experiments -n shop
+out=$(k vane get rollout demo --no-color 2>&1)
+if grep -Eq "^│  └──Σ $exp +Experiment +◌ Running" <<<"$out" &&
+  grep -Eq "^│     ├──⧉ $exp-canary-preview +ReplicaSet" <<<"$out" &&
+  grep -Eq "^│     └──α $exp-smoke +AnalysisRun" <<<"$out"; then
+  pass "get rollout shows the Experiment under its revision"
+else fail "get rollout with an Experiment: $out"; fi
+
+# --- terminate ---
+expect "terminate analysisrun" "analysisRun '$exp-smoke' terminated" \
+  k vane terminate analysisrun $exp-smoke
+[ "$(k get analysisrun $exp-smoke -o jsonpath='{.spec.terminate}')" = true ] &&
+  pass "terminate sets AnalysisRun spec.terminate" || fail "AnalysisRun spec.terminate not set"
+expect "terminate experiment" "experiment '$exp' terminated" k vane terminate exp $exp
+[ "$(k get experiment $exp -o jsonpath='{.spec.terminate}')" = true ] &&
+  pass "terminate sets Experiment spec.terminate" || fail "Experiment spec.terminate not set"
+refuse "terminate a missing AnalysisRun names it" "analysisrun 'nope' in namespace default" \
+  k vane terminate analysisrun nope
+refuse "terminate a missing Experiment names it" "experiment 'nope'.*not found" \
+  k vane terminate experiment nope
+refuse "terminate needs a NAME" 'requires NAME' k vane terminate experiment
+
 # --- lint ---
 expect "lint valid example" '1 Rollout\(s\) valid' k vane lint -f "$src/examples/rollout-canary-istio.yaml"
 { rollout bad1 web | sed 's/setWeight: 20/setWeight: "abc"/'; echo ---

@@ -20,14 +20,17 @@ struct SentPatch {
 class FakeClient : public kube::Client {
  public:
   std::map<std::string, json> rollouts;
-  std::set<std::string> fail_patch;  // names whose patches fail with kInternal
-  bool status_subresource = true;    // false: status patches answer NotFound (v0.9 CRD)
+  std::map<std::string, json> others;  // other kinds, by "<plural>/<name>"
+  std::vector<json> replicasets;       // answered to a ReplicaSet list
+  std::set<std::string> fail_patch;    // names whose patches fail with kInternal
+  bool status_subresource = true;      // false: status patches answer NotFound (v0.9 CRD)
   std::vector<SentPatch> sent;
 
   const kube::RestConfig& config() const override { return config_; }
-  Result<json> get(const kube::Resource&, const std::string&, const std::string& name) override {
-    auto it = rollouts.find(name);
-    if (it == rollouts.end()) return Status(Code::kNotFound, "rollout \"" + name + "\" not found");
+  Result<json> get(const kube::Resource& r, const std::string&, const std::string& name) override {
+    auto& objects = r == kube::resources::kRollouts ? rollouts : others;
+    auto it = objects.find(key(r, name));
+    if (it == objects.end()) return notFound(r, name);
     return it->second;
   }
   Result<json> list(const kube::Resource& r, const std::string&,
@@ -37,6 +40,9 @@ class FakeClient : public kube::Client {
       for (const auto& [name, ro] : rollouts) {
         if (opts.label_selector.empty() || opts.label_selector == "tier=web") items.push_back(ro);
       }
+    }
+    if (r == kube::resources::kReplicaSets) {
+      for (const json& rs : replicasets) items.push_back(rs);
     }
     return json{{"items", items}};
   }
@@ -50,14 +56,15 @@ class FakeClient : public kube::Client {
   Result<json> updateStatus(const kube::Resource&, const std::string&, const json& o) override {
     return o;
   }
-  Result<json> patch(const kube::Resource&, const std::string&, const std::string& name,
+  Result<json> patch(const kube::Resource& r, const std::string&, const std::string& name,
                      kube::PatchType type, const json& body, const std::string& sub,
                      const std::string&) override {
-    if (!rollouts.count(name)) return Status(Code::kNotFound, "rollout \"" + name + "\" not found");
+    auto& objects = r == kube::resources::kRollouts ? rollouts : others;
+    if (!objects.count(key(r, name))) return notFound(r, name);
     if (fail_patch.count(name)) return Status(Code::kInternal, "injected failure");
     if (sub == "status" && !status_subresource) return Status(Code::kNotFound, "no subresource");
     sent.push_back({name, sub, type, body});
-    return rollouts[name];
+    return objects[key(r, name)];
   }
   Status remove(const kube::Resource&, const std::string&, const std::string&,
                 const kube::DeleteOptions&) override {
@@ -71,6 +78,12 @@ class FakeClient : public kube::Client {
   void setRequestObserver(kube::RequestObserver) override {}
 
  private:
+  static std::string key(const kube::Resource& r, const std::string& name) {
+    return r == kube::resources::kRollouts ? name : r.resource + "/" + name;
+  }
+  static Status notFound(const kube::Resource& r, const std::string& name) {
+    return Status(Code::kNotFound, r.resource + ".argoproj.io \"" + name + "\" not found");
+  }
   kube::RestConfig config_;
 };
 
@@ -144,6 +157,103 @@ TEST_F(CommandsTest, StatusExitCodesWithoutWatch) {
   client.rollouts["a"]["status"]["message"] = "RolloutAborted: x";
   EXPECT_EQ(run({"status", "a", "--watch=false"}), 1);
   EXPECT_NE(err.str().find("degraded state with message: RolloutAborted: x"), std::string::npos);
+}
+
+// A blue-green Rollout paused before promotion (BlueGreenPause), new ReplicaSet h2 as preview.
+json blueGreen(const std::string& name) {
+  return json::parse(R"({"metadata":{"name":")" + name + R"(","uid":"bg-uid"},
+    "spec":{"strategy":{"blueGreen":{"activeService":"active","previewService":"preview"}},
+      "template":{"metadata":{"labels":{"app":"bg"}},
+                  "spec":{"containers":[{"name":"app","image":"v2"}]}}},
+    "status":{"currentPodHash":"h2","stableRS":"h1","controllerPause":true,
+      "pauseConditions":[{"reason":"BlueGreenPause","startTime":"2026-11-18T11:00:00Z"}],
+      "blueGreen":{"activeSelector":"h1","previewSelector":"h2"}}})");
+}
+
+TEST_F(CommandsTest, BlueGreenPromoteClearsPauseConditionsOnly) {
+  client.rollouts["bg"] = blueGreen("bg");
+  EXPECT_EQ(run({"promote", "bg"}), 0);
+  ASSERT_EQ(client.sent.size(), 1u);
+  EXPECT_EQ(client.sent[0].subresource, "status");
+  EXPECT_EQ(client.sent[0].body, json::parse(R"({"status":{"pauseConditions":null}})"));
+  EXPECT_EQ(out.str(), "rollout 'bg' promoted\n");
+  // Without pause conditions there is no step to skip: nothing is sent (Argo: no status patch).
+  client.sent.clear();
+  client.rollouts["bg"]["status"].erase("pauseConditions");
+  EXPECT_EQ(run({"promote", "bg"}), 0);
+  EXPECT_TRUE(client.sent.empty());
+}
+
+TEST_F(CommandsTest, BlueGreenPromoteFullAndUserPause) {
+  client.rollouts["bg"] = blueGreen("bg");
+  client.rollouts["bg"]["spec"]["paused"] = true;
+  EXPECT_EQ(run({"promote", "bg", "--full"}), 0);
+  ASSERT_EQ(client.sent.size(), 2u);
+  EXPECT_EQ(client.sent[0].body, json::parse(R"({"status":{"promoteFull":true}})"));
+  EXPECT_EQ(client.sent[0].subresource, "status");
+  EXPECT_EQ(client.sent[1].body, json::parse(R"({"spec":{"paused":false}})"));
+  EXPECT_EQ(client.sent[1].subresource, "");
+  EXPECT_EQ(out.str(), "rollout 'bg' fully promoted\n");
+  // Once the new ReplicaSet is stable, --full only unpauses.
+  client.sent.clear();
+  client.rollouts["bg"]["status"]["stableRS"] = "h2";
+  EXPECT_EQ(run({"promote", "bg", "--full"}), 0);
+  ASSERT_EQ(client.sent.size(), 1u);
+  EXPECT_EQ(client.sent[0].body, json::parse(R"({"spec":{"paused":false}})"));
+}
+
+TEST_F(CommandsTest, BlueGreenAbortRetryUndo) {
+  client.rollouts["bg"] = blueGreen("bg");
+  auto rs = [](const std::string& hash, int rev, const std::string& image) {
+    return json{
+        {"metadata",
+         {{"name", "bg-" + hash},
+          {"annotations", {{"rollout.argoproj.io/revision", std::to_string(rev)}}},
+          {"ownerReferences", {{{"uid", "bg-uid"}}}}}},
+        {"spec",
+         {{"template",
+           {{"metadata", {{"labels", {{"app", "bg"}, {"rollouts-pod-template-hash", hash}}}}},
+            {"spec", {{"containers", {{{"name", "app"}, {"image", image}}}}}}}}}}};
+  };
+  client.replicasets = {rs("h1", 1, "v1"), rs("h2", 2, "v2")};
+  EXPECT_EQ(run({"abort", "bg"}), 0);
+  EXPECT_EQ(run({"retry", "rollout", "bg"}), 0);
+  EXPECT_EQ(run({"undo", "bg"}), 0);
+  ASSERT_EQ(client.sent.size(), 3u);
+  EXPECT_EQ(client.sent[0].subresource, "status");
+  EXPECT_EQ(client.sent[0].body, json::parse(R"({"status":{"abort":true}})"));
+  EXPECT_EQ(client.sent[1].subresource, "status");
+  EXPECT_EQ(client.sent[1].body, json::parse(R"({"status":{"abort":false}})"));
+  EXPECT_EQ(client.sent[2].type, kube::PatchType::kJson);
+  EXPECT_EQ(client.sent[2].body, json::parse(R"([{"op":"replace","path":"/spec/template",
+      "value":{"metadata":{"labels":{"app":"bg"}},
+               "spec":{"containers":[{"name":"app","image":"v1"}]}}}])"));
+  EXPECT_EQ(out.str(), "rollout 'bg' aborted\nrollout 'bg' retried\nrollout 'bg' undo\n");
+}
+
+TEST_F(CommandsTest, TerminateSendsSpecTerminateToEachObject) {
+  client.others["analysisruns/ar1"] = json{{"metadata", {{"name", "ar1"}}}};
+  client.others["experiments/ex1"] = json{{"metadata", {{"name", "ex1"}}}};
+  EXPECT_EQ(run({"terminate", "analysisrun", "ar1"}), 0);
+  EXPECT_EQ(run({"terminate", "exp", "ex1"}), 0);
+  ASSERT_EQ(client.sent.size(), 2u);
+  for (const SentPatch& p : client.sent) {
+    EXPECT_EQ(p.type, kube::PatchType::kMerge);
+    EXPECT_EQ(p.subresource, "");
+    EXPECT_EQ(p.body, json::parse(R"({"spec":{"terminate":true}})"));
+  }
+  EXPECT_EQ(out.str(), "analysisRun 'ar1' terminated\nexperiment 'ex1' terminated\n");
+}
+
+TEST_F(CommandsTest, TerminateMissingObjectNamesIt) {
+  client.others["analysisruns/ar1"] = json{{"metadata", {{"name", "ar1"}}}};
+  EXPECT_EQ(run({"terminate", "ar", "nope", "ar1"}), 1);
+  EXPECT_EQ(out.str(), "analysisRun 'ar1' terminated\n");
+  EXPECT_EQ(err.str(),
+            "error: analysisrun 'nope' in namespace default: analysisruns.argoproj.io \"nope\" "
+            "not found\n");
+  EXPECT_EQ(run({"terminate", "experiment", "gone"}), 1);
+  EXPECT_NE(err.str().find("experiment 'gone'"), std::string::npos);
 }
 
 TEST_F(CommandsTest, NotFoundIsAnError) {

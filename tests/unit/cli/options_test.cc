@@ -22,6 +22,15 @@ TEST(ParseArgs, TwoWordCommandsAndAliases) {
   EXPECT_EQ(parse({"get", "rollouts", "demo", "-w"})->command->path, "get rollout");
   EXPECT_EQ(parse({"list", "ro", "-A"})->command->path, "list rollouts");
   EXPECT_EQ(parse({"retry", "rollout", "demo"})->args[0], "demo");
+  EXPECT_EQ(parse({"get", "exp", "e1", "-w"})->command->path, "get experiment");
+  EXPECT_EQ(parse({"list", "experiment", "-A"})->command->path, "list experiments");
+  EXPECT_EQ(parse({"terminate", "ar", "a1", "a2"})->args, (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(parse({"terminate", "experiments", "e1"})->command->path, "terminate experiment");
+  auto watch = parse({"list", "rollouts", "-w", "--name", "demo", "--timestamps"});
+  ASSERT_TRUE(watch.ok()) << watch.status().message();
+  EXPECT_TRUE(watch->flag("watch"));
+  EXPECT_EQ(watch->value("name"), "demo");
+  EXPECT_FALSE(parse({"list", "experiments", "--watch"}).ok());  // as Argo: no watch there
   auto set = parse({"set", "image", "demo", "*=nginx:1.27"});
   ASSERT_TRUE(set.ok());
   EXPECT_EQ(set->args, (std::vector<std::string>{"demo", "*=nginx:1.27"}));

@@ -79,6 +79,7 @@ TEST(SimplePatches, AreArgosExactDocuments) {
   EXPECT_EQ(abortPatch().dump(), R"({"status":{"abort":true}})");
   EXPECT_EQ(retryPatch().dump(), R"({"status":{"abort":false}})");
   EXPECT_EQ(pausePatch().dump(), R"({"spec":{"paused":true}})");
+  EXPECT_EQ(terminatePatch().dump(), R"({"spec":{"terminate":true}})");
   EXPECT_EQ(restartPatch(1795000000, 30).dump(),
             R"({"spec":{"restartAt":"2026-11-18T11:07:10Z"}})");
 }
