@@ -2,10 +2,12 @@
 
 #include "controller/analysis.h"
 #include "controller/conditions.h"
+#include "controller/ephemeral_metadata.h"
 #include "controller/history.h"
 #include "controller/replicaset.h"
 #include "controller/restart.h"
 #include "controller/sync.h"
+#include "controller/workloadref.h"
 
 namespace vane::controller {
 
@@ -54,18 +56,7 @@ struct BlueGreenPlan {
     auto n = created(ctx.newRS), s = created(ctx.stableRS);
     return n && s && *n < *s;
   }
-  bool rollbackWithinWindow() const {
-    if (ctx.newRS == nullptr || ctx.stableRS == nullptr || !olderThanStable()) return false;
-    const int32_t window = ro.spec.rollbackWindowRevisions.value_or(0);
-    if (window <= 0) return false;
-    auto n = created(ctx.newRS), s = created(ctx.stableRS);
-    int32_t between = 0;
-    for (const auto& rs : ctx.allRSs) {
-      auto c = created(&rs);
-      if (c && *c < *s && *n < *c) ++between;
-    }
-    return between < window;
-  }
+  bool withinWindow() const { return rollbackWithinWindow(ctx); }
   // The new ReplicaSet still holds pods from before: its scale-down deadline has not passed.
   bool newWithinDelay() const {
     auto at = kube::parseTime(ctx.newRS->annotation(kAnnotationScaleDownDeadline));
@@ -75,7 +66,7 @@ struct BlueGreenPlan {
     if (ctx.newRS == nullptr || ctx.stableRS == nullptr) return false;
     const bool to_stable = ro.status.stableRS == newHash();
     if (!to_stable && !olderThanStable()) return false;
-    return to_stable || rollbackWithinWindow() || newWithinDelay();
+    return to_stable || withinWindow() || newWithinDelay();
   }
   // isBlueGreenFastTracked: no pause and no pre-promotion gate.
   bool fastTracked() const {
@@ -159,6 +150,7 @@ struct BlueGreenPlan {
       if (at) target = 0;
     }
     planScale(ctx, rs, target);
+    planProgressiveScaleDown(ctx, target);
   }
 
   // isReplicaSetReferenced: by the status or by a Service's selector.
@@ -274,7 +266,7 @@ struct BlueGreenPlan {
     if (s.blueGreen.activeSelector != s.currentPodHash) return "";
     if (ro.status.promoteFull) return kCompletedFullPromotion;
     if (fastRollback()) {
-      return rollbackWithinWindow() ? kCompletedRollbackWindow : kCompletedFastRollback;
+      return withinWindow() ? kCompletedRollbackWindow : kCompletedFastRollback;
     }
     if (aborted()) return "";
     if (bg.postPromotionAnalysis) {
@@ -296,6 +288,7 @@ struct BlueGreenPlan {
       ctx.event("Normal", kEventRolloutCompleted,
                 format(kMessageCompleted, rev, s.currentPodHash.c_str(), reason.c_str()));
     }
+    planScaleDownOnSuccess(ctx);
   }
 
   // calculateScaleUpPreviewCheckPoint: a one-way trip-wire once the preview pods are available
@@ -310,7 +303,7 @@ struct BlueGreenPlan {
   void syncStatus() {
     kube::RolloutStatus& s = ctx.newStatus;
     calculateBaseStatus(ctx);
-    if (ro.status.promoteFull || rollbackWithinWindow()) {
+    if (ro.status.promoteFull || withinWindow()) {
       ctx.pause.clearAll = true;
       ctx.pause.removeAbort = true;
     }
@@ -359,6 +352,7 @@ void planBlueGreen(RolloutContext& ctx, const ServiceSelectors& services) {
     return;
   }
   classifyReplicaSets(ctx);
+  planWorkloadGeneration(ctx);
   planNewReplicaSet(ctx);
   BlueGreenPlan p{ctx, ro, *ro.spec.blueGreen, selectorOf(services, ro.spec.blueGreen->activeService),
                   selectorOf(services, ro.spec.blueGreen->previewService)};
@@ -380,6 +374,7 @@ void planBlueGreen(RolloutContext& ctx, const ServiceSelectors& services) {
                       ro.status.promoteFull || p.fastRollback();
   planBlueGreenAnalysis(ctx, cancel);
   planAnalysisRunHistory(ctx);
+  planEphemeralMetadata(ctx);
   p.syncStatus();
 }
 

@@ -5,6 +5,7 @@
 
 #include "controller/analysis.h"
 #include "controller/conditions.h"
+#include "controller/ephemeral_metadata.h"
 #include "controller/hash.h"
 #include "controller/history.h"
 #include "controller/pause.h"
@@ -13,6 +14,7 @@
 #include "controller/restart.h"
 #include "controller/sync.h"
 #include "controller/trafficrouting.h"
+#include "controller/workloadref.h"
 
 namespace vane::controller {
 
@@ -104,6 +106,7 @@ std::string shouldFullPromote(const RolloutContext& ctx) {
     return "";
   }
   if (ro.status.promoteFull) return kCompletedFullPromotion;
+  if (rollbackWithinWindow(ctx)) return kCompletedRollbackWindow;
   const int32_t n = stepCount(ro);
   if (n == 0 || (ro.status.currentStepIndex && *ro.status.currentStepIndex == n)) {
     return format(kCompletedAllSteps, n);
@@ -127,6 +130,7 @@ void promoteStable(RolloutContext& ctx, const std::string& reason) {
     ctx.event("Normal", kEventRolloutCompleted,
               format(kMessageCompleted, rev, s.currentPodHash.c_str(), reason.c_str()));
   }
+  planScaleDownOnSuccess(ctx);
 }
 
 // syncRolloutStatusCanary after the checks for a changed template.
@@ -137,7 +141,7 @@ void syncCanaryStatus(RolloutContext& ctx) {
   const int32_t n = stepCount(ro);
   std::optional<int32_t> index =
       n > 0 ? std::optional<int32_t>(ro.status.currentStepIndex.value_or(0)) : std::nullopt;
-  if (ro.status.promoteFull) {
+  if (ro.status.promoteFull || rollbackWithinWindow(ctx)) {
     ctx.pause.clearAll = true;
     ctx.pause.removeAbort = true;
     if (n > 0) index = n;
@@ -172,11 +176,14 @@ void planRollout(RolloutContext& ctx, const ServiceSelectors& services) {
     return;
   }
   classifyReplicaSets(ctx);
+  planWorkloadGeneration(ctx);
   // 1. A new template or new steps restart the update (fast-track back to a stable template).
   if (templateOrStepsChanged(ctx)) {
     calculateBaseStatus(ctx);
     resetStatus(ctx);
-    if (ctx.newRS != nullptr && ro.status.stableRS == ctx.newRS->podTemplateHash() &&
+    // Back to the stable template, or to an older one inside spec.rollbackWindow: no steps.
+    if (ctx.newRS != nullptr &&
+        (ro.status.stableRS == ctx.newRS->podTemplateHash() || rollbackWithinWindow(ctx)) &&
         stepCount(ro) > 0) {
       ctx.event("Normal", kEventSkipSteps, kMessageSkipStepsRollback);
       ctx.newStatus.currentStepIndex = stepCount(ro);
@@ -184,10 +191,11 @@ void planRollout(RolloutContext& ctx, const ServiceSelectors& services) {
     finishStatus(ctx);
     return;
   }
-  // 2. Pod restarts and history; the new ReplicaSet, analysis verdicts, Services, traffic, then
-  // scaling.
+  // 2. Pod restarts and history; the new ReplicaSet and ephemeral metadata, analysis verdicts,
+  // Services, traffic, then scaling.
   planRestartAndHistory(ctx);
   planNewReplicaSet(ctx);
+  planEphemeralMetadata(ctx);
   if (!ro.status.abort && !ro.status.abortedAt.empty()) {
     // Retried after an abort: the runs of the aborted attempt are not reused.
     ctx.newStatus.canary.currentStepAnalysisRunStatus.reset();

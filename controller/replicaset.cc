@@ -4,8 +4,10 @@
 #include <climits>
 
 #include "controller/conditions.h"
+#include "controller/ephemeral_metadata.h"
 #include "controller/hash.h"
 #include "controller/replica_math.h"
+#include "controller/workloadref.h"
 
 namespace vane::controller {
 
@@ -22,9 +24,10 @@ void classifyReplicaSets(RolloutContext& ctx) {
   }
   if (ctx.newRS == nullptr) {
     // Adopt a ReplicaSet whose template is semantically the same (e.g. created by Argo, whose
-    // hash is computed over Go's JSON): the newest such one wins.
+    // hash is computed over Go's JSON): the newest such one wins. Injected ephemeral metadata
+    // does not count (Argo FindNewReplicaSet).
     for (const auto& rs : ctx.allRSs) {
-      if (!templatesEqual(rs.template_, ro.spec.template_)) continue;
+      if (!templatesEqual(templateWithoutEphemeralMetadata(rs), ro.spec.template_)) continue;
       if (ctx.newRS == nullptr || rs.revision().value_or(0) > ctx.newRS->revision().value_or(0)) {
         ctx.newRS = &rs;
       }
@@ -52,6 +55,23 @@ const kube::ReplicaSet* findByHash(const std::vector<kube::ReplicaSet>& all,
     if (rs.podTemplateHash() == hash) return &rs;
   }
   return nullptr;
+}
+
+bool rollbackWithinWindow(const RolloutContext& ctx) {
+  if (ctx.newRS == nullptr || ctx.stableRS == nullptr) return false;
+  auto created = [](const kube::ReplicaSet& rs) {
+    return kube::parseTime(rs.metadata.creationTimestamp);
+  };
+  auto n = created(*ctx.newRS), s = created(*ctx.stableRS);
+  if (!n || !s || !(*n < *s)) return false;
+  const int32_t window = ctx.rollout.spec.rollbackWindowRevisions.value_or(0);
+  if (window <= 0) return false;
+  int32_t between = 0;
+  for (const auto& rs : ctx.allRSs) {
+    auto c = created(rs);
+    if (c && *c < *s && *n < *c) ++between;
+  }
+  return between < window;
 }
 
 int32_t scaleDownRevisionLimit(const kube::Rollout& ro) {
@@ -148,6 +168,10 @@ void planNewReplicaSet(RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
   const int64_t revision = maxRevision(ctx) + 1;
   json body = newReplicaSetObject(ro, ctx.desiredHash, revision, 0);
+  injectEphemeralMetadata(ctx, body);
+  if (const std::string gen = workloadGeneration(ctx); !gen.empty()) {
+    body["metadata"]["annotations"][kAnnotationWorkloadGeneration] = gen;
+  }
   auto decoded = kube::decodeReplicaSet(body);
   if (!decoded) return;  // our own object: cannot fail
   ctx.createdRS = *decoded;
@@ -306,7 +330,9 @@ bool planCanaryReplicaSets(RolloutContext& ctx) {
   if (stableDistinct(ctx) && planScale(ctx, *ctx.stableRS, desired.stable)) return true;
   if (ctx.newRS != nullptr) {
     int32_t target = abortDelay(ctx, desired.canary).value_or(desired.canary);
-    if (planScale(ctx, *ctx.newRS, target)) return true;
+    const bool scaled = planScale(ctx, *ctx.newRS, target);
+    planProgressiveScaleDown(ctx, target);
+    if (scaled) return true;
   }
   return planOtherReplicaSets(ctx);
 }

@@ -33,6 +33,10 @@ bool planCanaryReplicaSets(RolloutContext& ctx);
 const kube::ReplicaSet* findByHash(const std::vector<kube::ReplicaSet>& all,
                                    const std::string& hash);
 
+/// isRollbackWithinWindow: the new ReplicaSet is older than the stable one and fewer than
+/// spec.rollbackWindow.revisions ReplicaSets were created between them.
+bool rollbackWithinWindow(const RolloutContext& ctx);
+
 /// GetScaleDownRevisionLimit: blueGreen's, else canary's scaleDownDelayRevisionLimit, else no
 /// limit (INT32_MAX).
 int32_t scaleDownRevisionLimit(const kube::Rollout& rollout);

@@ -163,6 +163,46 @@ TEST(CanaryPlanTest, RollbackToStableSkipsSteps) {
   EXPECT_TRUE(skip);
 }
 
+// spec.rollbackWindow.revisions: going back to a revision older than stable skips the steps only
+// while fewer than that many revisions lie between them.
+TEST(CanaryPlanTest, RollbackWindow) {
+  auto promoteTo = [](World& w, const std::string& image) {
+    w.now += 10;
+    w.setImage(image);
+    w.settle();
+    w.patchStatus({{"promoteFull", true}});
+    w.settle();
+    ASSERT_EQ(w.status().phase, "Healthy") << image;
+  };
+  for (int window : {2, 1}) {
+    json ro = testing::basicRollout(5, steps());
+    ro["spec"]["rollbackWindow"] = {{"revisions", window}};
+    World w(ro);
+    w.settle();
+    const std::string v1 = hashOf(w);
+    promoteTo(w, "v2");
+    promoteTo(w, "v3");  // v1 < v2 < v3: one revision between v1 and the stable v3
+    w.now += 10;
+    w.setImage("v1");
+    w.settle();
+    auto s = w.status();
+    EXPECT_EQ(s.currentPodHash, v1);
+    if (window == 2) {
+      EXPECT_EQ(s.stableRS, v1) << "inside the window";
+      EXPECT_EQ(s.phase, "Healthy");
+      bool reason = false;
+      for (const auto& e : w.events()) {
+        reason |= e.message.find("Rollback within window") != std::string::npos;
+      }
+      EXPECT_TRUE(reason);
+    } else {
+      EXPECT_NE(s.stableRS, v1) << "outside the window: the steps run";
+      EXPECT_EQ(s.phase, "Paused");
+      EXPECT_EQ(*s.currentStepIndex, 1);
+    }
+  }
+}
+
 TEST(CanaryPlanTest, UpdateDuringUpdate) {
   World w(testing::basicRollout(5, steps()));
   auto [v1, v2] = startUpdate(w);
