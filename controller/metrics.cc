@@ -223,7 +223,9 @@ void AbortLatencyTracker::rolloutChanged(const json& old_obj, const json& obj,
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!aborted(obj)) {
-      pending_.erase(key);  // retried, or never aborted
+      // Retried; an update without the abort that an abort decided just now has yet to reach
+      // keeps its clock.
+      if (aborted(old_obj)) pending_.erase(key);
       return;
     }
     // Only a transition starts the clock: a resync or a later status write of the same abort
@@ -252,6 +254,11 @@ void AbortLatencyTracker::serviceChanged(const json& service, const ObjectLister
     }
     if (abortSettled(*ro, &service)) finish(key, now);
   }
+}
+
+void AbortLatencyTracker::abortDecided(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_.emplace(key, clock_());  // keeps an earlier start
 }
 
 void AbortLatencyTracker::rolloutDeleted(const json& obj) {

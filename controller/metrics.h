@@ -79,6 +79,9 @@ class AbortLatencyTracker {
   /// called while an abort is pending.
   void serviceChanged(const nlohmann::json& service, const ObjectLister& rollouts);
   void rolloutDeleted(const nlohmann::json& obj);
+  /// The controller itself decided an abort (analysis verdict, progress deadline) for "ns/name":
+  /// the clock starts now, before the status write that carries the abort and the rollback.
+  void abortDecided(const std::string& key);
   /// Aborts seen and not yet settled.
   std::size_t pending() const;
 

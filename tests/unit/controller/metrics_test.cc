@@ -154,6 +154,23 @@ TEST_F(AbortLatencyTest, FromAbortSeenToStatusWriteWithWeightZero) {
   EXPECT_EQ(observed_.size(), 1u);
 }
 
+// An abort the controller decides (analysis verdict) lands together with the rollback: timed
+// from the decision, not ~0 s from the status write.
+TEST_F(AbortLatencyTest, DecidedAbortTimedFromTheDecision) {
+  json before = midUpdate(true);
+  tracker_.abortDecided("shop/web");
+  clock_.advance(std::chrono::milliseconds(20));
+  json unrelated = before;  // an update seen before the abort's own write keeps the clock
+  tracker_.rolloutChanged(before, unrelated, services());
+  EXPECT_EQ(tracker_.pending(), 1u);
+  svc_ = service("s1");
+  json written = withAbort(before);
+  written["status"]["canary"]["weights"]["canary"]["weight"] = 0;
+  tracker_.rolloutChanged(before, written, services());
+  ASSERT_EQ(observed_.size(), 1u);
+  EXPECT_DOUBLE_EQ(observed_[0], 0.020);
+}
+
 TEST_F(AbortLatencyTest, ServicePatchSeenLastEndsTheWait) {
   json before = midUpdate(false);
   json aborted = withAbort(before);
