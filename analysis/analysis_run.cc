@@ -7,6 +7,7 @@
 
 #include "analysis/analysis_spec.h"
 #include "analysis/analysis_verdict.h"
+#include "kube/decode.h"
 
 namespace vane::analysis {
 
@@ -294,6 +295,33 @@ ReconcileOutcome reconcileAnalysisRun(const json& run, TimePoint now, ProviderRe
   out.changed = status != in_status;
   out.status = std::move(status);
   return out;
+}
+
+Result<std::optional<TimePoint>> ttlExpiry(const json& run) {
+  using None = std::optional<TimePoint>;
+  auto ttl = json::json_pointer("/spec/ttlStrategy");
+  if (!run.contains(ttl) || run.at(ttl).is_null()) return None();
+  kube::Decoder d(run.at(ttl), "spec.ttlStrategy");
+  auto after_completion = d.optInt("secondsAfterCompletion");
+  auto after_success = d.optInt("secondsAfterSuccess");
+  auto after_failure = d.optInt("secondsAfterFailure");
+  if (!d.ok()) return d.status();
+  const json status = run.value("status", json::object());
+  auto phase = parsePhase(status.is_object() ? status.value("phase", "") : "");
+  if (!phase || !isCompleted(*phase)) return None();
+  auto completed = parseTime(status.value("completedAt", ""));
+  if (!completed) return None();
+  std::optional<int64_t> seconds;
+  if (*phase == Phase::kSuccessful && after_success) {
+    seconds = after_success;
+  } else if (*phase == Phase::kFailed && after_failure) {
+    seconds = after_failure;
+  } else {
+    seconds = after_completion;
+  }
+  if (!seconds) return None();
+  // Argo deletes once int32(seconds completed) > ttl: one second past the TTL.
+  return None(*completed + std::chrono::seconds(*seconds + 1));
 }
 
 }  // namespace vane::analysis

@@ -42,6 +42,12 @@ struct ReconcileOutcome {
 ReconcileOutcome reconcileAnalysisRun(const json& run, TimePoint now, ProviderRegistry& providers,
                                       const ReconcileOptions& options = {});
 
+/// spec.ttlStrategy (Argo isAnalysisRunTtlExceeded): when a completed run may be deleted:
+/// status.completedAt + secondsAfterSuccess (Successful) / secondsAfterFailure (Failed), else
+/// secondsAfterCompletion. nullopt when the run is not completed, has no completedAt or no TTL
+/// applies. A malformed ttlStrategy gives kInvalid naming the field (spec.ttlStrategy.<field>).
+Result<std::optional<TimePoint>> ttlExpiry(const json& run);
+
 /// Argo's analysisutil.IsTerminating: spec.terminate, or a non-dry-run metric already Failed,
 /// Error or Inconclusive.
 bool isTerminating(const json& run_spec, const json& status);

@@ -5,15 +5,9 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <set>
 
-#include "controller/rollout_controller.h"
-#include "kube/client.h"
-#include "kube/events.h"
-#include "support/process.h"
-#include "trafficrouting/istio_router.h"
-#include "trafficrouting/router.h"
+#include "support/controller_fixture.h"
 
 namespace vane::controller {
 namespace {
@@ -89,48 +83,13 @@ std::string rolloutYaml(const std::string& image, int replicas, const std::strin
          steps + "\n" + extra_canary;
 }
 
-class ControllerHistoryTest : public ::testing::Test {
+class ControllerHistoryTest : public vane::testing::ControllerFixture {
  protected:
   void SetUp() override {
-    server_ = vane::testing::ApiServer::start();
-    ASSERT_TRUE(server_) << "vane-apiserver did not start";
-    dir_ = vane::testing::makeTempDir("vane-history");
-    const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
-    kubectlOk("apply -f " + crds + "rollout-crd.yaml -f " + crds + "analysis-run-crd.yaml -f " +
-              crds + "analysis-template-crd.yaml");
-    applyYaml(kServices);
-    auto config = kube::loadKubeconfig(server_->kubeconfig());
-    ASSERT_TRUE(config.ok()) << config.status().toString();
-    auto client = kube::Client::create(*config);
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(*client);
-    events_ = kube::EventRecorder::create(*client_);
-    trafficrouting::registerIstioRouter(routers_, *client_);
-    ControllerOptions opts;
-    opts.workers = 2;
-    controller_ = std::make_unique<RolloutController>(*client_, opts, events_.get(), &routers_);
-    Status st = controller_->start(std::chrono::seconds(20));
-    ASSERT_TRUE(st.isOk()) << st.toString();
-  }
-  void TearDown() override {
-    if (controller_) controller_->stop();
-    if (events_) events_->stop();
-    if (HasFailure() && server_) std::cerr << "apiserver log:\n" << server_->process()->log();
+    ControllerFixture::SetUp();
+    if (!HasFatalFailure()) applyYaml(kServices);
   }
 
-  void kubectlOk(const std::string& args) {
-    auto r = vane::testing::run(server_->kubectl() + " " + args);
-    ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.output;
-  }
-  void applyYaml(const std::string& yaml) {
-    const std::string file = dir_ + "/m" + std::to_string(files_++) + ".yaml";
-    std::ofstream(file) << yaml;
-    kubectlOk("apply -f " + file);
-  }
-  json rollout() {
-    auto r = client_->get(res::kRollouts, "default", "web");
-    return r.ok() ? *r : json::object();
-  }
   std::vector<json> items(const kube::Resource& r) {
     auto list = client_->list(r, "default");
     std::vector<json> out;
@@ -193,13 +152,6 @@ class ControllerHistoryTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<vane::testing::ApiServer> server_;
-  std::unique_ptr<kube::Client> client_;
-  std::unique_ptr<kube::EventRecorder> events_;
-  trafficrouting::RouterRegistry routers_;
-  std::unique_ptr<RolloutController> controller_;
-  std::string dir_;
-  int files_ = 0;
 };
 
 TEST_F(ControllerHistoryTest, RevisionHistoryLimitKeepsTheTwoNewestOldReplicaSets) {
@@ -356,6 +308,49 @@ TEST_F(ControllerHistoryTest, RestartAtRecreatesThePodsAndSetsRestartedAt) {
     EXPECT_GE(created, newest + 1) << name;
   }
   EXPECT_FALSE(waitPromoted().empty()) << describe();
+}
+
+// spec.ttlStrategy: a standalone AnalysisRun (a Job metric the local server completes) is
+// deleted once its time to live after completion has passed.
+TEST_F(ControllerHistoryTest, AnalysisRunDeletedAfterItsTtl) {
+  applyYaml(R"(apiVersion: argoproj.io/v1alpha1
+kind: AnalysisRun
+metadata:
+  name: smoke-ttl
+spec:
+  ttlStrategy:
+    secondsAfterCompletion: 2
+  metrics:
+  - name: smoke
+    provider:
+      job:
+        spec:
+          backoffLimit: 0
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: smoke
+                image: busybox
+)");
+  std::string completed;
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] {
+        json ar = get(res::kAnalysisRuns, "smoke-ttl");
+        completed = ar.value("status", json::object()).value("completedAt", "");
+        return ar.value("status", json::object()).value("phase", "") == "Successful";
+      },
+      seconds(30)))
+      << get(res::kAnalysisRuns, "smoke-ttl").dump();
+  EXPECT_FALSE(get(res::kAnalysisRuns, "smoke-ttl").empty());  // kept for its TTL
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] { return client_->get(res::kAnalysisRuns, "default", "smoke-ttl").status().code() ==
+                   Code::kNotFound; },
+      seconds(20)));
+  const int64_t gone = std::time(nullptr);
+  auto done = kube::parseTime(completed);
+  ASSERT_TRUE(done.has_value()) << completed;
+  EXPECT_GE(gone, *done + 2);  // not before completedAt + secondsAfterCompletion
 }
 
 }  // namespace

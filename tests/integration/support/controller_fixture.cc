@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "analysis/job_provider.h"
+#include "trafficrouting/istio_router.h"
 
 namespace vane::testing {
 
@@ -24,6 +25,7 @@ void ControllerFixture::SetUp() {
   client_ = std::move(*client);
   events_ = kube::EventRecorder::create(*client_);
   providers_.add(std::make_unique<analysis::JobProvider>(*client_, std::chrono::seconds(1)));
+  trafficrouting::registerIstioRouter(routers_, *client_);
   startController();
 }
 
@@ -33,7 +35,7 @@ void ControllerFixture::startController() {
   controller::ControllerOptions opts;
   opts.workers = 2;
   controller_ = std::make_unique<controller::RolloutController>(*client_, opts, events_.get(),
-                                                                nullptr, &providers_);
+                                                                &routers_, &providers_);
   Status st = controller_->start(std::chrono::seconds(20));
   ASSERT_TRUE(st.isOk()) << st.toString();
 }

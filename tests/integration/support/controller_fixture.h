@@ -1,6 +1,6 @@
 // A gtest fixture for controller scenarios: a real vane-apiserver --simulate-workloads (pods
 // Ready after ~1 s) with the CRDs applied, manifests applied with real kubectl, and the Rollout
-// controller (with the job metric provider) running in-process against it.
+// controller (with the job metric provider and the Istio router) running in-process against it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include "kube/client.h"
 #include "kube/events.h"
 #include "support/process.h"
+#include "trafficrouting/router.h"
 
 namespace vane::testing {
 
@@ -50,6 +51,7 @@ class ControllerFixture : public ::testing::Test {
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<kube::EventRecorder> events_;
   analysis::ProviderRegistry providers_;  // job (simulated Jobs: vane.dev/simulate-job)
+  trafficrouting::RouterRegistry routers_;  // Istio (apply its CRDs to use it)
   std::unique_ptr<controller::RolloutController> controller_;
   std::string dir_;
   int files_ = 0;

@@ -360,5 +360,25 @@ TEST_F(AnalysisRunTest, GarbageStatusDoesNotThrow) {
   EXPECT_EQ(r["status"]["phase"], "Successful");
 }
 
+TEST(AnalysisRunTtl, ExpiryByPhaseAndField) {
+  json run = {{"spec", {{"ttlStrategy", {{"secondsAfterCompletion", 60}, {"secondsAfterFailure", 5}}}}},
+              {"status", {{"phase", "Successful"}, {"completedAt", "2026-11-24T20:00:00Z"}}}};
+  auto at = ttlExpiry(run);
+  ASSERT_TRUE(at.ok());
+  ASSERT_TRUE(at->has_value());
+  EXPECT_EQ(formatTime(**at), "2026-11-24T20:01:01Z");  // deleted once past 60 s
+  run["status"]["phase"] = "Failed";
+  EXPECT_EQ(formatTime(**ttlExpiry(run)), "2026-11-24T20:00:06Z");
+  run["status"]["phase"] = "Running";  // not completed: no TTL yet
+  EXPECT_FALSE(ttlExpiry(run)->has_value());
+  run["status"] = {{"phase", "Error"}};  // no completedAt
+  EXPECT_FALSE(ttlExpiry(run)->has_value());
+  EXPECT_FALSE(ttlExpiry(json{{"status", {{"phase", "Successful"}}}})->has_value());
+  run["spec"]["ttlStrategy"]["secondsAfterSuccess"] = "soon";
+  auto bad = ttlExpiry(run);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().toString(), HasSubstr("spec.ttlStrategy.secondsAfterSuccess"));
+}
+
 }  // namespace
 }  // namespace vane::analysis
