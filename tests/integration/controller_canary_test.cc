@@ -2,6 +2,9 @@
 // with the Rollout controller running in-process and manifests applied with real kubectl.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <thread>
+
 #include "support/controller_fixture.h"
 
 namespace vane::controller {
@@ -179,6 +182,28 @@ TEST_F(ControllerCanaryTest, ProgressDeadlineWithNeverReadyPods) {
       << describe();
   EXPECT_EQ(status("message").rfind("ProgressDeadlineExceeded: ReplicaSet \"web-", 0), 0u)
       << status("message");
+}
+
+// The controller is stopped and started again at random moments while v2 steps 20/40/60/80
+// through its timed pauses; it ends where an uninterrupted run ends: v2 stable with 5 pods, v1 at
+// 0, exactly two ReplicaSets with revisions 1 and 2 (no duplicate created by a restart).
+TEST_F(ControllerCanaryTest, ControllerRestartsAtRandomPoints) {
+  deployV1ThenV2();
+  promote();
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pause_ms(100, 1500);
+  for (int i = 0; i < 8 && status("phase") != "Healthy"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    startController();
+  }
+  ASSERT_TRUE(waitState("Healthy", 8, 0, 5, seconds(60))) << describe();
+  auto c = counts();
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[canary_], 5);
+  EXPECT_EQ(c[stable_], 0);
+  EXPECT_EQ(status("stableRS"), canary_);
+  json rs = get(kube::resources::kReplicaSets, "web-" + canary_);
+  EXPECT_EQ(rs["metadata"]["annotations"]["rollout.argoproj.io/revision"], "2");
 }
 
 TEST_F(ControllerCanaryTest, InvalidSpec) {
