@@ -141,7 +141,8 @@ TEST(Lint, SkipsOtherKindsAndReportsBadYaml) {
 
 TEST(Lint, RepositoryExamplesAreValid) {
   for (const char* f : {"rollout-canary-basic.yaml", "rollout-canary-istio.yaml",
-                        "rollout-canary-analysis.yaml", "rollout-bluegreen.yaml"}) {
+                        "rollout-canary-analysis.yaml", "rollout-bluegreen.yaml",
+                        "rollout-rolling-update.yaml", "rollout-analysis-step.yaml"}) {
     std::ifstream in(std::string(VANE_SOURCE_DIR) + "/examples/" + f);
     ASSERT_TRUE(in) << f;
     std::stringstream ss;
