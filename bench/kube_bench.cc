@@ -1,7 +1,9 @@
 // kube/ throughput and footprint:
 //  - decode and encode of a typical Rollout (objects/s);
 //  - bytes per cached object with 10,000 Rollouts and 20,000 ReplicaSets in informers (malloc'd
-//    bytes in use, mallinfo2, before and after the informers synced from an in-process server);
+//    bytes in use, mallinfo2, before and after the informers synced from an in-process server),
+//    for plain objects, for objects as served after kubectl apply (managedFields and the
+//    last-applied annotation), and for those with the controller's strip transform;
 //  - GET requests/s through kube::Client against a local vane-apiserver process.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
@@ -108,19 +110,77 @@ void BM_EncodeRollout(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeRollout);
 
+// managedFields' fieldsV1 for a value, as the API server builds it: "f:<key>" per map key and
+// "k:{"name":...}" per named list item.
+json fieldsOf(const json& v) {
+  json out = json::object();
+  if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) out["f:" + k] = fieldsOf(child);
+  } else if (v.is_array()) {
+    for (const auto& item : v) {
+      if (!item.is_object() || !item.contains("name")) continue;
+      json f = fieldsOf(item);
+      f["."] = json::object();
+      out["k:" + json{{"name", item["name"]}}.dump()] = f;
+    }
+  }
+  return out;
+}
+
+json managedEntry(const std::string& manager, const json& fields, const std::string& sub = "") {
+  json e = {{"manager", manager},       {"operation", "Update"},
+            {"apiVersion", "v1"},       {"time", "2026-11-24T10:01:00Z"},
+            {"fieldsType", "FieldsV1"}, {"fieldsV1", fields}};
+  if (!sub.empty()) e["subresource"] = sub;
+  return e;
+}
+
+// An object as a real API server returns it once `kubectl apply` (or a controller) wrote it: with
+// the last-applied-configuration annotation (applied objects only) and managedFields.
+json asServed(json obj, bool kubectl_applied, const std::string& status_manager) {
+  json spec_fields = {{"f:spec", fieldsOf(obj["spec"])},
+                      {"f:metadata", {{"f:labels", fieldsOf(obj["metadata"]["labels"])}}}};
+  if (kubectl_applied) {
+    json config = {{"apiVersion", obj["apiVersion"]},
+                   {"kind", obj["kind"]},
+                   {"metadata",
+                    {{"name", obj["metadata"]["name"]},
+                     {"namespace", obj["metadata"]["namespace"]},
+                     {"labels", obj["metadata"]["labels"]}}},
+                   {"spec", obj["spec"]}};
+    obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+        config.dump() + "\n";
+    spec_fields["f:metadata"]["f:annotations"] = {
+        {".", json::object()},
+        {"f:kubectl.kubernetes.io/last-applied-configuration", json::object()}};
+  }
+  obj["metadata"]["managedFields"] = json::array(
+      {managedEntry(kubectl_applied ? "kubectl-client-side-apply" : "rollouts-controller",
+                    spec_fields),
+       managedEntry(status_manager, {{"f:status", fieldsOf(obj["status"])}}, "status")});
+  return obj;
+}
+
 // Serves pre-built List bodies and keeps watches open, so that only the informers' caches grow.
+// served: objects as an API server returns them after kubectl apply (see asServed).
 struct ListServer {
   std::string rollouts, replicasets;
   std::unique_ptr<vane::http::Server> server;
-  ListServer() {
+  explicit ListServer(bool served) {
     json ro = {{"kind", "RolloutList"},
                {"metadata", {{"resourceVersion", "5"}}},
                {"items", json::array()}};
-    for (int i = 0; i < 10000; ++i) ro["items"].push_back(rollout(i));
+    for (int i = 0; i < 10000; ++i) {
+      ro["items"].push_back(served ? asServed(rollout(i), true, "rollouts-controller")
+                                   : rollout(i));
+    }
     json rs = {{"kind", "ReplicaSetList"},
                {"metadata", {{"resourceVersion", "5"}}},
                {"items", json::array()}};
-    for (int i = 0; i < 20000; ++i) rs["items"].push_back(replicaSet(i));
+    for (int i = 0; i < 20000; ++i) {
+      rs["items"].push_back(served ? asServed(replicaSet(i), false, "kube-controller-manager")
+                                   : replicaSet(i));
+    }
     rollouts = ro.dump();
     replicasets = rs.dump();
     server = std::move(vane::http::Server::start({}, [this](const vane::http::Request& r) {
@@ -135,8 +195,13 @@ struct ListServer {
   }
 };
 
+// Arg 0: plain objects (no managedFields, no last-applied annotation), no transform.
+// Arg 1: objects as served after kubectl apply, no transform.
+// Arg 2: objects as served, with kube::stripManagedFields (what vane-controller's informers use).
 void BM_InformerBytesPerObject(benchmark::State& state) {
-  ListServer source;
+  const bool served = state.range(0) >= 1;
+  const bool strip = state.range(0) == 2;
+  ListServer source(served);
   kube::RestConfig cfg;
   cfg.server = "http://127.0.0.1:" + std::to_string(source.server->port());
   cfg.qps = 0;
@@ -150,13 +215,21 @@ void BM_InformerBytesPerObject(benchmark::State& state) {
     for (int i = 0; i < 1000; ++i) trees.push_back(json::parse(text));
     return static_cast<double>(mallinfo2().uordblks - before) / 1000;
   };
-  state.counters["tree_bytes_rollout"] = treeBytes(rollout(1).dump());
-  state.counters["tree_bytes_replicaset"] = treeBytes(replicaSet(1).dump());
+  json one_rollout = served ? asServed(rollout(1), true, "rollouts-controller") : rollout(1);
+  json one_rs = served ? asServed(replicaSet(1), false, "kube-controller-manager") : replicaSet(1);
+  if (strip) {
+    kube::stripManagedFields(one_rollout);
+    kube::stripManagedFields(one_rs);
+  }
+  state.counters["tree_bytes_rollout"] = treeBytes(one_rollout.dump());
+  state.counters["tree_bytes_replicaset"] = treeBytes(one_rs.dump());
+  kube::InformerOptions io;
+  if (strip) io.transform = kube::stripManagedFields;
   for (auto _ : state) {
     malloc_trim(0);
     std::size_t before = mallinfo2().uordblks;
-    auto ro = kube::Informer::create(*client, kube::resources::kRollouts);
-    auto rs = kube::Informer::create(*client, kube::resources::kReplicaSets);
+    auto ro = kube::Informer::create(*client, kube::resources::kRollouts, io);
+    auto rs = kube::Informer::create(*client, kube::resources::kReplicaSets, io);
     ro->start();
     rs->start();
     if (!ro->waitForSync(std::chrono::minutes(2)) || !rs->waitForSync(std::chrono::minutes(2))) {
@@ -167,12 +240,18 @@ void BM_InformerBytesPerObject(benchmark::State& state) {
     std::size_t objects = ro->size() + rs->size();
     state.counters["objects"] = static_cast<double>(objects);
     state.counters["bytes_per_object"] = static_cast<double>(after - before) / objects;
-    state.counters["rollout_json_bytes"] = static_cast<double>(rollout(1).dump().size());
+    state.counters["rollout_json_bytes"] = static_cast<double>(one_rollout.dump().size());
+    state.counters["replicaset_json_bytes"] = static_cast<double>(one_rs.dump().size());
     ro->stop();
     rs->stop();
   }
 }
-BENCHMARK(BM_InformerBytesPerObject)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_InformerBytesPerObject)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 uint16_t freePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -2,8 +2,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -36,6 +41,8 @@ struct Flags {
                                        hookNamespaceLabel = "namespace";
   std::string notificationsNamespace;
   bool leaderElect = false;
+  // client-go's defaults, as Argo's --leader-election-* flags have them.
+  std::chrono::milliseconds leaseDuration{15000}, renewDeadline{10000}, retryPeriod{2000};
   int workers = 2;
   double qps = 40;
   int burst = 80;
@@ -43,11 +50,49 @@ struct Flags {
 
 void usage() {
   std::cerr << "usage: vane-controller [--kubeconfig FILE] [--namespace NS] [--instance-id ID]\n"
-               "  [--leader-elect[=true|false]] [--workers N] [--qps Q] [--burst B]\n"
+               "  [--leader-elect[=true|false]] [--leader-election-lease-duration 15s]\n"
+               "  [--leader-election-renew-deadline 10s] [--leader-election-retry-period 2s]\n"
+               "  [--workers N] [--qps Q] [--burst B]\n"
                "  [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-format text|json]\n"
                "  [--istio-api-version v1|v1beta1|v1alpha3]\n"
                "  [--hook-addr HOST:PORT --hook-token-file FILE] [--hook-rollout-label L]\n"
                "  [--hook-namespace-label L] [--notifications-namespace NS]\n";
+}
+
+// A Go duration made of <number><unit> parts (h, m, s, ms), e.g. "15s", "1m30s", "500ms".
+bool parseDuration(const std::string& s, std::chrono::milliseconds& out) {
+  double ms = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t used = 0;
+    double n;
+    try {
+      n = std::stod(s.substr(i), &used);
+    } catch (const std::exception&) {
+      return false;
+    }
+    i += used;
+    std::size_t u = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    std::string unit = s.substr(u, i - u);
+    double scale = unit == "ms"  ? 1
+                   : unit == "s" ? 1e3
+                   : unit == "m" ? 6e4
+                   : unit == "h" ? 3.6e6
+                                 : -1;
+    if (scale < 0 || !(n >= 0)) return false;
+    ms += n * scale;
+  }
+  // Positive and finite, at most about 31 years (no "inf", "nan" or int64 overflow).
+  if (s.empty() || !(ms > 0 && ms < 1e12)) return false;
+  out = std::chrono::milliseconds(static_cast<int64_t>(ms));
+  return true;
+}
+
+bool badDuration(const std::string& flag, const std::string& value) {
+  std::cerr << "vane-controller: " << flag << ": invalid duration \"" << value
+            << "\" (a positive Go duration such as 15s, 1m30s or 500ms)\n";
+  return false;
 }
 
 bool parse(int argc, char** argv, Flags& f) {
@@ -101,7 +146,14 @@ bool parse(int argc, char** argv, Flags& f) {
       f.notificationsNamespace = v;
     else if (a == "--istio-api-version")
       f.istioApiVersion = v;
-    else
+    // Argo's spelling first, then Kubernetes component-base's (--leader-elect-*).
+    else if (a == "--leader-election-lease-duration" || a == "--leader-elect-lease-duration") {
+      if (!parseDuration(v, f.leaseDuration)) return badDuration(a, v);
+    } else if (a == "--leader-election-renew-deadline" || a == "--leader-elect-renew-deadline") {
+      if (!parseDuration(v, f.renewDeadline)) return badDuration(a, v);
+    } else if (a == "--leader-election-retry-period" || a == "--leader-elect-retry-period") {
+      if (!parseDuration(v, f.retryPeriod)) return badDuration(a, v);
+    } else
       return false;
   }
   return f.workers > 0 && (f.logFormat == "text" || f.logFormat == "json");
@@ -113,6 +165,22 @@ void log(const Flags& f, const std::string& level, const std::string& msg) {
   } else {
     std::cerr << level << ": " << msg << "\n";
   }
+}
+
+// Wall-clock time with microseconds, so leadership changes logged by different processes on one
+// machine can be put in order.
+std::string nowString() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(us % 1000000));
+  return buf;
 }
 
 }  // namespace
@@ -206,6 +274,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<controller::RolloutController> ctrl;
   std::mutex ctrl_mu;
   std::atomic<bool> leading{!flags.leaderElect};
+  std::atomic<bool> acting_stopped{false};  // the controller has stopped (clean shutdown)
 
   // The Alertmanager hook lists Rollouts from the cache once the controller runs, else from the
   // API server (a follower can take the hook's request as well as the leader).
@@ -279,24 +348,65 @@ int main(int argc, char** argv) {
           std::to_string((*metrics_server)->port()));
 
   std::unique_ptr<kube::LeaderElector> elector;
+  int exit_code = 0;
   if (flags.leaderElect) {
     kube::LeaderElectionConfig lc;
-    lc.lease_namespace = flags.namespace_.empty() ? config->namespace_ : flags.namespace_;
+    // The Lease lives in the controller's own namespace (POD_NAMESPACE, as Argo's
+    // defaults.Namespace()), whatever namespace it watches; out of cluster, the watched one.
+    const char* pod_ns = std::getenv("POD_NAMESPACE");
+    lc.lease_namespace = pod_ns && *pod_ns           ? std::string(pod_ns)
+                         : !flags.namespace_.empty() ? flags.namespace_
+                                                     : config->namespace_;
     if (lc.lease_namespace.empty()) lc.lease_namespace = "default";
     lc.lease_name =
         "argo-rollouts-controller-lock" + (flags.instanceId.empty() ? "" : "-" + flags.instanceId);
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
     lc.identity = std::string(host) + "_" + std::to_string(getpid());
-    lc.on_started_leading = [&] { leading = true; };
-    lc.on_stopped_leading = [&] { g_stop = true; };  // stop acting at once; restart to campaign
+    lc.lease_duration = flags.leaseDuration;
+    lc.renew_deadline = flags.renewDeadline;
+    lc.retry_period = flags.retryPeriod;
+    log(flags, "info",
+        "leader election: lease " + lc.lease_namespace + "/" + lc.lease_name + ", identity " +
+            lc.identity);
+    lc.on_started_leading = [&flags, id = lc.identity, &leading] {
+      log(flags, "info", "started leading as " + id + " at " + nowString());
+      leading = true;
+    };
+    // A leader that could not renew within the renew deadline exits at once, before its lease can
+    // expire, as kube-controller-manager does ("leaderelection lost", exit 1): in-flight
+    // reconciles must not go on writing while another process may already lead. On a clean
+    // shutdown the controller has already stopped when the elector stops (and releases).
+    lc.on_stopped_leading = [&flags, id = lc.identity, &acting_stopped] {
+      if (acting_stopped) {
+        log(flags, "info", "stopped leading as " + id + " at " + nowString() + " (shutdown)");
+        return;
+      }
+      log(flags, "error", "leader election lost: stopped leading as " + id + " at " + nowString());
+      std::cerr.flush();
+      std::_Exit(1);
+    };
+    lc.on_new_leader = [&flags](const std::string& holder) {
+      log(flags, "info", "leader is now \"" + holder + "\"");
+    };
     auto e = kube::LeaderElector::create(**client, lc);
     if (!e) {
-      log(flags, "error", "leader election: " + e.status().toString());
-      return 1;
+      // Name the flags rather than the config fields.
+      std::string msg = e.status().toString();
+      for (auto [field, flag] : {std::pair{"lease_duration", "--leader-election-lease-duration"},
+                                 {"renew_deadline", "--leader-election-renew-deadline"},
+                                 {"retry_period", "--leader-election-retry-period"}}) {
+        for (auto pos = msg.find(field); pos != std::string::npos; pos = msg.find(field)) {
+          msg.replace(pos, std::strlen(field), flag);
+        }
+      }
+      log(flags, "error", "leader election: " + msg);
+      exit_code = 1;
+      g_stop = true;  // through the normal shutdown: threads are running
+    } else {
+      elector = std::move(*e);
+      elector->start();
     }
-    elector = std::move(*e);
-    elector->start();
   }
   while (!g_stop && !leading) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (!g_stop) {
@@ -319,6 +429,7 @@ int main(int argc, char** argv) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   log(flags, "info", "shutting down");
   if (ctrl) ctrl->stop();
+  acting_stopped = true;
   if (elector) elector->stop();
   if (hook_server) (*hook_server)->stop();
   notifications_loader.join();
@@ -326,5 +437,5 @@ int main(int argc, char** argv) {
   recorder->stop();
   (*health)->stop();
   (*metrics_server)->stop();
-  return 0;
+  return exit_code;
 }

@@ -105,6 +105,7 @@ class ClientImpl : public Client {
       : config_(std::move(config)),
         http_(std::move(http)),
         token_(config_.token),
+        token_expiry_(config_.token_expiry),
         bucket_(config_.burst),
         last_refill_(Clock::now()) {}
 
@@ -161,8 +162,13 @@ class ClientImpl : public Client {
     return parseBody(resp->body);
   }
   Result<http::ClientResponse> perform(const Call& call);
-  http::ClientRequest buildRequest(const Call& call, std::chrono::milliseconds timeout);
+  /// used_token, when given, receives the bearer token sent ("" for none).
+  http::ClientRequest buildRequest(const Call& call, std::chrono::milliseconds timeout,
+                                   std::string* used_token = nullptr);
   std::string currentToken();
+  bool refreshExecToken(const std::string& rejected);
+  void refreshExpiredExecToken();
+  bool runExecLocked();
   void waitForToken();
   void observe(const Call& call, int code) {
     RequestObserver observer;
@@ -176,8 +182,10 @@ class ClientImpl : public Client {
   RestConfig config_;
   std::unique_ptr<http::Client> http_;
   std::mutex mu_;
+  std::mutex exec_mu_;  // one exec plugin run at a time
   RequestObserver observer_;
   std::string token_;
+  std::optional<int64_t> token_expiry_;  // of an exec plugin's token
   struct timespec token_mtime_ {};
   double bucket_;
   Clock::time_point last_refill_;
@@ -220,7 +228,46 @@ void ClientImpl::waitForToken() {
   if (wait.count() > 0) std::this_thread::sleep_for(wait);
 }
 
-http::ClientRequest ClientImpl::buildRequest(const Call& call, std::chrono::milliseconds timeout) {
+// Runs the exec plugin and installs its credential; exec_mu_ held. False when it failed.
+bool ClientImpl::runExecLocked() {
+  auto cred = runExecCredential(config_.exec);
+  if (!cred) return false;
+  std::lock_guard lock(mu_);
+  token_ = std::move(cred->token);
+  token_expiry_ = cred->expiry;
+  return true;
+}
+
+// After a 401 with an exec plugin's token, client-go runs the plugin again, once, unless another
+// request already replaced the rejected token (then that newer token is simply retried).
+// Returns true when the request should be retried with the current token.
+bool ClientImpl::refreshExecToken(const std::string& rejected) {
+  if (config_.exec.is_null()) return false;
+  std::lock_guard exec_lock(exec_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (token_ != rejected) return true;
+  }
+  return runExecLocked();
+}
+
+// client-go keeps an exec credential until its expirationTimestamp, then runs the plugin before
+// the next request rather than waiting for a 401. A failed run keeps the old token (the server
+// decides; a 401 then runs the plugin once more).
+void ClientImpl::refreshExpiredExecToken() {
+  if (config_.exec.is_null()) return;
+  auto expired = [this] {
+    std::lock_guard lock(mu_);
+    return token_expiry_ &&
+           std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) >= *token_expiry_;
+  };
+  if (!expired()) return;
+  std::lock_guard exec_lock(exec_mu_);
+  if (expired()) runExecLocked();
+}
+
+http::ClientRequest ClientImpl::buildRequest(const Call& call, std::chrono::milliseconds timeout,
+                                             std::string* used_token) {
   http::ClientRequest req;
   req.method = call.method;
   req.url = config_.server + call.path;
@@ -229,7 +276,9 @@ http::ClientRequest ClientImpl::buildRequest(const Call& call, std::chrono::mill
   req.headers.emplace_back("Accept", "application/json");
   req.headers.emplace_back("User-Agent", config_.user_agent);
   if (!call.content_type.empty()) req.headers.emplace_back("Content-Type", call.content_type);
+  refreshExpiredExecToken();
   std::string token = currentToken();
+  if (used_token) *used_token = token;
   if (!token.empty()) {
     req.headers.emplace_back("Authorization", "Bearer " + token);
   } else if (!config_.username.empty()) {
@@ -243,7 +292,8 @@ Result<http::ClientResponse> ClientImpl::perform(const Call& call) {
   bool refreshed_exec = false;
   for (int attempt = 0;; ++attempt) {
     waitForToken();
-    auto resp = http_->send(buildRequest(call, kRequestTimeout));
+    std::string sent_token;
+    auto resp = http_->send(buildRequest(call, kRequestTimeout, &sent_token));
     Status err;
     if (!resp) {
       err = resp.status();
@@ -253,14 +303,9 @@ Result<http::ClientResponse> ClientImpl::perform(const Call& call) {
       if (resp->status >= 200 && resp->status < 300) return resp;
       err = statusFromResponse(resp->status, resp->headers, resp->body);
     }
-    if (err.code() == Code::kUnauthorized && !config_.exec.is_null() && !refreshed_exec) {
+    if (err.code() == Code::kUnauthorized && !refreshed_exec) {
       refreshed_exec = true;  // the plugin's token may have expired: run it again once
-      auto token = runExecPlugin(config_.exec);
-      if (token) {
-        std::lock_guard lock(mu_);
-        token_ = *token;
-        continue;
-      }
+      if (refreshExecToken(sent_token)) continue;
     }
     if (!call.retry || !err.retryable() || attempt >= kMaxRetries) return err;
     auto backoff = std::chrono::milliseconds(
@@ -311,21 +356,26 @@ Status ClientImpl::remove(const Resource& r, const std::string& ns, const std::s
 Result<std::unique_ptr<WatchStream>> ClientImpl::watch(const Resource& r, const std::string& ns,
                                                        const ListOptions& opts) {
   Call call{"watch", r.resource, "GET", collectionPath(r, ns) + listQuery(opts, true), "", ""};
-  waitForToken();
-  auto stream = http_->stream(buildRequest(call, kRequestTimeout));
-  if (!stream) {
-    observe(call, 0);
-    return stream.status();
-  }
-  auto& s = *stream;
-  observe(call, s->status());
-  if (s->status() != 200) {
+  for (bool refreshed_exec = false;; refreshed_exec = true) {
+    waitForToken();
+    std::string sent_token;
+    auto stream = http_->stream(buildRequest(call, kRequestTimeout, &sent_token));
+    if (!stream) {
+      observe(call, 0);
+      return stream.status();
+    }
+    auto& s = *stream;
+    observe(call, s->status());
+    if (s->status() == 200) return makeWatchStream(std::move(s));
     std::string body;
     while (body.size() < (1 << 20) && s->read(body)) {
     }
-    return statusFromResponse(s->status(), s->headers(), body);
+    Status err = statusFromResponse(s->status(), s->headers(), body);
+    if (err.code() == Code::kUnauthorized && !refreshed_exec && refreshExecToken(sent_token)) {
+      continue;
+    }
+    return err;
   }
-  return makeWatchStream(std::move(s));
 }
 
 }  // namespace

@@ -104,13 +104,16 @@ struct RestConfig {
   std::string token_file;  // re-read when it changes (projected service-account tokens)
   std::string username, password;
   json exec;               // users[].user.exec, run to obtain a token when set
+  std::optional<int64_t> token_expiry;  // exec token's expirationTimestamp (unix seconds)
   std::string namespace_;  // context namespace ("default" when unset)
   double qps = 50;         // client-side limiter; <= 0 disables
   int burst = 100;
   std::string user_agent = "vane";
 };
 
-/// Loads a kubeconfig (path empty: $KUBECONFIG, then ~/.kube/config); context empty: current.
+/// Loads a kubeconfig; context empty: current-context. Path empty: the files of $KUBECONFIG
+/// (colon-separated, missing ones skipped) merged as kubectl does (the first file to set
+/// current-context or to define a cluster/context/user name wins), else ~/.kube/config.
 Result<RestConfig> loadKubeconfig(const std::string& path, const std::string& context = "");
 /// In-cluster config from KUBERNETES_SERVICE_HOST/PORT and the service-account files.
 Result<RestConfig> inClusterConfig();

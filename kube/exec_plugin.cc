@@ -1,5 +1,5 @@
 // Exec credential plugins (client.authentication.k8s.io ExecCredential): run the configured
-// command with its env and KUBERNETES_EXEC_INFO, read the token from stdout.
+// command with its env and KUBERNETES_EXEC_INFO, read the token (and its expiry) from stdout.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kube/kubeconfig.h"
+#include "kube/types.h"
 
 namespace vane::kube {
 namespace {
@@ -98,7 +99,7 @@ Result<ExecOutput> runCommand(const std::vector<std::string>& argv,
 
 }  // namespace
 
-Result<std::string> runExecPlugin(const json& exec) {
+Result<ExecCredential> runExecCredential(const json& exec) {
   std::vector<std::string> argv;
   std::string command = exec.value("command", "");
   if (command.empty()) return Status(Code::kInvalid, "exec plugin has no command", "command");
@@ -135,7 +136,24 @@ Result<std::string> runExecPlugin(const json& exec) {
     return Status(Code::kUnauthorized, "exec plugin " + command + ": status.token missing",
                   "status.token");
   }
-  return (*status)["token"].get<std::string>();
+  ExecCredential out;
+  out.token = (*status)["token"].get<std::string>();
+  if (auto exp = status->find("expirationTimestamp"); exp != status->end() && !exp->is_null()) {
+    auto t = exp->is_string() ? parseTime(exp->get<std::string>()) : std::nullopt;
+    if (!t) {
+      return Status(Code::kUnauthorized,
+                    "exec plugin " + command + ": expirationTimestamp is not an RFC 3339 time",
+                    "status.expirationTimestamp");
+    }
+    out.expiry = *t;
+  }
+  return out;
+}
+
+Result<std::string> runExecPlugin(const json& exec) {
+  auto cred = runExecCredential(exec);
+  if (!cred) return cred.status();
+  return std::move(cred->token);
 }
 
 }  // namespace vane::kube

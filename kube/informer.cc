@@ -339,6 +339,16 @@ void InformerImpl::resyncLoop() {
 
 }  // namespace
 
+void stripManagedFields(json& obj) {
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return;
+  meta->erase("managedFields");
+  auto annotations = meta->find("annotations");
+  if (annotations != meta->end() && annotations->is_object()) {
+    annotations->erase("kubectl.kubernetes.io/last-applied-configuration");
+  }
+}
+
 std::unique_ptr<Informer> Informer::create(Client& client, Resource resource,
                                            InformerOptions options) {
   return std::make_unique<InformerImpl>(client, std::move(resource), std::move(options));

@@ -46,9 +46,17 @@ class Informer {
   virtual bool waitForSync(std::chrono::milliseconds timeout) const = 0;
   virtual ObjectPtr get(const std::string& ns, const std::string& name) const = 0;
   virtual std::vector<ObjectPtr> list(const std::string& ns = "") const = 0;
-  virtual std::vector<ObjectPtr> byIndex(const std::string& index, const std::string& value) const = 0;
+  virtual std::vector<ObjectPtr> byIndex(const std::string& index,
+                                         const std::string& value) const = 0;
   virtual std::size_t size() const = 0;
 };
+
+/// A transform for InformerOptions: client-go's TransformStripManagedFields
+/// (metadata.managedFields) plus the kubectl.kubernetes.io/last-applied-configuration annotation,
+/// the two largest parts of an applied object that a controller never reads. A cache of stripped
+/// objects must not be the base of a full update (PUT) of an object's metadata, which would drop
+/// the annotation on the server; status updates and patches are unaffected.
+void stripManagedFields(json& obj);
 
 /// Built-in index names: "namespace" and "owner" (controller ownerReference uid).
 inline constexpr const char* kIndexNamespace = "namespace";

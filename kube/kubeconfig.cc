@@ -1,14 +1,18 @@
-// loadKubeconfig: kubeconfig YAML -> RestConfig, following kubectl's rules (current-context, *-data
-// fields over files, paths relative to the kubeconfig's directory, exec credential plugins).
+// loadKubeconfig: kubeconfig YAML -> RestConfig, following kubectl's rules (KUBECONFIG lists
+// merged, current-context, *-data fields over files, paths relative to the file that defined the
+// entry, exec credential plugins).
 #include "kube/kubeconfig.h"
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "kube/client.h"
 
@@ -120,9 +124,10 @@ Status fillUser(const json& u, const std::string& prefix, const fs::path& dir, R
     if (cmd.empty()) return Status(Code::kInvalid, "command is required", prefix + ".exec.command");
     // kubectl resolves a command with a path separator against the kubeconfig's directory.
     if (cmd.find('/') != std::string::npos) cfg.exec["command"] = resolvePath(cmd, dir);
-    auto token = runExecPlugin(cfg.exec);
-    if (!token) return Status(token.status().code(), token.status().message(), prefix + ".exec");
-    cfg.token = *token;
+    auto cred = runExecCredential(cfg.exec);
+    if (!cred) return Status(cred.status().code(), cred.status().message(), prefix + ".exec");
+    cfg.token = cred->token;
+    cfg.token_expiry = cred->expiry;
   }
   if (!cfg.cert_file.empty() && !cfg.cert_pem.empty()) {
     return Status(Code::kInvalid, "client-certificate and client-certificate-data are both set",
@@ -145,54 +150,115 @@ Result<json> readKubeconfigFile(const std::string& path) {
   }
 }
 
-std::string defaultKubeconfigPath() {
-  if (const char* env = std::getenv("KUBECONFIG"); env && *env) {
-    std::string list = env;
-    std::stringstream ss(list);
-    std::string first, item;
-    while (std::getline(ss, item, ':')) {
-      if (item.empty()) continue;
-      if (first.empty()) first = item;
-      if (fs::exists(item)) return item;
-    }
-    return first;
+// A kubeconfig merged from one or more files, with the directory of the file that defined each
+// named entry (relative paths resolve against it, as clientcmd's ResolvePaths does per file).
+struct MergedKubeconfig {
+  json root = json::object();
+  std::map<std::string, fs::path> dirs;  // "clusters/NAME" -> directory of its file
+};
+
+// clientcmd's merge of the KUBECONFIG list: the first file to set current-context wins, and the
+// first file to define a cluster, context or user of a given name wins (later ones are ignored).
+Status mergeInto(MergedKubeconfig& merged, const json& root, const std::string& path) {
+  fs::path dir = fs::absolute(fs::path(path)).parent_path();
+  if (str(merged.root, "current-context").empty() && !str(root, "current-context").empty()) {
+    merged.root["current-context"] = str(root, "current-context");
   }
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + "/.kube/config";
+  for (const char* list : {"clusters", "contexts", "users"}) {
+    auto it = root.find(list);
+    if (it == root.end() || it->is_null()) continue;
+    if (!it->is_array()) {
+      return Status(Code::kInvalid, "kubeconfig " + path + ": expected a list", list);
+    }
+    json& out = merged.root[list];
+    if (!out.is_array()) out = json::array();
+    for (const auto& e : *it) {
+      std::string name = e.is_object() ? e.value("name", "") : "";
+      if (name.empty()) continue;
+      std::string key = std::string(list) + "/" + name;
+      if (merged.dirs.count(key)) continue;  // an earlier file has it
+      merged.dirs[key] = dir;
+      out.push_back(e);
+    }
+  }
+  return Status::ok();
+}
+
+// The files to load: an explicit path alone; else KUBECONFIG's colon-separated list (files that do
+// not exist are skipped, as kubectl does); else ~/.kube/config.
+Result<MergedKubeconfig> loadMerged(const std::string& explicit_path) {
+  std::vector<std::string> files;
+  bool from_env = false;
+  if (!explicit_path.empty()) {
+    files.push_back(explicit_path);
+  } else if (const char* env = std::getenv("KUBECONFIG"); env && *env) {
+    from_env = true;
+    std::stringstream ss{std::string(env)};
+    std::string item;
+    while (std::getline(ss, item, ':')) {
+      if (!item.empty() && std::find(files.begin(), files.end(), item) == files.end()) {
+        files.push_back(item);
+      }
+    }
+  } else {
+    const char* home = std::getenv("HOME");
+    files.push_back(std::string(home ? home : "") + "/.kube/config");
+  }
+  MergedKubeconfig merged;
+  int loaded = 0;
+  for (const auto& path : files) {
+    if (from_env && !fs::exists(path)) continue;
+    auto root = readKubeconfigFile(path);
+    if (!root) return root.status();
+    if (Status s = mergeInto(merged, *root, path); !s) return s;
+    ++loaded;
+  }
+  if (loaded == 0) {
+    return Status(Code::kNotFound,
+                  "cannot read kubeconfig " + (files.empty() ? std::string("(KUBECONFIG is empty)")
+                                               : from_env    ? "(no file of KUBECONFIG exists)"
+                                                             : files.front()));
+  }
+  return merged;
 }
 
 }  // namespace
 
-Result<RestConfig> loadKubeconfig(const std::string& path_in, const std::string& context) {
-  std::string path = path_in.empty() ? defaultKubeconfigPath() : path_in;
-  auto root = readKubeconfigFile(path);
-  if (!root) return root.status();
-  fs::path dir = fs::absolute(fs::path(path)).parent_path();
-  std::string ctx_name = context.empty() ? str(*root, "current-context") : context;
+Result<RestConfig> loadKubeconfig(const std::string& path, const std::string& context) {
+  auto merged = loadMerged(path);
+  if (!merged) return merged.status();
+  const json& root = merged->root;
+  std::string ctx_name = context.empty() ? str(root, "current-context") : context;
   if (ctx_name.empty()) return Status(Code::kInvalid, "no context set", "current-context");
-  const json* ctx = findNamed(*root, "contexts", ctx_name, "context");
+  const json* ctx = findNamed(root, "contexts", ctx_name, "context");
   if (!ctx) {
     return Status(Code::kInvalid, "context \"" + ctx_name + "\" not found",
                   context.empty() ? "current-context" : "contexts");
   }
   std::string ctx_prefix = "contexts[" + ctx_name + "].context";
   std::string cluster_name = str(*ctx, "cluster");
-  const json* cluster = findNamed(*root, "clusters", cluster_name, "cluster");
+  const json* cluster = findNamed(root, "clusters", cluster_name, "cluster");
   if (!cluster) {
     return Status(Code::kInvalid, "cluster \"" + cluster_name + "\" not found",
                   ctx_prefix + ".cluster");
   }
   RestConfig cfg;
-  if (Status s = fillCluster(*cluster, "clusters[" + cluster_name + "].cluster", dir, cfg); !s) {
+  if (Status s = fillCluster(*cluster, "clusters[" + cluster_name + "].cluster",
+                             merged->dirs["clusters/" + cluster_name], cfg);
+      !s) {
     return s;
   }
   std::string user_name = str(*ctx, "user");
   if (!user_name.empty()) {
-    const json* user = findNamed(*root, "users", user_name, "user");
+    const json* user = findNamed(root, "users", user_name, "user");
     if (!user) {
       return Status(Code::kInvalid, "user \"" + user_name + "\" not found", ctx_prefix + ".user");
     }
-    if (Status s = fillUser(*user, "users[" + user_name + "].user", dir, cfg); !s) return s;
+    if (Status s = fillUser(*user, "users[" + user_name + "].user",
+                            merged->dirs["users/" + user_name], cfg);
+        !s) {
+      return s;
+    }
   }
   cfg.namespace_ = str(*ctx, "namespace");
   if (cfg.namespace_.empty()) cfg.namespace_ = "default";

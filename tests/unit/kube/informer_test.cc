@@ -236,6 +236,27 @@ TEST(InformerTest, RewatchesFromLastRvAndRelistsOnGone) {
   inf->stop();
 }
 
+TEST(InformerTest, StripManagedFieldsKeepsEverythingElse) {
+  json obj = {{"metadata",
+               {{"name", "web"},
+                {"managedFields", json::array({{{"manager", "kubectl"}}})},
+                {"annotations",
+                 {{"kubectl.kubernetes.io/last-applied-configuration", "{\"spec\":{}}"},
+                  {"rollout.argoproj.io/revision", "3"}}}}},
+              {"spec", {{"replicas", 2}}}};
+  stripManagedFields(obj);
+  EXPECT_EQ(obj,
+            (json{{"metadata",
+                   {{"name", "web"}, {"annotations", {{"rollout.argoproj.io/revision", "3"}}}}},
+                  {"spec", {{"replicas", 2}}}}));
+  json odd = {{"metadata", "not an object"}};
+  stripManagedFields(odd);  // left alone
+  EXPECT_EQ(odd["metadata"], "not an object");
+  json no_annotations = {{"metadata", {{"name", "x"}, {"annotations", nullptr}}}};
+  stripManagedFields(no_annotations);
+  EXPECT_TRUE(no_annotations["metadata"]["annotations"].is_null());
+}
+
 TEST(InformerTest, ResyncRedeliversCachedObjects) {
   FakeApi api;
   api.put("a", "one");

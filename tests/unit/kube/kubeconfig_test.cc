@@ -95,6 +95,133 @@ TEST_F(KubeconfigTest, KubeconfigEnvIsUsedWhenPathEmpty) {
   EXPECT_EQ(cfg->namespace_, "team-a");
 }
 
+// KUBECONFIG with several files, merged as kubectl does (clientcmd's loading rules).
+constexpr const char* kFirst = R"(apiVersion: v1
+kind: Config
+current-context: a
+clusters:
+- name: shared
+  cluster:
+    server: https://first:6443
+    certificate-authority: ca.crt
+contexts:
+- name: a
+  context: {cluster: shared, user: shared-user, namespace: first-ns}
+users:
+- name: shared-user
+  user: {token: first-token}
+)";
+
+constexpr const char* kSecond = R"(apiVersion: v1
+kind: Config
+current-context: b
+clusters:
+- name: shared
+  cluster: {server: https://second:6443}
+- name: other
+  cluster:
+    server: https://other:6443
+    certificate-authority: ca.crt
+contexts:
+- name: a
+  context: {cluster: other, namespace: second-ns}
+- name: b
+  context: {cluster: shared, user: second-user}
+- name: c
+  context: {cluster: other, user: shared-user}
+users:
+- name: shared-user
+  user: {token: second-token}
+- name: second-user
+  user: {tokenFile: token}
+)";
+
+class KubeconfigListTest : public KubeconfigTest {
+ protected:
+  void SetUp() override {
+    KubeconfigTest::SetUp();
+    fs::create_directories(dir_ / "one");
+    fs::create_directories(dir_ / "two");
+    first_ = write("one/config", kFirst);
+    second_ = write("two/config", kSecond);
+    write("two/token", "second-file-token\n");
+  }
+  void TearDown() override {
+    ::unsetenv("KUBECONFIG");
+    KubeconfigTest::TearDown();
+  }
+  Result<RestConfig> load(const std::string& list, const std::string& context = "") {
+    ::setenv("KUBECONFIG", list.c_str(), 1);
+    return loadKubeconfig("", context);
+  }
+  std::string first_, second_;
+};
+
+TEST_F(KubeconfigListTest, FirstFileWinsCurrentContextAndEachName) {
+  auto cfg = load(first_ + ":" + second_);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  // current-context "a" from the first file, and context "a" as the first file defines it.
+  EXPECT_EQ(cfg->server, "https://first:6443");
+  EXPECT_EQ(cfg->ca_file, (dir_ / "one/ca.crt").string());
+  EXPECT_EQ(cfg->token, "first-token");
+  EXPECT_EQ(cfg->namespace_, "first-ns");
+}
+
+TEST_F(KubeconfigListTest, OrderDecides) {
+  auto cfg = load(second_ + ":" + first_);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  // current-context "b" from the (now first) second file: cluster "shared" and its user there.
+  EXPECT_EQ(cfg->server, "https://second:6443");
+  EXPECT_EQ(cfg->token, "second-file-token");
+  EXPECT_EQ(cfg->namespace_, "default");
+}
+
+TEST_F(KubeconfigListTest, EntriesFromDifferentFilesCombineWithTheirOwnPaths) {
+  // Context "c" (second file) names cluster "other" (second file) and user "shared-user" (first
+  // file wins); relative paths resolve against the directory of the file defining each entry.
+  auto cfg = load(first_ + ":" + second_, "c");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  EXPECT_EQ(cfg->server, "https://other:6443");
+  EXPECT_EQ(cfg->ca_file, (dir_ / "two/ca.crt").string());
+  EXPECT_EQ(cfg->token, "first-token");
+  // Context "b" exists only in the second file; its user's tokenFile is relative to two/.
+  auto b = load(first_ + ":" + second_, "b");
+  ASSERT_TRUE(b.ok()) << b.status().toString();
+  EXPECT_EQ(b->server, "https://first:6443");
+  EXPECT_EQ(b->token, "second-file-token");
+}
+
+TEST_F(KubeconfigListTest, CurrentContextFromTheFirstFileThatSetsIt) {
+  std::string none = write("none", "apiVersion: v1\nkind: Config\nclusters: []\n");
+  auto cfg = load(none + ":" + second_ + ":" + first_);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  EXPECT_EQ(cfg->server, "https://second:6443");  // context "b"
+}
+
+TEST_F(KubeconfigListTest, MissingFilesAreSkippedButNoneExistingIsAnError) {
+  auto cfg = load((dir_ / "missing").string() + "::" + first_);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  EXPECT_EQ(cfg->server, "https://first:6443");
+  auto none = load((dir_ / "missing").string() + ":" + (dir_ / "gone").string());
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Code::kNotFound);
+}
+
+TEST_F(KubeconfigListTest, ExplicitPathIgnoresTheList) {
+  ::setenv("KUBECONFIG", (first_ + ":" + second_).c_str(), 1);
+  auto cfg = loadKubeconfig(second_);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  EXPECT_EQ(cfg->server, "https://second:6443");
+}
+
+TEST_F(KubeconfigListTest, ABadFileInTheListIsAnErrorNamingIt) {
+  std::string bad = write("bad", "clusters: {not: a list}\n");
+  auto cfg = load(first_ + ":" + bad);
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().toString().find(bad), std::string::npos) << cfg.status().toString();
+  EXPECT_NE(cfg.status().toString().find("clusters"), std::string::npos);
+}
+
 TEST_F(KubeconfigTest, TokenFileAndBasicAuth) {
   write("token", "file-token\n");
   auto cfg = loadKubeconfig(write("config", R"(
@@ -132,6 +259,23 @@ users:
   ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
   EXPECT_EQ(cfg->token, "tok-arg1");
   EXPECT_EQ(cfg->exec["command"], script);
+}
+
+TEST_F(KubeconfigTest, ExecPluginExpirationTimestampIsKept) {
+  std::string script = write("plugin.sh", R"(#!/bin/sh
+echo '{"kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"2030-01-02T03:04:05Z"}}'
+)");
+  ::chmod(script.c_str(), 0755);
+  auto cfg = loadKubeconfig(write("config", R"(
+current-context: c
+clusters: [{name: k, cluster: {server: "http://127.0.0.1:8080"}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+users: [{name: u, user: {exec: {command: ./plugin.sh}}}]
+)"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  EXPECT_EQ(cfg->token, "t");
+  ASSERT_TRUE(cfg->token_expiry.has_value());
+  EXPECT_EQ(*cfg->token_expiry, 1893553445);  // date -d 2030-01-02T03:04:05Z +%s
 }
 
 TEST_F(KubeconfigTest, ExecPluginFailureNamesTheField) {
