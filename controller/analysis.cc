@@ -42,6 +42,24 @@ std::string uniqueName(const RolloutContext& ctx, const std::string& base) {
   return name;
 }
 
+// A run an earlier reconcile created that this (stale) Rollout does not name yet: base or
+// base.N, of this hash, type (and step), neither terminated nor finished. Adopted instead of
+// creating a twin and terminating the original (Argo CreateWithCollisionCounter: "reconciled
+// the rollout with a stale cache (quite common)").
+const json* runningTwin(const RolloutContext& ctx, const std::string& base, const std::string& type,
+                        const std::string& step_index) {
+  for (const json& r : ctx.analysisRuns) {
+    const std::string n = runName(r);
+    if ((n == base || n.rfind(base + ".", 0) == 0) && !terminated(r) &&
+        !terminalPhase(runPhase(r)) && runLabel(r, kLabelPodTemplateHash) == ctx.desiredHash &&
+        runLabel(r, kLabelRolloutType) == type &&
+        (step_index.empty() || runLabel(r, kLabelStepIndex) == step_index)) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
 struct RunSlot {
   const char* type;
   std::optional<int32_t> stepIndex;
@@ -66,10 +84,14 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
       !st.hasPauseCondition(kPauseInconclusiveAnalysis)) {
     run = nullptr;
   }
+  std::string base =
+      ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" + std::to_string(revision);
+  if (slot.stepIndex) base += "-" + std::to_string(*slot.stepIndex);
   if (run == nullptr) {
-    std::string base =
-        ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" + std::to_string(revision);
-    if (slot.stepIndex) base += "-" + std::to_string(*slot.stepIndex);
+    run = runningTwin(ctx, base, slot.type,
+                      slot.stepIndex ? std::to_string(*slot.stepIndex) : std::string());
+  }
+  if (run == nullptr) {
     std::string name = uniqueName(ctx, base);
     json body = {{"analysis", slot.analysis->raw},
                  {"type", slot.type},
@@ -139,6 +161,10 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
   auto& status = post ? ctx.newStatus.blueGreen.postPromotionAnalysisRunStatus
                       : ctx.newStatus.blueGreen.prePromotionAnalysisRunStatus;
   const json* current = currentRun(ctx, status);
+  const char* type = post ? kRolloutTypePostPromotion : kRolloutTypePrePromotion;
+  const std::string base = ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" +
+                           std::to_string(revision) + (post ? "-post" : "-pre");
+  if (current == nullptr) current = runningTwin(ctx, base, type, "");
   status.reset();
   if (!spec || spec->templates.empty()) return "";
   if (current != nullptr) status = statusOf(*current);
@@ -146,9 +172,6 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
   std::string keep = current ? runName(*current) : "";
   if (!ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis) &&
       needsNewRun(ctx, current)) {
-    const char* type = post ? kRolloutTypePostPromotion : kRolloutTypePrePromotion;
-    std::string base = ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" +
-                       std::to_string(revision) + (post ? "-post" : "-pre");
     std::string name = uniqueName(ctx, base);
     ctx.actions.push_back({Action::Kind::kCreateAnalysisRun, name, 0,
                            json{{"analysis", spec->raw},

@@ -12,6 +12,7 @@
 #include "controller/replica_math.h"
 #include "controller/replicaset.h"
 #include "controller/restart.h"
+#include "controller/rollout_experiment.h"
 #include "controller/sync.h"
 #include "controller/trafficrouting.h"
 #include "controller/workloadref.h"
@@ -65,8 +66,9 @@ bool completedCurrentStep(const RolloutContext& ctx) {
     const auto& st = ctx.newStatus.canary.currentStepAnalysisRunStatus;
     return st && st->status == "Successful";
   }
+  if (step.experiment) return experimentStepCompleted(ctx);
   if (step.setHeaderRoute || step.setMirrorRoute) return true;
-  return false;  // experiment and plugin steps are not supported yet: they block
+  return false;  // plugin steps are not supported yet: they block
 }
 
 namespace {
@@ -201,6 +203,7 @@ void planRollout(RolloutContext& ctx, const ServiceSelectors& services) {
     ctx.newStatus.canary.currentStepAnalysisRunStatus.reset();
     ctx.newStatus.canary.currentBackgroundAnalysisRunStatus.reset();
   }
+  planExperiments(ctx);
   planAnalysis(ctx);
   planServices(ctx, services);
   planTrafficRouting(ctx);

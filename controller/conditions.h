@@ -163,6 +163,13 @@ inline constexpr const char* kMessageRSCreatedEvent =
     "Created ReplicaSet %s (revision %d) with size %d";
 inline constexpr const char* kMessageScaledUp =
     "Scaled up ReplicaSet %s (revision %d) from %d to %d";
+// spec.workloadRef (rollout/templateref.go Resolve, validation.InvalidWorkloadRef).
+inline constexpr const char* kMessageWorkloadTemplateNotEmpty =
+    "template must be empty for workload reference rollout";
+inline constexpr const char* kMessageWorkloadNotSupported =
+    "workload of type %s/%s is not supported";
+inline constexpr const char* kScaleDownOnSuccess = "onsuccess";
+inline constexpr const char* kScaleDownProgressively = "progressively";
 inline constexpr const char* kMessageScaledDown =
     "Scaled down ReplicaSet %s (revision %d) from %d to %d";
 
@@ -172,6 +179,10 @@ inline constexpr const char* kAnnotationRevision = "rollout.argoproj.io/revision
 inline constexpr const char* kAnnotationDesiredReplicas = "rollout.argoproj.io/desired-replicas";
 inline constexpr const char* kAnnotationScaleDownDeadline = "scale-down-deadline";
 inline constexpr const char* kAnnotationManagedBy = "argo-rollouts.argoproj.io/managed-by-rollouts";
+inline constexpr const char* kAnnotationEphemeralMetadata =
+    "rollout.argoproj.io/ephemeral-metadata";
+inline constexpr const char* kAnnotationWorkloadGeneration =
+    "rollout.argoproj.io/workload-generation";
 inline constexpr const char* kLabelInstanceId = "argo-rollouts.argoproj.io/controller-instance-id";
 inline constexpr const char* kLabelRolloutType = "rollout-type";
 inline constexpr const char* kLabelStepIndex = "step-index";

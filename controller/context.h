@@ -33,6 +33,11 @@ struct Action {
     kDeleteReplicaSet,      // name (NotFound is fine)
     kDeleteAnalysisRun,     // name (NotFound is fine)
     kRestartPods,           // body: see restart.h (pods come from the pod cache when executed)
+    kPatchReplicaSet,       // name, body (merge patch): ephemeral metadata of the template
+    kPatchPod,              // name, body (merge patch): ephemeral labels/annotations (NotFound ok)
+    kScaleDeployment,       // name, replicas: spec.workloadRef scaleDown; body {"logOnly": bool}
+    kCreateExperiment,      // name, body: the Experiment (rollout_experiment.h)
+    kTerminateExperiment,   // name (spec.terminate=true; NotFound is fine)
   };
   Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr, std::string p = {})
       : kind(k), name(std::move(n)), replicas(r), body(std::move(b)), path(std::move(p)) {}
@@ -61,15 +66,19 @@ struct RolloutContext {
   kube::Rollout rollout;
   std::vector<kube::ReplicaSet> allRSs;      // owned by the rollout
   std::vector<nlohmann::json> analysisRuns;  // owned by the rollout
+  std::vector<nlohmann::json> experiments;   // owned by the rollout
   int64_t now = 0;                           // unix seconds
-  bool servicesExist = true;       // canary/stable Services referenced by the spec were found
-  std::string invalidSpecMessage;  // from validate(); empty when valid
+  bool servicesExist = true;         // canary/stable Services referenced by the spec were found
+  std::string invalidSpecMessage;    // from validate(); empty when valid
+  nlohmann::json workload;           // the object spec.workloadRef names, once resolved; else null
+  std::vector<nlohmann::json> pods;  // pods of allRSs; only read with ephemeral metadata
 
   // Derived.
   std::string desiredHash;  // pod-template hash of spec.template
   const kube::ReplicaSet* newRS = nullptr;
   const kube::ReplicaSet* stableRS = nullptr;
   std::vector<const kube::ReplicaSet*> otherRSs;
+  const nlohmann::json* currentExperiment = nullptr;  // in `experiments`, set by planExperiments
   kube::ReplicaSet createdRS;  // the RS planned for creation (newRS points here when created)
 
   // Intents and outputs.

@@ -2,13 +2,17 @@
 
 #include <ctime>
 #include <iostream>
+#include <thread>
 
 #include "analysis/run_builder.h"
 #include "controller/bluegreen.h"
 #include "controller/canary.h"
 #include "controller/conditions.h"
+#include "controller/ephemeral_metadata.h"
 #include "controller/replica_math.h"
 #include "controller/restart.h"
+#include "controller/rollout_experiment.h"
+#include "controller/workloadref.h"
 #include "kube/events.h"
 #include "trafficrouting/router.h"
 #include "trafficrouting/types.h"
@@ -78,6 +82,24 @@ std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& 
   return "";
 }
 
+// The object spec.workloadRef names: from the Deployment (or ReplicaSet) cache when there is
+// one, else read through the client; null when not found or of a kind Argo does not resolve.
+Result<json> Reconciler::readWorkload(const kube::Rollout& ro) const {
+  const kube::WorkloadRef& ref = *ro.spec.workloadRef;
+  auto resource = workloadResource(ref);
+  if (!resource) return json();
+  const kube::Informer* cache = nullptr;
+  if (resource->kind == "Deployment") cache = deps_.deployments;
+  if (resource->kind == "ReplicaSet") cache = deps_.replicaSets;
+  if (cache != nullptr) {
+    kube::ObjectPtr obj = cache->get(ro.metadata.namespace_, ref.name);
+    return obj ? *obj : json();
+  }
+  auto obj = deps_.client->get(*resource, ro.metadata.namespace_, ref.name);
+  if (!obj && obj.status().code() == Code::kNotFound) return json();
+  return obj;
+}
+
 void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
   (void)obj;
   const auto& uid = ctx.rollout.metadata.uid;
@@ -85,12 +107,46 @@ void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
     auto d = kube::decodeReplicaSet(*rs);
     if (d && d->metadata.deletionTimestamp.empty()) ctx.allRSs.push_back(*d);
   }
+  if (deps_.pods != nullptr && hasEphemeralMetadata(ctx.rollout)) {
+    for (const auto& rs : ctx.allRSs) {
+      for (const auto& pod : deps_.pods->byIndex(kube::kIndexOwner, rs.metadata.uid)) {
+        ctx.pods.push_back(*pod);
+      }
+    }
+  }
   if (deps_.analysisRuns != nullptr) {
     for (const auto& ar : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
       ctx.analysisRuns.push_back(*ar);
     }
   }
+  if (deps_.experiments != nullptr) {
+    for (const auto& ex : deps_.experiments->byIndex(kube::kIndexOwner, uid)) {
+      ctx.experiments.push_back(*ex);
+    }
+  }
   ctx.now = deps_.clock();
+}
+
+void Reconciler::recordWrite(const std::string& key, const std::string& rv) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(rv.c_str(), &end, 10);
+  if (rv.empty() || *end != '\0') return;
+  std::lock_guard lock(written_mu_);
+  written_[key] = std::max(written_[key], v);
+}
+
+void Reconciler::forgetWrites(const std::string& key) {
+  std::lock_guard lock(written_mu_);
+  written_.erase(key);
+}
+
+bool Reconciler::stale(const std::string& key, const std::string& cached_rv) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(cached_rv.c_str(), &end, 10);
+  if (cached_rv.empty() || *end != '\0') return false;
+  std::lock_guard lock(written_mu_);
+  auto it = written_.find(key);
+  return it != written_.end() && v < it->second;
 }
 
 ReconcileResult Reconciler::reconcile(const std::string& key) {
@@ -100,6 +156,15 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
   const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
   kube::ObjectPtr cached = deps_.rollouts->get(ns, name);
+  if (!cached) forgetWrites(key);
+  // A cache older than our own last write of this Rollout (the informer has not delivered it
+  // yet): wait for it, up to a second, rather than replay the previous step.
+  for (int i = 0; i < 100 && cached &&
+                  stale(key, (*cached)["metadata"].value("resourceVersion", ""));
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    cached = deps_.rollouts->get(ns, name);
+  }
   if (cached) {
     json obj = *cached;
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -143,7 +208,12 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
       if (!p) return p.status();
       return true;
     }
-    ctx.invalidSpecMessage = validateRollout(ctx.rollout);
+    if (ctx.rollout.spec.workloadRef) {
+      auto workload = readWorkload(ctx.rollout);
+      if (!workload) return workload.status();
+      ctx.invalidSpecMessage = resolveWorkloadRef(ctx, workload->is_null() ? nullptr : &*workload);
+    }
+    if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = validateRollout(ctx.rollout);
   }
   ServiceSelectors selectors;
   if (ctx.invalidSpecMessage.empty()) {
@@ -156,8 +226,12 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     planRollout(ctx, selectors);
   }
 
+  if (deps_.abortDecided && ctx.pause.addAbort && !ctx.rollout.status.abort) {
+    deps_.abortDecided(meta.namespace_ + "/" + meta.name);
+  }
   std::string rv = meta.resourceVersion;
   Status st = execute(ctx, obj, rv);
+  if (rv != meta.resourceVersion) recordWrite(meta.namespace_ + "/" + meta.name, rv);
   if (!st) {
     emitEvents(ctx, obj);
     return st;
@@ -169,6 +243,10 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     updated["status"] = new_status;
     updated["metadata"]["resourceVersion"] = rv;
     auto w = deps_.client->updateStatus(res::kRollouts, meta.namespace_, updated);
+    if (w) {
+      recordWrite(meta.namespace_ + "/" + meta.name,
+                  (*w)["metadata"].value("resourceVersion", ""));
+    }
     if (!w) {
       // A conflict re-plans from a fresh read, which records the events again: not twice.
       if (w.status().code() == Code::kConflict) return false;
@@ -243,6 +321,35 @@ Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv
         if (!s && s.code() != Code::kNotFound) return s;
         break;
       }
+      case Action::Kind::kPatchReplicaSet:
+        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge, a.body);
+        break;
+      case Action::Kind::kPatchPod:
+        r = deps_.client->patch(res::kPods, ns, a.name, kube::PatchType::kMerge, a.body);
+        if (!r && r.status().code() == Code::kNotFound) r = json();
+        break;
+      case Action::Kind::kScaleDeployment:
+        r = deps_.client->patch(res::kDeployments, ns, a.name, kube::PatchType::kMerge,
+                                {{"spec", {{"replicas", a.replicas}}}});
+        if (!r && a.body.value("logOnly", false)) {
+          // Argo only logs a failed progressive scale-down; the next reconcile tries again.
+          std::cerr << "rollout " << ns << "/" << ctx.rollout.metadata.name
+                    << ": scaling deployment " << a.name << ": " << r.status().toString() << "\n";
+          r = json();
+        }
+        break;
+      case Action::Kind::kCreateExperiment: {
+        json ex = a.body;
+        if (Status s = resolveExperimentFieldRefs(ex, obj); !s) return s;
+        r = deps_.client->create(res::kExperiments, ns, ex);
+        if (!r && r.status().code() == Code::kAlreadyExists) r = json();  // a stale cache
+        break;
+      }
+      case Action::Kind::kTerminateExperiment:
+        r = deps_.client->patch(res::kExperiments, ns, a.name, kube::PatchType::kMerge,
+                                {{"spec", {{"terminate", true}}}});
+        if (!r && r.status().code() == Code::kNotFound) r = json();
+        break;
       case Action::Kind::kRestartPods: {
         auto restarted = executePodRestart(ctx, a, *deps_.client, deps_.pods);
         if (!restarted) return restarted.status();
@@ -286,6 +393,9 @@ Status Reconciler::executeRouter(RolloutContext& ctx, const Action& a) {
     }
   }
   rc.istioApiVersion = deps_.istioApiVersion;
+  rc.recordEvent = [&ctx](bool warning, const std::string& reason, const std::string& message) {
+    ctx.event(warning ? "Warning" : "Normal", reason, message);
+  };
   auto routers = deps_.routers->create(*c.trafficRouting, rc);
   if (!routers) return routers.status();
   for (auto& router : *routers) {

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,13 +33,17 @@ struct ReconcilerDeps {
   kube::Informer* rollouts = nullptr;
   kube::Informer* replicaSets = nullptr;
   kube::Informer* services = nullptr;
-  kube::Informer* analysisRuns = nullptr;                   // optional
-  kube::Informer* pods = nullptr;                           // optional; restartAt needs it
-  kube::EventRecorder* events = nullptr;                    // optional
+  kube::Informer* analysisRuns = nullptr;  // optional
+  kube::Informer* experiments = nullptr;   // optional; the canary experiment step needs it
+  kube::Informer* pods = nullptr;          // optional; restartAt and ephemeral metadata need it
+  kube::Informer* deployments = nullptr;   // optional; workloadRef reads through the client without
+  kube::EventRecorder* events = nullptr;   // optional
   const trafficrouting::RouterRegistry* routers = nullptr;  // optional
   std::string istioApiVersion = "v1alpha3";
   /// Unix seconds; injectable for tests.
   std::function<int64_t()> clock;
+  /// Called with "ns/name" when a reconcile decides an abort itself; may be empty.
+  std::function<void(const std::string& key)> abortDecided;
   /// Observes each finished reconcile (metrics); may be empty.
   std::function<void(const std::string& key, std::chrono::microseconds, const Status&)> observer;
 };
@@ -61,9 +67,18 @@ class Reconciler {
   void emitEvents(const RolloutContext& ctx, const kube::json& obj);
   void buildContext(RolloutContext& ctx, const kube::json& obj);
   std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
+  Result<kube::json> readWorkload(const kube::Rollout& rollout) const;
   Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);
 
+  // Argo's resourceversion tracker: the resourceVersion of this controller's last write of each
+  // Rollout, so that a reconcile never plans from a cache older than its own last write.
+  void recordWrite(const std::string& key, const std::string& rv);
+  bool stale(const std::string& key, const std::string& cached_rv);
+  void forgetWrites(const std::string& key);
+
   ReconcilerDeps deps_;
+  std::mutex written_mu_;
+  std::map<std::string, unsigned long long> written_;
 };
 
 }  // namespace vane::controller

@@ -5,6 +5,7 @@
 
 #include "analysis/analysis_run.h"
 #include "controller/conditions.h"
+#include "controller/experiment.h"
 #include "controller/metrics.h"
 #include "kube/kubeconfig.h"
 
@@ -22,6 +23,12 @@ std::string label(const json& obj, const std::string& key) {
   auto p = json::json_pointer("/metadata/labels/" + key);
   return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
 }
+// Argo templateref.go refKey: <apiVersion>/<kind>/<namespace>/<name>.
+constexpr const char* kIndexWorkloadRef = "byTemplateRef";
+std::string refKey(const std::string& api_version, const std::string& kind, const std::string& ns,
+                   const std::string& name) {
+  return api_version + "/" + kind + "/" + ns + "/" + name;
+}
 }  // namespace
 
 RolloutController::RolloutController(kube::Client& client, ControllerOptions options,
@@ -32,9 +39,7 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   kube::InformerOptions io;
   io.namespace_ = options_.namespace_;
   io.resync = options_.resync;
-  io.transform = [](json& o) {
-    if (o.contains("metadata") && o["metadata"].is_object()) o["metadata"].erase("managedFields");
-  };
+  io.transform = kube::stripManagedFields;  // and last-applied-configuration (status-only PUTs)
   rollouts_ = kube::Informer::create(client_, res::kRollouts, io);
   replicaSets_ = kube::Informer::create(client_, res::kReplicaSets, io);
   services_ = kube::Informer::create(client_, res::kServices, io);
@@ -42,18 +47,56 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   // Pods only for the restarter (by owner ReplicaSet); no handlers: ReplicaSet status changes
   // and the restarter's 30 s requeue drive it, as in Argo.
   pods_ = kube::Informer::create(client_, res::kPods, io);
+  // Deployments named by spec.workloadRef: their template is read from this cache, and a change
+  // re-triggers the Rollouts that reference them (Argo's informer per workload kind).
+  deployments_ = kube::Informer::create(client_, res::kDeployments, io);
+  rollouts_->addIndex(kIndexWorkloadRef, [](const json& ro) -> std::vector<std::string> {
+    auto p = json::json_pointer("/spec/workloadRef");
+    if (!ro.contains(p) || !ro.at(p).is_object()) return {};
+    const json& ref = ro.at(p);
+    return {refKey(ref.value("apiVersion", ""), ref.value("kind", ""),
+                   ro["metadata"].value("namespace", ""), ref.value("name", ""))};
+  });
   kube::WorkQueueOptions qo;
   qo.base_delay = std::chrono::milliseconds(5);
   qo.max_delay = std::chrono::milliseconds(10000);  // Argo: 1 ms .. 10 s
   queue_ = kube::WorkQueue::create(qo);
   arQueue_ = kube::WorkQueue::create(qo);
+  // Experiments (the canary experiment step, or standalone): their own queue and reconciler;
+  // a change re-queues the owning Rollout, and a change of what they own re-queues them.
+  experiments_ = kube::Informer::create(client_, res::kExperiments, io);
+  exQueue_ = kube::WorkQueue::create(qo);
+  ExperimentReconcilerDeps ex_deps;
+  ex_deps.client = &client_;
+  ex_deps.experiments = experiments_.get();
+  ex_deps.replicaSets = replicaSets_.get();
+  ex_deps.analysisRuns = analysisRuns_.get();
+  ex_deps.events = events;
+  experimentReconciler_ = std::make_unique<ExperimentReconciler>(std::move(ex_deps));
+  auto ex = [this](const kube::ObjectPtr& o) {
+    enqueueOwner(o);
+    if (o && ownedByInstance(*o)) exQueue_->add(keyOf(*o));
+  };
+  experiments_->addHandlers(
+      {ex, [ex](const kube::ObjectPtr&, const kube::ObjectPtr& n) { ex(n); }, ex});
+  auto ex_owner = [this](const kube::ObjectPtr& o) { enqueueExperimentOwner(o); };
+  for (auto* inf : {replicaSets_.get(), analysisRuns_.get()}) {
+    inf->addHandlers({ex_owner,
+                      [ex_owner](const kube::ObjectPtr&, const kube::ObjectPtr& n) { ex_owner(n); },
+                      ex_owner});
+  }
   ReconcilerDeps deps;
   deps.client = &client_;
   deps.rollouts = rollouts_.get();
   deps.replicaSets = replicaSets_.get();
   deps.services = services_.get();
+  deps.abortDecided = [this](const std::string& key) {
+    if (abortLatency_) abortLatency_->abortDecided(key);
+  };
   deps.analysisRuns = analysisRuns_.get();
+  deps.experiments = experiments_.get();
   deps.pods = pods_.get();
+  deps.deployments = deployments_.get();
   deps.events = events;
   deps.routers = routers;
   deps.istioApiVersion = options_.istioApiVersion;
@@ -70,6 +113,10 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   auto svc = [this](const kube::ObjectPtr& o) { enqueueForService(o); };
   services_->addHandlers(
       {svc, [svc](const kube::ObjectPtr&, const kube::ObjectPtr& n) { svc(n); }, svc});
+  auto workload = [this](const kube::ObjectPtr& o) { enqueueForWorkload(o); };
+  deployments_->addHandlers(
+      {workload, [workload](const kube::ObjectPtr&, const kube::ObjectPtr& n) { workload(n); },
+       workload});
   auto ar = [this](const kube::ObjectPtr& o) {
     enqueueOwner(o);
     enqueueAnalysisRun(o);
@@ -138,20 +185,73 @@ void RolloutController::enqueueForService(const kube::ObjectPtr& svc) {
   }
 }
 
+void RolloutController::enqueueForWorkload(const kube::ObjectPtr& workload) {
+  if (!workload) return;
+  const json& m = workload->at("metadata");
+  // List items carry no apiVersion/kind: this informer only holds apps/v1 Deployments.
+  const std::string key =
+      refKey("apps/v1", "Deployment", m.value("namespace", ""), m.value("name", ""));
+  for (const auto& ro : rollouts_->byIndex(kIndexWorkloadRef, key)) enqueueRollout(ro);
+}
+
+void RolloutController::enqueueExperimentOwner(const kube::ObjectPtr& obj) {
+  if (!obj) return;
+  auto p = json::json_pointer("/metadata/ownerReferences");
+  if (!obj->contains(p) || !obj->at(p).is_array()) return;
+  for (const auto& ref : obj->at(p)) {
+    if (ref.value("kind", "") == "Experiment" && ref.value("controller", false)) {
+      exQueue_->add(obj->at("metadata").value("namespace", "") + "/" + ref.value("name", ""));
+    }
+  }
+}
+
+void RolloutController::experimentWorker() {
+  while (auto key = exQueue_->get()) {
+    ExperimentResult r = experimentReconciler_->reconcile(*key);
+    if (!r.status) {
+      std::cerr << "reconcile experiment " << *key << ": " << r.status.toString() << "\n";
+      exQueue_->addRateLimited(*key);
+    } else {
+      exQueue_->forget(*key);
+      if (r.requeueAfter) {
+        exQueue_->addAfter(*key,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(*r.requeueAfter));
+      }
+    }
+    exQueue_->done(*key);
+  }
+}
+
 void RolloutController::enqueueAnalysisRun(const kube::ObjectPtr& obj) {
   if (obj && ownedByInstance(*obj)) arQueue_->add(keyOf(*obj));
 }
 
 Status RolloutController::start(std::chrono::milliseconds sync_timeout) {
-  for (auto* inf :
-       {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(), pods_.get()}) {
+  // Experiments only where their CRD is served (tests and clusters without it keep working;
+  // an experiment step then fails to create its Experiment and retries).
+  kube::ListOptions probe;
+  probe.limit = 1;
+  experimentsServed_ = client_.list(res::kExperiments, options_.namespace_, probe).ok();
+  if (!experimentsServed_) {
+    std::cerr << "experiments.argoproj.io is not served: Experiments are not reconciled\n";
+  } else {
+    experiments_->start();
+  }
+  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(),
+                    pods_.get(), deployments_.get()}) {
     inf->start();
   }
-  for (auto* inf :
-       {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(), pods_.get()}) {
+  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(),
+                    pods_.get(), deployments_.get()}) {
     if (!inf->waitForSync(sync_timeout)) {
       return Status(Code::kTimeout, "informer for " + inf->resource().resource + " did not sync");
     }
+  }
+  if (experimentsServed_) {
+    if (!experiments_->waitForSync(sync_timeout)) {
+      return Status(Code::kTimeout, "informer for experiments did not sync");
+    }
+    threads_.emplace_back([this] { experimentWorker(); });
   }
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     threads_.emplace_back([this] { rolloutWorker(); });
@@ -170,13 +270,15 @@ void RolloutController::stop() {
   ready_ = false;
   queue_->shutdown();
   arQueue_->shutdown();
+  exQueue_->shutdown();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  for (auto* inf :
-       {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(), pods_.get()}) {
+  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(),
+                    pods_.get(), deployments_.get()}) {
     inf->stop();
   }
+  if (experimentsServed_) experiments_->stop();
 }
 
 void RolloutController::rolloutWorker() {
@@ -231,6 +333,21 @@ void RolloutController::reconcileAnalysisRun(const std::string& key) {
   }
   arQueue_->forget(key);
   if (out.requeue_after) arQueue_->addAfter(key, *out.requeue_after);
+  // spec.ttlStrategy: a completed run goes once its time to live has passed.
+  json current = *run;
+  current["status"] = out.status;
+  auto expiry = analysis::ttlExpiry(current);
+  if (!expiry) {
+    std::cerr << "analysisrun " << key << ": " << expiry.status().toString() << "\n";
+  } else if (*expiry) {
+    const auto now = std::chrono::system_clock::now();
+    if (now < **expiry) {
+      arQueue_->addAfter(key, std::chrono::ceil<std::chrono::milliseconds>(**expiry - now));
+    } else if (Status d = client_.remove(res::kAnalysisRuns, ns, key.substr(slash + 1));
+               !d && d.code() != Code::kNotFound) {
+      arQueue_->addRateLimited(key);
+    }
+  }
 }
 
 }  // namespace vane::controller

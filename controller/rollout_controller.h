@@ -1,4 +1,5 @@
-// Wiring of the controller loops: informers (Rollouts, ReplicaSets, Services, AnalysisRuns, Pods),
+// Wiring of the controller loops: informers (Rollouts, ReplicaSets, Services, AnalysisRuns, Pods,
+// Deployments for workloadRef),
 // stingy work queues, N rollout workers calling Reconciler::reconcile, and the AnalysisRun loop
 // calling the analysis engine's reconcileAnalysisRun and writing its status.
 #pragma once
@@ -22,6 +23,7 @@ class ProviderRegistry;
 namespace vane::controller {
 
 class AbortLatencyTracker;
+class ExperimentReconciler;
 
 struct ControllerOptions {
   std::string namespace_;  // "" for all namespaces
@@ -59,7 +61,10 @@ class RolloutController {
   void enqueueRollout(const kube::ObjectPtr& obj);
   void enqueueOwner(const kube::ObjectPtr& obj);
   void enqueueForService(const kube::ObjectPtr& svc);
+  void enqueueForWorkload(const kube::ObjectPtr& workload);
   void enqueueAnalysisRun(const kube::ObjectPtr& obj);
+  void enqueueExperimentOwner(const kube::ObjectPtr& obj);
+  void experimentWorker();
   void rolloutWorker();
   void analysisWorker();
   void reconcileAnalysisRun(const std::string& key);
@@ -67,10 +72,15 @@ class RolloutController {
   kube::Client& client_;
   ControllerOptions options_;
   analysis::ProviderRegistry* providers_;
-  std::unique_ptr<kube::Informer> rollouts_, replicaSets_, services_, analysisRuns_, pods_;
+  std::unique_ptr<kube::Informer> rollouts_, replicaSets_, services_, analysisRuns_, pods_,
+      deployments_;
   std::unique_ptr<kube::WorkQueue> queue_, arQueue_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<AbortLatencyTracker> abortLatency_;
+  std::unique_ptr<kube::Informer> experiments_;
+  std::unique_ptr<kube::WorkQueue> exQueue_;
+  std::unique_ptr<ExperimentReconciler> experimentReconciler_;
+  bool experimentsServed_ = false;
   std::vector<std::thread> threads_;
   std::atomic<bool> ready_{false}, stopped_{false};
 };

@@ -8,6 +8,7 @@
 #include "controller/replica_math.h"
 #include "controller/replicaset.h"
 #include "controller/restart.h"
+#include "controller/workloadref.h"
 
 namespace vane::controller {
 
@@ -136,6 +137,13 @@ void pausedConditions(RolloutContext& ctx, bool is_paused, bool aborted) {
   }
 }
 
+// isIndefiniteStep (rollout/sync.go): experiment, analysis and pause steps do not count against
+// the progress deadline.
+bool indefiniteStep(const kube::Rollout& ro) {
+  CurrentStep cur = currentStep(ro);
+  return cur.step != nullptr && (cur.step->experiment || cur.step->analysis || cur.step->pause);
+}
+
 void progressConditions(RolloutContext& ctx, bool is_paused) {
   kube::RolloutStatus& s = ctx.newStatus;
   const std::string rs_name = ctx.newRS ? ctx.newRS->metadata.name : ctx.rollout.metadata.name;
@@ -155,7 +163,8 @@ void progressConditions(RolloutContext& ctx, bool is_paused) {
     s.conditions.push_back({kConditionProgressing, "True", kube::formatTime(ctx.now), transition,
                             kReasonReplicaSetUpdated,
                             format(kMessageReplicaSetProgressing, rs_name.c_str())});
-  } else if (!is_paused && cur != nullptr && cur->reason != kReasonNewRSAvailable) {
+  } else if (!is_paused && !indefiniteStep(ctx.rollout) && cur != nullptr &&
+             cur->reason != kReasonNewRSAvailable) {
     const int64_t deadline = ctx.rollout.spec.progressDeadlineOrDefault();
     auto since = kube::parseTime(cur->lastUpdateTime);
     const bool timed_out = cur->reason == kReasonTimedOut || (since && *since + deadline < ctx.now);
@@ -289,6 +298,7 @@ void finishStatus(RolloutContext& ctx) {
   ctx.newStatus.phase = phase;
   ctx.newStatus.message = message;
   ctx.newStatus.observedGeneration = std::to_string(ctx.rollout.metadata.generation);
+  setWorkloadObservedGeneration(ctx);
 }
 
 void planInvalidSpec(RolloutContext& ctx) {

@@ -1,5 +1,8 @@
 #include "controller/trafficrouting.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "controller/conditions.h"
 #include "controller/replica_math.h"
 #include "controller/service.h"
@@ -17,18 +20,53 @@ int32_t previousSetWeight(const kube::Rollout& ro, int32_t index) {
   }
   return 0;
 }
+
+// The Rollout's own rollout.argoproj.io/revision annotation (0 when absent or not a number).
+int64_t rolloutRevision(const kube::Rollout& ro) {
+  auto it = ro.metadata.annotations.find(kAnnotationRevision);
+  if (it == ro.metadata.annotations.end()) return 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(it->second.c_str(), &end, 10);
+  return end != it->second.c_str() && *end == '\0' ? v : 0;
+}
+
+// checkReplicasAvailable (rollout/trafficrouting.go): the ReplicaSet has the pods for `weight`
+// percent of spec.replicas (integer division). No ReplicaSet (the first deploy) never has.
+bool replicasAvailableFor(const kube::ReplicaSet* rs, int32_t weight, int32_t replicas) {
+  if (rs == nullptr) return false;
+  return rs->status.availableReplicas >= weight * replicas / 100;
+}
+
+// shouldDelayDestinationRuleUpdate (rollout/trafficrouting/istio/istio.go, argo-rollouts #2507):
+// in subset mode without canary/stable Services, a DestinationRule subset only moves onto a
+// ReplicaSet that is fully available. ReplicaSets scaled to 0 do not count, nor the canary while
+// aborting (traffic is leaving it).
+bool delayDestinationRule(const RolloutContext& ctx, bool aborted) {
+  const auto& c = *ctx.rollout.spec.canary;
+  const auto& istio = c.trafficRouting->value("istio", nlohmann::json());
+  if (!istio.is_object() || !istio.contains("destinationRule")) return false;
+  if (!c.canaryService.empty() || !c.stableService.empty()) return false;
+  for (const kube::ReplicaSet* rs : {ctx.newRS, ctx.stableRS}) {
+    if (rs == nullptr || rs->replicas == 0) continue;
+    if (aborted && rs == ctx.newRS && rs != ctx.stableRS) continue;
+    if (!replicaSetFullyAvailable(*rs)) return true;
+  }
+  return false;
+}
 }  // namespace
 
 int32_t desiredCanaryWeight(const RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
   if (fullyPromoted(ctx) || ctx.isAborted()) return 0;
   if (ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0) return 0;
+  const auto& w = ro.status.canary.weights;
+  // promoteFull holds the current weight while the canary scales up (Argo branch 5).
+  if (ro.status.promoteFull) return w ? w->canary.weight : 0;
   CurrentStep cur = currentStep(ro);
   if (!cur.index) return 0;
-  const auto& w = ro.status.canary.weights;
   const bool at_desired =
       atDesiredReplicaCounts(ro, ctx.newRS, ctx.stableRS, ctx.otherRSs, w ? &*w : nullptr);
-  if (!at_desired && !ro.status.promoteFull) return previousSetWeight(ro, *cur.index);
+  if (!at_desired) return previousSetWeight(ro, *cur.index);
   if (*cur.index != static_cast<int32_t>(ro.spec.canary->steps.size())) {
     return currentSetWeight(ro);
   }
@@ -42,8 +80,19 @@ void planTrafficRouting(RolloutContext& ctx) {
   const bool aborted = ctx.isAborted();
   const bool promoted = fullyPromoted(ctx);
   const int32_t desired = desiredCanaryWeight(ctx);
+  const bool canary_unavailable = ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0;
+  // Managed routes go first, as in reconcileTrafficRouting: a route step re-adds its route below.
+  if (aborted || promoted || ro.status.promoteFull || canary_unavailable) {
+    ctx.actions.push_back({Action::Kind::kRemoveManagedRoutes});
+  }
+  // The stable ReplicaSet must carry what the canary does not (none yet at the first deploy).
+  if (!replicasAvailableFor(ctx.stableRS, 100 - desired, ro.spec.replicasOrDefault())) return;
   CurrentStep cur = currentStep(ro);
-  if (cur.step != nullptr && !aborted && !promoted) {
+  // Revision 1 is the install: Argo runs no route step then. A ReplicaSet created in this
+  // reconcile already carries the revision the Rollout is annotated with below.
+  int64_t revision = rolloutRevision(ro);
+  if (ctx.newRS != nullptr) revision = std::max(revision, ctx.newRS->revision().value_or(0));
+  if (cur.step != nullptr && !aborted && !promoted && revision > 1) {
     const std::string path = "spec.strategy.canary.steps[" + std::to_string(*cur.index) + "]";
     if (cur.step->setHeaderRoute) {
       ctx.actions.push_back({Action::Kind::kSetHeaderRoute, "", 0, *cur.step->setHeaderRoute,
@@ -54,32 +103,37 @@ void planTrafficRouting(RolloutContext& ctx) {
                              path + ".setMirrorRoute"});
     }
   }
-  const bool canary_unavailable = ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0;
-  if (aborted || promoted || ro.status.promoteFull || canary_unavailable) {
-    ctx.actions.push_back({Action::Kind::kRemoveManagedRoutes});
-  }
   const std::string canary_hash = ctx.newRS ? ctx.newRS->podTemplateHash() : ctx.desiredHash;
-  const std::string stable_hash = ctx.stableRS ? ctx.stableRS->podTemplateHash() : canary_hash;
-  // Only move traffic onto ReplicaSets that can take it (router.h call order, #4775).
-  if (desired > 0 && (ctx.newRS == nullptr || !replicaSetFullyAvailable(*ctx.newRS))) return;
-  if (desired < 100 && ctx.stableRS != nullptr && ctx.stableRS->status.availableReplicas == 0) {
-    return;
-  }
+  const std::string stable_hash = ctx.stableRS->podTemplateHash();
   const auto& prev = ro.status.canary.weights;
-  if (prev && prev->canary.weight > 0 && prev->canary.podTemplateHash != canary_hash) {
-    ctx.actions.push_back({Action::Kind::kSetWeight, "", 0});
+  // A canary without pods loses its weight before the subsets move (argo-rollouts #4775).
+  if (canary_unavailable && prev && prev->canary.weight > 0) {
+    ctx.actions.push_back({Action::Kind::kSetWeight, "", desired});
   }
+  // Only move traffic onto ReplicaSets that can take it (router.h call order).
+  if (desired > 0 && (ctx.newRS == nullptr || !replicaSetFullyAvailable(*ctx.newRS))) return;
+  if (delayDestinationRule(ctx, aborted)) return;
   ctx.actions.push_back({Action::Kind::kUpdateHash, "", 0,
                          nlohmann::json{{"canary", canary_hash}, {"stable", stable_hash}}});
   ctx.actions.push_back({Action::Kind::kSetWeight, "", desired});
   kube::TrafficWeights w;
   w.canary = {desired, c.canaryService, canary_hash};
   w.stable = {100 - desired, c.stableService, stable_hash};
-  if (!prev || prev->canary.weight != desired) {
-    ctx.event(
-        "Normal", kEventTrafficWeightUpdated,
-        format("Traffic weight updated from %d to %d", prev ? prev->canary.weight : 0, desired));
+  // calculateWeightStatus / trafficWeightUpdatedMessage: an event whenever the weights change.
+  const auto same = [](const kube::WeightDestination& a, const kube::WeightDestination& b) {
+    return a.weight == b.weight && a.serviceName == b.serviceName &&
+           a.podTemplateHash == b.podTemplateHash;
+  };
+  if (!prev || !same(prev->canary, w.canary) || !same(prev->stable, w.stable)) {
+    std::string detail;
+    if (!prev) {
+      detail = format("to %d", desired);
+    } else if (prev->canary.weight != desired) {
+      detail = format("from %d to %d", prev->canary.weight, desired);
+    }
+    ctx.event("Normal", kEventTrafficWeightUpdated, "Traffic weight updated " + detail);
   }
+  // Argo's Istio VerifyWeight answers nil (not applicable): verified stays unset.
   ctx.newStatus.canary.weights = w;
 }
 

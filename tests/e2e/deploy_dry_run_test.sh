@@ -51,7 +51,7 @@ if [ $dry_run_supported -eq 1 ]; then
     fail "dry run created the Deployment"; else pass "dry run left nothing behind"; fi
 fi
 
-# Least privilege, offline: no wildcards, secrets/configmaps read-only (get), pods list/watch,
+# Least privilege, offline: no wildcards, secrets/configmaps read-only (get), pods list/watch/patch,
 # events create/patch, and every resource the controller uses is granted.
 if python3 - "$tmp/deploy.yaml" "$src/deploy/namespaced/role.yaml" <<'PY'
 import sys, yaml
@@ -64,15 +64,15 @@ need = {
   ("argoproj.io", "experiments"): {"create", "list", "watch", "patch", "delete"},
   ("apps", "replicasets"): {"create", "list", "watch", "update", "patch", "delete"},
   ("", "services"): {"get", "list", "watch", "patch"},
-  ("", "pods"): {"list", "watch"},
+  ("", "pods"): {"list", "watch", "patch"},
   ("", "events"): {"create", "patch"},
   ("coordination.k8s.io", "leases"): {"create", "get", "update"},
   ("networking.istio.io", "virtualservices"): {"get", "list", "watch", "update"},
   ("networking.istio.io", "destinationrules"): {"get", "list", "watch", "update"},
   ("", "secrets"): {"get"}, ("", "configmaps"): {"get"},
-  ("batch", "jobs"): {"create", "get", "delete"}, ("apps", "deployments"): {"get"},
+  ("batch", "jobs"): {"create", "get", "delete"}, ("apps", "deployments"): {"get", "list", "watch", "patch"},
 }
-exact = {("", "secrets"): {"get"}, ("", "configmaps"): {"get"}, ("", "pods"): {"list", "watch"},
+exact = {("", "secrets"): {"get"}, ("", "configmaps"): {"get"}, ("", "pods"): {"list", "watch", "patch"},
          ("", "events"): {"create", "patch"}}
 bad = 0
 for path in sys.argv[1:]:

@@ -17,7 +17,7 @@ void ControllerFixture::SetUp() {
   dir_ = makeTempDir("vane-ctrl");
   const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
   kubectlOk("apply -f " + crds + "rollout-crd.yaml -f " + crds + "analysis-run-crd.yaml -f " +
-            crds + "analysis-template-crd.yaml");
+            crds + "analysis-template-crd.yaml -f " + crds + "experiment-crd.yaml");
   auto config = kube::loadKubeconfig(server_->kubeconfig());
   ASSERT_TRUE(config.ok()) << config.status().toString();
   auto client = kube::Client::create(*config);

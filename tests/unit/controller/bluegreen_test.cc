@@ -208,6 +208,19 @@ TEST(BlueGreenPlanTest, PrePromotionSuccessThenPause) {
   EXPECT_EQ(w.status().phase, kPhaseHealthy);
 }
 
+TEST(BlueGreenPlanTest, StaleRolloutAdoptsItsPrePromotionRun) {
+  json pre = {{"templates", {{{"templateName", "smoke"}}}}};
+  World w = makeWorld(2, {{"prePromotionAnalysis", pre}});
+  auto [v1, v2] = update(w);
+  ASSERT_EQ(w.analysisRuns().size(), 1u);
+  w.rollout()["status"]["blueGreen"].erase("prePromotionAnalysisRunStatus");  // lagging cache
+  w.reconcile();
+  ASSERT_EQ(w.analysisRuns().size(), 1u) << w.analysisRuns().back()["metadata"]["name"];
+  EXPECT_FALSE(w.analysisRuns()[0]["spec"].value("terminate", false));
+  EXPECT_EQ(w.status().blueGreen.prePromotionAnalysisRunStatus->name,
+            w.analysisRuns()[0]["metadata"]["name"].get<std::string>());
+}
+
 TEST(BlueGreenPlanTest, PostPromotionAnalysisFailingSwitchesActiveBack) {
   json post = {{"templates", {{{"templateName", "error-rate"}}}}};
   World w = makeWorld(2, {{"postPromotionAnalysis", post}});

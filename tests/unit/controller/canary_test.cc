@@ -203,6 +203,23 @@ TEST(CanaryPlanTest, RollbackWindow) {
   }
 }
 
+// A Rollout read from a cache that does not show the AnalysisRun its previous reconcile created
+// (argo-rollouts CreateWithCollisionCounter: "reconciled the rollout with a stale cache").
+TEST(CanaryPlanTest, StaleRolloutAdoptsItsRunInsteadOfCreatingATwin) {
+  World w(testing::basicRollout(5, json::parse(R"([{"setWeight":20},
+      {"analysis":{"templates":[{"templateName":"t"}]}}, {"setWeight":60}])")));
+  w.settle();
+  w.setImage("v2");
+  w.settle();
+  ASSERT_EQ(w.analysisRuns().size(), 1u);
+  const std::string name = w.analysisRuns()[0]["metadata"]["name"];
+  w.rollout()["status"]["canary"].erase("currentStepAnalysisRunStatus");  // the lagging cache
+  w.reconcile();
+  ASSERT_EQ(w.analysisRuns().size(), 1u) << w.analysisRuns().back()["metadata"]["name"];
+  EXPECT_FALSE(w.analysisRuns()[0]["spec"].value("terminate", false));
+  EXPECT_EQ(w.status().canary.currentStepAnalysisRunStatus->name, name);
+}
+
 TEST(CanaryPlanTest, UpdateDuringUpdate) {
   World w(testing::basicRollout(5, steps()));
   auto [v1, v2] = startUpdate(w);

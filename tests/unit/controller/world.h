@@ -1,5 +1,6 @@
-// An in-memory world for the pure planner: applies planned actions to ReplicaSet/Service JSON,
-// writes the planned status back, and plays the kubelet (pods ready at once, or never).
+// An in-memory world for the pure planner: applies planned actions to ReplicaSet/Service/Pod JSON
+// (and the Deployment a workloadRef names), writes the planned status back, and plays the
+// ReplicaSet controller and kubelet (pods from the template, ready at once or never).
 #pragma once
 
 #include <map>
@@ -10,6 +11,7 @@
 #include "controller/bluegreen.h"
 #include "controller/canary.h"
 #include "controller/reconciler.h"
+#include "controller/workloadref.h"
 #include "kube/types.h"
 
 namespace vane::controller::testing {
@@ -47,7 +49,13 @@ class World {
   std::vector<json>& replicaSets() { return rss_; }
   /// AnalysisRuns as the run builder would label them; tests set status.phase.
   std::vector<json>& analysisRuns() { return runs_; }
+  /// Experiments the rollout created (kCreateExperiment); tests set status.phase.
+  std::vector<json>& experiments() { return experiments_; }
   std::map<std::string, std::string>& services() { return services_; }
+  /// Pods made by kubelet(): <ReplicaSet>-<n>, the template's labels/annotations at creation.
+  std::vector<json>& pods() { return pods_; }
+  /// The object spec.workloadRef names (null: not found).
+  json workload;
   std::vector<Event>& events() { return events_; }
   int64_t now = 1800000000;
   bool podsReady = true;
@@ -57,9 +65,14 @@ class World {
     RolloutContext ctx;
     auto ro = kube::decodeRollout(rollout_);
     ctx.rollout = *ro;
-    ctx.invalidSpecMessage = validateRollout(ctx.rollout);
+    if (ctx.rollout.spec.workloadRef) {
+      ctx.invalidSpecMessage = resolveWorkloadRef(ctx, workload.is_null() ? nullptr : &workload);
+    }
+    if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = validateRollout(ctx.rollout);
     for (const auto& rs : rss_) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
+    ctx.pods = pods_;
     ctx.analysisRuns = runs_;
+    ctx.experiments = experiments_;
     ctx.now = now;
     if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
       planBlueGreen(ctx, services_);
@@ -124,6 +137,7 @@ class World {
         if (!findRS(a.name)) {
           rss_.push_back(a.body);
           rss_.back()["metadata"]["creationTimestamp"] = kube::formatTime(now);
+          rss_.back()["metadata"]["uid"] = "uid-" + a.name;
         }
         break;
       case Action::Kind::kScaleReplicaSet:
@@ -154,6 +168,26 @@ class World {
       case Action::Kind::kPatchRolloutRevision:
         rollout_["metadata"]["annotations"].merge_patch(a.body);
         break;
+      case Action::Kind::kPatchReplicaSet:
+        if (json* rs = findRS(a.name)) rs->merge_patch(a.body);
+        break;
+      case Action::Kind::kPatchPod:
+        for (auto& pod : pods_) {
+          if (pod["metadata"]["name"] == a.name) pod.merge_patch(a.body);
+        }
+        break;
+      case Action::Kind::kCreateExperiment:
+        experiments_.push_back(a.body);
+        break;
+      case Action::Kind::kTerminateExperiment:
+        for (auto& ex : experiments_) {
+          if (ex["metadata"]["name"] == a.name) ex["spec"]["terminate"] = true;
+        }
+        break;
+      case Action::Kind::kScaleDeployment:
+        workload["spec"]["replicas"] = a.replicas;
+        workload["metadata"]["generation"] = workload["metadata"].value("generation", 1) + 1;
+        break;
       default:
         break;
     }
@@ -161,6 +195,20 @@ class World {
   void kubelet() {
     for (auto& rs : rss_) {
       int n = rs["spec"].value("replicas", 1);
+      const std::string uid = rs["metadata"].value("uid", "");
+      std::vector<size_t> owned;
+      for (size_t i = 0; i < pods_.size(); ++i) {
+        if (pods_[i]["metadata"]["ownerReferences"][0]["uid"] == uid) owned.push_back(i);
+      }
+      for (int i = static_cast<int>(owned.size()); i < n; ++i) {
+        json meta = rs["spec"]["template"].value("metadata", json::object());
+        meta["name"] = rs["metadata"].value("name", "") + "-" + std::to_string(podSerial_++);
+        meta["ownerReferences"] = json::array({{{"uid", uid}, {"controller", true}}});
+        pods_.push_back({{"metadata", meta}});
+      }
+      for (int i = static_cast<int>(owned.size()) - 1; i >= n; --i) {
+        pods_.erase(pods_.begin() + static_cast<std::ptrdiff_t>(owned[i]));
+      }
       rs["status"] = {{"replicas", n},
                       {"readyReplicas", podsReady ? n : 0},
                       {"availableReplicas", podsReady ? n : 0}};
@@ -168,7 +216,8 @@ class World {
   }
 
   json rollout_;
-  std::vector<json> rss_, runs_;
+  std::vector<json> rss_, runs_, pods_, experiments_;
+  int podSerial_ = 0;
   std::map<std::string, std::string> services_;
   std::vector<Event> events_;
   std::vector<Action> last_;

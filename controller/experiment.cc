@@ -1,0 +1,431 @@
+#include "controller/experiment.h"
+
+#include "controller/analysis.h"
+#include "controller/conditions.h"
+#include "controller/hash.h"
+
+namespace vane::controller {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& obj, const char* ptr) {
+  auto p = json::json_pointer(ptr);
+  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
+}
+// metadata.<field>[key]; keys may hold '/', which a JSON pointer would read as a separator.
+std::string metaEntry(const json& obj, const char* field, const std::string& key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object() || !m->contains(field)) return "";
+  const json& map = (*m)[field];
+  return map.is_object() && map.contains(key) && map[key].is_string() ? map[key].get<std::string>()
+                                                                      : "";
+}
+bool flag(const json& obj, const char* ptr) {
+  auto p = json::json_pointer(ptr);
+  return obj.contains(p) && obj.at(p).is_boolean() && obj.at(p).get<bool>();
+}
+const json& arrayAt(const json& obj, const char* ptr) {
+  static const json kEmpty = json::array();
+  auto p = json::json_pointer(ptr);
+  return obj.contains(p) && obj.at(p).is_array() ? obj.at(p) : kEmpty;
+}
+int32_t intOr(const json& obj, const char* key, int32_t def) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number_integer()) return def;
+  return obj[key].get<int32_t>();
+}
+// status.<field>[] entry named name (no copy: the pointer stays valid with status).
+const json* byName(const json& status, const char* field, const std::string& name) {
+  if (!status.is_object() || !status.contains(field) || !status[field].is_array()) return nullptr;
+  for (const auto& e : status[field]) {
+    if (e.is_object() && e.value("name", "") == name) return &e;
+  }
+  return nullptr;
+}
+void setByName(json& status, const char* field, const json& entry) {
+  json& arr = status[field];
+  if (!arr.is_array()) arr = json::array();
+  for (auto& e : arr) {
+    if (e.is_object() && e.value("name", "") == entry.value("name", "")) {
+      e = entry;
+      return;
+    }
+  }
+  arr.push_back(entry);
+}
+
+bool templateCompleted(const std::string& s) {
+  return s == "Successful" || s == "Failed" || s == "Error";
+}
+
+std::optional<int64_t> durationOf(const json& ex) {
+  auto p = json::json_pointer("/spec/duration");
+  if (!ex.contains(p) || ex.at(p).is_null() || ex.at(p) == "") return std::nullopt;
+  auto d = kube::parseDurationSeconds(ex.at(p));
+  if (!d) return std::nullopt;
+  return *d;
+}
+
+// PassedDurations: the end of the run, availableAt + spec.duration (nullopt: none).
+std::optional<int64_t> durationEnd(const json& ex, const json& status) {
+  auto d = durationOf(ex);
+  auto available = kube::parseTime(status.value("availableAt", ""));
+  if (!d || !available) return std::nullopt;
+  return *available + *d;
+}
+
+bool hasRequiredAnalyses(const json& ex) {
+  for (const auto& a : arrayAt(ex, "/spec/analyses")) {
+    if (a.value("requiredForCompletion", false)) return true;
+  }
+  return false;
+}
+
+bool requiredAnalysesSuccessful(const json& ex, const json& status) {
+  bool any = false, all = true;
+  for (const auto& a : arrayAt(ex, "/spec/analyses")) {
+    if (!a.value("requiredForCompletion", false)) continue;
+    any = true;
+    const json* st = byName(status, "analysisRuns", a.value("name", ""));
+    if (st == nullptr || st->value("phase", "") != "Successful") all = false;
+  }
+  return any && all;
+}
+
+// IsTerminating (utils/experiment): terminate requested, finished, a template or an analysis
+// gone bad, or every required analysis Successful.
+bool isTerminating(const json& ex, const json& status) {
+  if (flag(ex, "/spec/terminate") || experimentCompleted(status.value("phase", ""))) return true;
+  for (const auto& ts : status.value("templateStatuses", json::array())) {
+    const std::string s = ts.value("status", "");
+    if (s == "Failed" || s == "Error") return true;
+  }
+  for (const auto& r : status.value("analysisRuns", json::array())) {
+    const std::string p = r.value("phase", "");
+    if (p == "Failed" || p == "Error" || p == "Inconclusive") return true;
+  }
+  return requiredAnalysesSuccessful(ex, status);
+}
+
+int32_t desiredReplicas(const json& status, const json& tmpl, bool terminating) {
+  if (terminating) return 0;
+  const json* ts = byName(status, "templateStatuses", tmpl.value("name", ""));
+  if (ts != nullptr && templateCompleted(ts->value("status", ""))) return 0;
+  return intOr(tmpl, "replicas", 1);
+}
+
+int rank(const std::string& code, std::initializer_list<const char*> order) {
+  int i = 0;
+  for (const char* c : order) {
+    if (code == c) return i;
+    ++i;
+  }
+  return 0;
+}
+int templateRank(const std::string& s) {
+  return rank(s, {"Successful", "Running", "Progressing", "Error", "Failed"});
+}
+int analysisRank(const std::string& p) {
+  return rank(p, {"Successful", "Running", "Pending", "Inconclusive", "Error", "Failed"});
+}
+
+int32_t deadlineSeconds(const json& ex) {
+  return intOr(ex.value("spec", json::object()), "progressDeadlineSeconds",
+               kExperimentProgressDeadlineSeconds);
+}
+
+void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminating) {
+  const json& ex = ctx.experiment;
+  const json old = ex.value("status", json::object());
+  const std::string name = tmpl.value("name", "");
+  const json* found = byName(old, "templateStatuses", name);
+  json ts = found ? *found : json{{"name", name}};
+  const json prev = ts;
+  const int32_t desired = desiredReplicas(old, tmpl, terminating);
+  const std::string now = kube::formatTime(ctx.now);
+  auto it = ctx.templateRSs.find(name);
+  const json* rs = it == ctx.templateRSs.end() ? nullptr : &it->second;
+  if (rs == nullptr) {
+    json body = experimentReplicaSet(ex, tmpl, desired);
+    ctx.actions.push_back(
+        {Action::Kind::kCreateReplicaSet, body["metadata"]["name"], desired, body});
+    ts["lastTransitionTime"] = now;
+  } else if (intOr((*rs)["spec"], "replicas", 1) != desired) {
+    ctx.actions.push_back({Action::Kind::kScaleReplicaSet, (*rs)["metadata"].value("name", ""),
+                           desired, json::object()});
+    ts["lastTransitionTime"] = now;
+  }
+  const json rs_status = rs ? rs->value("status", json::object()) : json::object();
+  const int32_t replicas = intOr(rs_status, "replicas", 0);
+  const int32_t ready = intOr(rs_status, "readyReplicas", 0);
+  const int32_t available = intOr(rs_status, "availableReplicas", 0);
+  if (prev.value("replicas", 0) != replicas || prev.value("readyReplicas", 0) != ready ||
+      prev.value("availableReplicas", 0) != available ||
+      prev.value("updatedReplicas", 0) != replicas) {
+    ts["lastTransitionTime"] = now;
+  }
+  ts["replicas"] = replicas;
+  ts["updatedReplicas"] = replicas;
+  ts["readyReplicas"] = ready;
+  ts["availableReplicas"] = available;
+  if (!templateCompleted(ts.value("status", ""))) {
+    if (desired == available) {
+      auto end = durationEnd(ex, old);
+      ts["status"] = (end && ctx.now > *end) || terminating ? "Successful" : "Running";
+    } else {
+      int64_t from = kube::parseTime(ts.value("lastTransitionTime", "")).value_or(ctx.now);
+      const int32_t pds = deadlineSeconds(ex);
+      if (ctx.now > from + pds) {
+        ts["status"] = "Failed";
+        ts["message"] =
+            format("Template '%s' exceeded its progressDeadlineSeconds (%d)", name.c_str(), pds);
+      } else {
+        ts["status"] = terminating ? "Successful" : "Progressing";
+      }
+    }
+  }
+  const std::string before = prev.value("status", ""), after = ts.value("status", "");
+  if (before != after) {
+    std::string msg = format("Template '%s' transitioned from %s -> %s", name.c_str(),
+                             before.c_str(), after.c_str());
+    if (!ts.value("message", "").empty()) msg += ": " + ts.value("message", "");
+    const bool bad = after == "Failed" || after == "Error";
+    ctx.event(bad ? "Warning" : "Normal", "Template" + after, msg);
+  }
+  setByName(ctx.newStatus, "templateStatuses", ts);
+}
+
+const json* findRun(const ExperimentContext& ctx, const std::string& name) {
+  for (const auto& r : ctx.analysisRuns) {
+    if (str(r, "/metadata/name") == name) return &r;
+  }
+  return nullptr;
+}
+
+// templateutil.ResolveExperimentArgsValue: {{templates.<t>.podTemplateHash}},
+// {{templates.<t>.replicaset.name}}, {{experiment.availableAt}}.
+std::string resolveArgValue(const ExperimentContext& ctx, std::string value) {
+  auto replace = [&value](const std::string& tag, const std::string& with) {
+    for (size_t pos; (pos = value.find(tag)) != std::string::npos;) {
+      value.replace(pos, tag.size(), with);
+    }
+  };
+  for (const auto& [tmpl, rs] : ctx.templateRSs) {
+    replace("{{templates." + tmpl + ".podTemplateHash}}",
+            metaEntry(rs, "labels", kLabelPodTemplateHash));
+    replace("{{templates." + tmpl + ".replicaset.name}}", str(rs, "/metadata/name"));
+  }
+  replace("{{experiment.availableAt}}", str(ctx.experiment, "/status/availableAt"));
+  return value;
+}
+
+void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool terminating) {
+  const json& ex = ctx.experiment;
+  const json old = ex.value("status", json::object());
+  const std::string name = analysis.value("name", "");
+  const json* found = byName(old, "analysisRuns", name);
+  const json prev = found ? *found : json{{"name", name}};
+  json st = prev;
+  auto finish = [&] {
+    const std::string before = prev.value("phase", ""), after = st.value("phase", "");
+    if (before != after && !after.empty()) {
+      std::string msg = format("AnalysisRun '%s' transitioned from %s -> %s", name.c_str(),
+                               before.c_str(), after.c_str());
+      if (!st.value("message", "").empty()) msg += ": " + st.value("message", "");
+      const bool bad = after == "Failed" || after == "Error" || after == "Inconclusive";
+      ctx.event(bad ? "Warning" : "Normal", "AnalysisRun" + after, msg);
+    }
+    setByName(ctx.newStatus, "analysisRuns", st);
+  };
+  // Runs start once every template is available.
+  if (old.value("availableAt", "").empty()) return finish();
+  if (prev.value("analysisRun", "").empty()) {
+    if (terminating) return finish();
+    const std::string base = str(ex, "/metadata/name") + "-" + name;
+    // Ours already, seen before the status that names it (CreateWithCollisionCounter reuses
+    // a running run of the same name).
+    if (const json* run = findRun(ctx, base); run != nullptr && !flag(*run, "/spec/terminate") &&
+                                              !experimentCompleted(str(*run, "/status/phase"))) {
+      st["analysisRun"] = base;
+      st["phase"] = str(*run, "/status/phase").empty() ? "Pending" : str(*run, "/status/phase");
+      return finish();
+    }
+    std::string run_name = base;
+    for (int i = 1; findRun(ctx, run_name) != nullptr; ++i) {
+      run_name = base + "." + std::to_string(i);
+    }
+    json ref = analysis;
+    json args = json::array();
+    for (json a : analysis.value("args", json::array())) {
+      if (a.contains("value") && a["value"].is_string()) {
+        a["value"] = resolveArgValue(ctx, a["value"].get<std::string>());
+      }
+      args.push_back(a);
+    }
+    ref["args"] = args;
+    const json& spec = ex.value("spec", json::object());
+    json body = {{"analysisName", name}, {"analysis", ref}};
+    for (const char* k : {"dryRun", "measurementRetention", "analysisRunMetadata"}) {
+      if (spec.contains(k)) body[k] = spec[k];
+    }
+    ctx.actions.push_back({Action::Kind::kCreateAnalysisRun, run_name, 0, body});
+    st["phase"] = "Pending";
+    st["analysisRun"] = run_name;
+    return finish();
+  }
+  if (experimentCompleted(prev.value("phase", ""))) return finish();
+  const json* run = findRun(ctx, prev.value("analysisRun", ""));
+  if (run == nullptr) return finish();  // just created: not in the cache yet
+  const std::string phase = str(*run, "/status/phase");
+  if (terminating && !experimentCompleted(phase)) {
+    if (!flag(*run, "/spec/terminate")) {
+      ctx.actions.push_back({Action::Kind::kTerminateAnalysisRun, str(*run, "/metadata/name")});
+      ctx.event("Normal", "AnalysisRunTerminating",
+                format("Terminating %s (%s)", name.c_str(), str(*run, "/metadata/name").c_str()));
+    }
+    return finish();
+  }
+  if (!phase.empty()) {
+    st["phase"] = phase;
+    st["message"] = analysisRunMessage(*run);
+    if (st["message"] == "") st.erase("message");
+  }
+  finish();
+}
+
+std::pair<std::string, std::string> assessTemplates(const ExperimentContext& ctx) {
+  std::string worst = "Successful", message;
+  for (const auto& t : arrayAt(ctx.experiment, "/spec/templates")) {
+    const json* ts = byName(ctx.newStatus, "templateStatuses", t.value("name", ""));
+    const std::string s = ts ? ts->value("status", "") : "Progressing";
+    if (templateRank(s) > templateRank(worst)) {
+      worst = s;
+      message = ts ? ts->value("message", "") : "";
+    }
+  }
+  if (worst == "Progressing") return {"Pending", message};
+  return {worst, message};
+}
+
+std::pair<std::string, std::string> assessAnalyses(const ExperimentContext& ctx) {
+  std::string worst = "Successful", message;
+  for (const auto& a : arrayAt(ctx.experiment, "/spec/analyses")) {
+    const json* st = byName(ctx.newStatus, "analysisRuns", a.value("name", ""));
+    const std::string p = st ? st->value("phase", "") : "";
+    if (analysisRank(p) > analysisRank(worst)) {
+      worst = p;
+      message = st->value("message", "");
+    }
+  }
+  if (requiredAnalysesSuccessful(ctx.experiment, ctx.newStatus) && worst == "Successful") {
+    return {"Successful", "Required AnalysisRuns completed"};
+  }
+  if (worst == "Pending") worst = "Running";
+  return {worst, message};
+}
+
+void calculateStatus(ExperimentContext& ctx) {
+  json& s = ctx.newStatus;
+  const std::string phase = s.value("phase", "");
+  auto set = [&s](const std::pair<std::string, std::string>& pm) {
+    s["phase"] = pm.first;
+    if (pm.second.empty()) {
+      s.erase("message");
+    } else {
+      s["message"] = pm.second;
+    }
+  };
+  if (phase.empty()) {
+    s["phase"] = "Pending";
+    return;
+  }
+  if (phase != "Pending" && phase != "Running") return;
+  auto templates = assessTemplates(ctx);
+  auto analyses = assessAnalyses(ctx);
+  if (templates.first == "Running" && s.value("availableAt", "").empty()) {
+    s["availableAt"] = kube::formatTime(ctx.now);
+  }
+  if (experimentCompleted(templates.first)) {
+    const bool judge = experimentCompleted(analyses.first) || hasRequiredAnalyses(ctx.experiment);
+    set(templates.first == "Successful" && judge ? analyses : templates);
+  } else if (experimentCompleted(analyses.first) && analyses.first != "Successful") {
+    set(analyses);
+  } else if (requiredAnalysesSuccessful(ctx.experiment, s)) {
+    set(analyses);
+  } else {
+    set(templates);
+  }
+}
+
+// calculateEnqueueDuration: the end of spec.duration, or a template's progress deadline.
+void planRequeue(ExperimentContext& ctx) {
+  const json& ex = ctx.experiment;
+  const json& s = ctx.newStatus;
+  if (isTerminating(ex, s)) return;
+  auto at = [&ctx](int64_t t) {
+    if (!ctx.requeueAt || t < *ctx.requeueAt) ctx.requeueAt = t;
+  };
+  if (auto end = durationEnd(ex, s); end && ctx.now <= *end) at(*end + 1);
+  for (const auto& t : arrayAt(ex, "/spec/templates")) {
+    const json* ts = byName(s, "templateStatuses", t.value("name", ""));
+    if (ts == nullptr) continue;
+    const std::string code = ts->value("status", "");
+    if (code != "Progressing" && code != "Running") continue;
+    auto last = kube::parseTime(ts->value("lastTransitionTime", ""));
+    if (last && ts->value("availableReplicas", 0) != desiredReplicas(s, t, false)) {
+      at(*last + deadlineSeconds(ex) + 1);
+    }
+  }
+}
+
+}  // namespace
+
+bool experimentCompleted(const std::string& phase) {
+  return phase == "Successful" || phase == "Failed" || phase == "Error" || phase == "Inconclusive";
+}
+
+json experimentReplicaSet(const json& ex, const json& tmpl, int32_t replicas) {
+  const std::string ex_name = str(ex, "/metadata/name");
+  const std::string name = tmpl.value("name", "");
+  json pod = tmpl.value("template", json::object());
+  if (pod.contains("metadata") && pod["metadata"].contains("labels")) {
+    pod["metadata"]["labels"].erase(kLabelPodTemplateHash);
+  }
+  const std::string hash = podTemplateHash(pod);
+  pod["metadata"]["labels"][kLabelPodTemplateHash] = hash;
+  json selector = tmpl.value("selector", json::object());
+  if (!selector.is_object()) selector = json::object();
+  selector["matchLabels"][kLabelPodTemplateHash] = hash;
+  json labels = pod["metadata"]["labels"];
+  json spec = {{"replicas", replicas}, {"selector", selector}, {"template", pod}};
+  if (intOr(tmpl, "minReadySeconds", 0) > 0) spec["minReadySeconds"] = tmpl["minReadySeconds"];
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "ReplicaSet"},
+          {"metadata",
+           {{"name", ex_name + "-" + name},
+            {"namespace", str(ex, "/metadata/namespace")},
+            {"labels", labels},
+            {"annotations",
+             {{kAnnotationExperimentName, ex_name}, {kAnnotationExperimentTemplate, name}}},
+            {"ownerReferences", json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                                              {"kind", "Experiment"},
+                                              {"name", ex_name},
+                                              {"uid", str(ex, "/metadata/uid")},
+                                              {"controller", true},
+                                              {"blockOwnerDeletion", true}}})}}},
+          {"spec", spec}};
+}
+
+void planExperiment(ExperimentContext& ctx) {
+  const json& ex = ctx.experiment;
+  ctx.newStatus = ex.value("status", json::object());
+  if (!ctx.newStatus.is_object()) ctx.newStatus = json::object();
+  const bool terminating = isTerminating(ex, ctx.newStatus);
+  for (const auto& t : arrayAt(ex, "/spec/templates")) reconcileTemplate(ctx, t, terminating);
+  for (const auto& a : arrayAt(ex, "/spec/analyses")) reconcileAnalysis(ctx, a, terminating);
+  calculateStatus(ctx);
+  planRequeue(ctx);
+}
+
+}  // namespace vane::controller

@@ -1,0 +1,181 @@
+// The Experiment controller's I/O half: reads an Experiment and what it owns from the caches,
+// plans with planExperiment(), performs the writes, and writes the status once (PUT with the
+// cached resourceVersion: a stale read becomes a 409 and a retry, never an older status).
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include "analysis/run_builder.h"
+#include "controller/conditions.h"
+#include "controller/experiment.h"
+#include "kube/events.h"
+
+namespace vane::controller {
+
+using nlohmann::json;
+namespace res = kube::resources;
+
+namespace {
+
+std::string str(const json& obj, const char* ptr) {
+  auto p = json::json_pointer(ptr);
+  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
+}
+// metadata.<field>[key]; keys may hold '/', which a JSON pointer would read as a separator.
+std::string metaEntry(const json& obj, const char* field, const std::string& key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object() || !m->contains(field)) return "";
+  const json& map = (*m)[field];
+  return map.is_object() && map.contains(key) && map[key].is_string() ? map[key].get<std::string>()
+                                                                      : "";
+}
+const json& arrayAt(const json& obj, const char* ptr) {
+  static const json kEmpty = json::array();
+  auto p = json::json_pointer(ptr);
+  return obj.contains(p) && obj.at(p).is_array() ? obj.at(p) : kEmpty;
+}
+// status.analysisRuns[] entry for a run that could not be created.
+void setAnalysisError(json& status, const std::string& analysis, const std::string& message) {
+  json entry = {{"name", analysis}, {"phase", "Error"}, {"message", message}};
+  json& runs = status["analysisRuns"];
+  if (!runs.is_array()) runs = json::array();
+  for (auto& e : runs) {
+    if (e.is_object() && e.value("name", "") == analysis) {
+      e = entry;
+      return;
+    }
+  }
+  runs.push_back(entry);
+}
+
+}  // namespace
+
+ExperimentReconciler::ExperimentReconciler(ExperimentReconcilerDeps deps) : deps_(std::move(deps)) {
+  if (!deps_.clock) deps_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
+}
+
+Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Action& a) {
+  const json& ex = ctx.experiment;
+  const std::string ns = str(ex, "/metadata/namespace");
+  kube::Client* client = deps_.client;
+  analysis::TemplateLookups lookups;
+  lookups.analysisTemplate = [client](const std::string& n, const std::string& name) {
+    return client->get(res::kAnalysisTemplates, n, name);
+  };
+  lookups.clusterAnalysisTemplate = [client](const std::string& name) {
+    return client->get(res::kClusterAnalysisTemplates, "", name);
+  };
+  const json& ref = a.body.at("analysis");
+  json spec = {{"templates", json::array({{{"templateName", ref.value("templateName", "")},
+                                           {"clusterScope", ref.value("clusterScope", false)}}})},
+               {"args", ref.value("args", json::array())}};
+  for (const char* k : {"dryRun", "measurementRetention", "analysisRunMetadata"}) {
+    if (a.body.contains(k)) spec[k] = a.body[k];
+  }
+  analysis::RunRequest req{ex, spec, analysis::RunType::kBackground, 0, "", "", ""};
+  auto run = analysis::buildAnalysisRun(req, lookups);
+  if (!run) return run.status();
+  json body = *run;
+  json& md = body["metadata"];
+  md["name"] = a.name;
+  md["namespace"] = ns;
+  // Experiment runs carry the instance id and analysisRunMetadata only (no rollout labels).
+  md["labels"].erase(analysis::kLabelPodTemplateHash);
+  md["labels"].erase(analysis::kLabelRolloutType);
+  const std::string instance = metaEntry(ex, "labels", kLabelInstanceId);
+  if (!instance.empty()) md["labels"][kLabelInstanceId] = instance;
+  md["ownerReferences"] = json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                                        {"kind", "Experiment"},
+                                        {"name", str(ex, "/metadata/name")},
+                                        {"uid", str(ex, "/metadata/uid")},
+                                        {"controller", true},
+                                        {"blockOwnerDeletion", true}}});
+  auto created = deps_.client->create(res::kAnalysisRuns, ns, body);
+  if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
+  return Status::ok();
+}
+
+ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
+  ExperimentResult out;
+  auto slash = key.find('/');
+  const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
+  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  kube::ObjectPtr cached = deps_.experiments->get(ns, name);
+  if (!cached || !str(*cached, "/metadata/deletionTimestamp").empty()) return out;
+  ExperimentContext ctx;
+  ctx.experiment = *cached;
+  const std::string uid = str(*cached, "/metadata/uid");
+  std::set<std::string> defined;
+  for (const auto& t : arrayAt(*cached, "/spec/templates")) defined.insert(t.value("name", ""));
+  for (const auto& rs : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
+    if (metaEntry(*rs, "annotations", kAnnotationExperimentName) != name) continue;
+    const std::string tmpl = metaEntry(*rs, "annotations", kAnnotationExperimentTemplate);
+    if (defined.count(tmpl) && str(*rs, "/metadata/deletionTimestamp").empty()) {
+      ctx.templateRSs[tmpl] = *rs;
+    }
+  }
+  if (deps_.analysisRuns != nullptr) {
+    for (const auto& r : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
+      ctx.analysisRuns.push_back(*r);
+    }
+  }
+  ctx.now = deps_.clock();
+  planExperiment(ctx);
+
+  for (const Action& a : ctx.actions) {
+    Result<json> r = json();
+    switch (a.kind) {
+      case Action::Kind::kCreateReplicaSet:
+        r = deps_.client->create(res::kReplicaSets, ns, a.body);
+        if (!r && r.status().code() == Code::kAlreadyExists) r = json();
+        break;
+      case Action::Kind::kScaleReplicaSet:
+        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
+                                {{"spec", {{"replicas", a.replicas}}}});
+        break;
+      case Action::Kind::kCreateAnalysisRun:
+        if (Status s = createAnalysisRun(ctx, a); !s) {
+          if (s.code() != Code::kInvalid && s.code() != Code::kNotFound &&
+              s.code() != Code::kBadRequest) {
+            out.status = s;
+            return out;
+          }
+          // A missing template or a bad argument ends the analysis (and the experiment).
+          const std::string analysis = a.body.value("analysisName", "");
+          setAnalysisError(ctx.newStatus, analysis,
+                           format("Failed to create AnalysisRun for analysis '%s': %s",
+                                  analysis.c_str(), s.message().c_str()));
+        }
+        break;
+      case Action::Kind::kTerminateAnalysisRun:
+        r = deps_.client->patch(res::kAnalysisRuns, ns, a.name, kube::PatchType::kMerge,
+                                {{"spec", {{"terminate", true}}}});
+        if (!r && r.status().code() == Code::kNotFound) r = json();
+        break;
+      default:
+        break;
+    }
+    if (!r) {
+      out.status = r.status();
+      return out;
+    }
+  }
+  if (ctx.newStatus != cached->value("status", json::object()) || !cached->contains("status")) {
+    json updated = *cached;
+    updated["status"] = ctx.newStatus;
+    auto w = deps_.client->updateStatus(res::kExperiments, ns, updated);
+    if (!w) {
+      out.status = w.status();
+      return out;
+    }
+  }
+  if (deps_.events != nullptr) {
+    for (const auto& e : ctx.events) deps_.events->event(*cached, e.type, e.reason, e.message);
+  }
+  if (ctx.requeueAt) {
+    out.requeueAfter = std::chrono::seconds(std::max<int64_t>(1, *ctx.requeueAt - ctx.now));
+  }
+  return out;
+}
+
+}  // namespace vane::controller
