@@ -6,27 +6,14 @@
 # move the active Service as Argo's controller does.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-for b in vane-apiserver vane-controller kubectl-vane; do
-  [ -x "$bin/$b" ] || { echo "FAIL: $bin/$b not built"; exit 1; }
-done
 e2e_tmp bluegreen
-mkdir -p "$tmp/plugins"
-ln -s "$bin/kubectl-vane" "$tmp/plugins/kubectl-vane"
-export PATH="$tmp/plugins:$PATH"
-controller_pid=""
-e2e_cleanup_extra() {
-  if [ -n "$controller_pid" ]; then kill "$controller_pid" 2>/dev/null; wait "$controller_pid" 2>/dev/null; fi
-  [ $fails -eq 0 ] || tail -n 40 "$tmp/controller.log"
-}
+use_plugin
 start_apiserver --simulate-workloads
 export KUBECONFIG="$tmp/kubeconfig"
 k() { "$kubectl_bin" "$@"; }  # the plugin reads KUBECONFIG: no flags before its name
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 k apply -k "$src/crds" >/dev/null && k wait --for=condition=Established crd/rollouts.argoproj.io \
   --timeout=30s >/dev/null || { echo "FAIL: CRDs"; exit 1; }
-"$bin/vane-controller" --kubeconfig "$tmp/kubeconfig" --metrics-addr "127.0.0.1:$(free_port)" \
-  --health-addr "127.0.0.1:$(free_port)" >"$tmp/controller.log" 2>&1 &
-controller_pid=$!
+start_controller
 
 # until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s; pass/fail by the deadline.
 until_ok() {

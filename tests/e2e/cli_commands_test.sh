@@ -10,11 +10,8 @@ field() {
   if [ "$got" = "$2" ]; then pass "$1"; else fail "$1: $4 = '$got', want '$2'"; fi
 }
 
-[ -x "$bin/kubectl-vane" ] || { echo "FAIL: $bin/kubectl-vane not built"; exit 1; }
 e2e_tmp cli
-mkdir -p "$tmp/plugins"
-ln -s "$bin/kubectl-vane" "$tmp/plugins/kubectl-vane"
-export PATH="$tmp/plugins:$PATH"
+use_plugin
 watch_pid=""
 e2e_cleanup_extra() { [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null; }
 start_apiserver

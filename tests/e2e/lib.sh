@@ -24,9 +24,15 @@ refuse() {
 # e2e_tmp NAME: a scratch directory, kept for post-mortem when a check failed.
 e2e_tmp() { tmp=$(mktemp -d "/tmp/vane-$1-e2e.XXXXXX"); }
 
-server_pid=""
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+server_pid="" controller_pid=""
 e2e_cleanup() {
   if declare -F e2e_cleanup_extra >/dev/null; then e2e_cleanup_extra; fi
+  if [ -n "$controller_pid" ]; then
+    kill "$controller_pid" 2>/dev/null; wait "$controller_pid" 2>/dev/null
+    [ $fails -eq 0 ] || tail -n 40 "$tmp/controller.log"
+  fi
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
   if [ $fails -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
 }
@@ -35,7 +41,7 @@ e2e_cleanup() {
 start_apiserver() {
   [ -x "$bin/vane-apiserver" ] || { echo "FAIL: $bin/vane-apiserver not built"; exit 1; }
   local port
-  port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  port=$(free_port)
   "$bin/vane-apiserver" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
     --kubeconfig-out "$tmp/kubeconfig" "$@" >"$tmp/apiserver.log" 2>&1 &
   server_pid=$!
@@ -50,3 +56,20 @@ start_apiserver() {
   done
 }
 k() { "$kubectl_bin" --kubeconfig "$tmp/kubeconfig" "$@"; }
+
+# use_plugin: kubectl-vane on PATH, so that `kubectl vane ...` finds it as a plugin.
+use_plugin() {
+  [ -x "$bin/kubectl-vane" ] || { echo "FAIL: $bin/kubectl-vane not built"; exit 1; }
+  mkdir -p "$tmp/plugins"
+  ln -sf "$bin/kubectl-vane" "$tmp/plugins/kubectl-vane"
+  export PATH="$tmp/plugins:$PATH"
+}
+
+# start_controller [ARGS...]: vane-controller against the server (metrics and health on free
+# ports), logging to $tmp/controller.log, stopped when the script exits.
+start_controller() {
+  [ -x "$bin/vane-controller" ] || { echo "FAIL: $bin/vane-controller not built"; exit 1; }
+  "$bin/vane-controller" --kubeconfig "$tmp/kubeconfig" --metrics-addr "127.0.0.1:$(free_port)" \
+    --health-addr "127.0.0.1:$(free_port)" "$@" >"$tmp/controller.log" 2>&1 &
+  controller_pid=$!
+}

@@ -18,6 +18,7 @@
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/http.h"
+#include "support/manifests.h"
 #include "support/process.h"
 #include "trafficrouting/istio_router.h"
 #include "trafficrouting/router.h"
@@ -32,11 +33,6 @@ using ::testing::HasSubstr;
 namespace res = kube::resources;
 namespace vt = vane::testing;
 using namespace std::chrono_literals;
-
-std::string sharedDir() {
-  const char* env = std::getenv("VANE_SHARED_DIR");
-  return env != nullptr ? env : VANE_SHARED_DIR;
-}
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
   for (auto p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
@@ -272,7 +268,7 @@ class ControllerAnalysisTest : public ::testing::Test {
     ASSERT_TRUE(server_) << "vane-apiserver did not start";
     dir_ = vt::makeTempDir("vane-ctrl-analysis");
     const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
-    const std::string istio = sharedDir() + "/data/istio-crds/";
+    const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
     kubectlOk("apply -k " + crds);
     kubectlOk("apply -f " + istio + "virtualservice.crd.yaml");
     ASSERT_TRUE(vt::waitFor(

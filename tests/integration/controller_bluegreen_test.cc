@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/controller_fixture.h"
+#include "support/manifests.h"
 
 namespace vane::controller {
 namespace {
@@ -17,54 +18,6 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 namespace res = kube::resources;
-
-constexpr const char* kServices = R"(apiVersion: v1
-kind: Service
-metadata:
-  name: web-active
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-preview
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-)";
-
-// An AnalysisTemplate whose one metric is a Job the local server completes with `outcome`.
-std::string jobTemplate(const std::string& name, const std::string& outcome) {
-  return R"(apiVersion: argoproj.io/v1alpha1
-kind: AnalysisTemplate
-metadata:
-  name: )" + name +
-         R"(
-spec:
-  metrics:
-  - name: smoke
-    provider:
-      job:
-        spec:
-          backoffLimit: 0
-          template:
-            metadata:
-              annotations:
-                vane.dev/simulate-job: )" +
-         outcome + R"(
-            spec:
-              restartPolicy: Never
-              containers:
-              - name: smoke
-                image: busybox
-)";
-}
 
 // strategy.blueGreen fields, each line indented by 6 spaces.
 std::string rolloutYaml(const std::string& image, const std::string& blue_green = "",
@@ -100,9 +53,9 @@ class ControllerBlueGreenTest : public vane::testing::ControllerFixture {
   void SetUp() override {
     ControllerFixture::SetUp();
     if (HasFatalFailure()) return;
-    applyYaml(kServices);
-    applyYaml(jobTemplate("smoke-pass", "succeed"));
-    applyYaml(jobTemplate("smoke-fail", "fail"));
+    applyYaml(vane::testing::servicesYaml({"web-active", "web-preview"}));
+    applyYaml(vane::testing::jobAnalysisTemplate("smoke-pass", "succeed"));
+    applyYaml(vane::testing::jobAnalysisTemplate("smoke-fail", "fail"));
   }
 
   // Phase (and message prefix when given) plus the active Service's hash, all at once.

@@ -6,33 +6,13 @@
 #include <thread>
 
 #include "support/controller_fixture.h"
+#include "support/manifests.h"
 
 namespace vane::controller {
 namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
-
-constexpr const char* kServices = R"(apiVersion: v1
-kind: Service
-metadata:
-  name: web-canary
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-stable
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-)";
 
 std::string rolloutYaml(const std::string& image, const std::string& extra_spec = "",
                         const std::string& annotations = "") {
@@ -76,7 +56,7 @@ class ControllerCanaryTest : public vane::testing::ControllerFixture {
  protected:
   void SetUp() override {
     ControllerFixture::SetUp();
-    if (!HasFatalFailure()) applyYaml(kServices);
+    if (!HasFatalFailure()) applyYaml(vane::testing::servicesYaml({"web-canary", "web-stable"}));
   }
 
   /// Waits for phase, step index and the canary/stable replica counts together.

@@ -5,6 +5,7 @@
 
 #include "controller/experiment.h"
 #include "support/controller_fixture.h"
+#include "support/manifests.h"
 
 namespace vane::controller {
 namespace {
@@ -12,54 +13,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 namespace res = kube::resources;
-
-constexpr const char* kServices = R"(apiVersion: v1
-kind: Service
-metadata:
-  name: web-canary
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-stable
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-)";
-
-std::string jobTemplate(const std::string& name, const std::string& outcome) {
-  return R"(apiVersion: argoproj.io/v1alpha1
-kind: AnalysisTemplate
-metadata:
-  name: )" +
-         name +
-         R"(
-spec:
-  metrics:
-  - name: smoke
-    provider:
-      job:
-        spec:
-          backoffLimit: 0
-          template:
-            metadata:
-              annotations:
-                vane.dev/simulate-job: )" +
-         outcome + R"(
-            spec:
-              restartPolicy: Never
-              containers:
-              - name: smoke
-                image: busybox
-)";
-}
 
 // A canary whose second step is an experiment (indented by 6 spaces under steps).
 std::string rolloutYaml(const std::string& image, const std::string& experiment) {
@@ -116,9 +69,9 @@ class ControllerExperimentTest : public vane::testing::ControllerFixture {
     kubectlOk("apply -f " + std::string(VANE_SOURCE_DIR) + "/crds/experiment-crd.yaml");
     startController();
     if (HasFatalFailure()) return;
-    applyYaml(kServices);
-    applyYaml(jobTemplate("smoke-pass", "succeed"));
-    applyYaml(jobTemplate("smoke-fail", "fail"));
+    applyYaml(vane::testing::servicesYaml({"web-canary", "web-stable"}));
+    applyYaml(vane::testing::jobAnalysisTemplate("smoke-pass", "succeed"));
+    applyYaml(vane::testing::jobAnalysisTemplate("smoke-fail", "fail"));
   }
 
   bool waitRollout(const std::function<bool(const json& status)>& pred,

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "support/controller_fixture.h"
+#include "support/manifests.h"
 
 namespace vane::controller {
 namespace {
@@ -15,32 +16,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 namespace res = kube::resources;
-
-std::string sharedDir() {
-  const char* env = std::getenv("VANE_SHARED_DIR");
-  return env != nullptr ? env : VANE_SHARED_DIR;
-}
-
-constexpr const char* kServices = R"(apiVersion: v1
-kind: Service
-metadata:
-  name: web-canary
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-stable
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-)";
 
 constexpr const char* kVirtualService = R"(apiVersion: networking.istio.io/v1beta1
 kind: VirtualService
@@ -87,7 +62,7 @@ class ControllerHistoryTest : public vane::testing::ControllerFixture {
  protected:
   void SetUp() override {
     ControllerFixture::SetUp();
-    if (!HasFatalFailure()) applyYaml(kServices);
+    if (!HasFatalFailure()) applyYaml(vane::testing::servicesYaml({"web-canary", "web-stable"}));
   }
 
   std::vector<json> items(const kube::Resource& r) {
@@ -216,7 +191,7 @@ TEST_F(ControllerHistoryTest, RevisionHistoryLimitKeepsTheTwoNewestOldReplicaSet
 
 TEST_F(ControllerHistoryTest, TrafficRoutedPreviousStableKeptForScaleDownDelay) {
   for (const char* crd : {"virtualservice.crd.yaml", "destinationrule.crd.yaml"}) {
-    kubectlOk("apply -f " + sharedDir() + "/data/istio-crds/" + crd);
+    kubectlOk("apply -f " + vane::testing::sharedDir() + "/data/istio-crds/" + crd);
   }
   ASSERT_TRUE(vane::testing::waitFor(
       [&] {

@@ -16,6 +16,7 @@
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
+#include "support/manifests.h"
 #include "support/process.h"
 #include "trafficrouting/istio_router.h"
 #include "trafficrouting/router.h"
@@ -29,11 +30,6 @@ namespace res = kube::resources;
 using Writes = std::vector<std::string>;
 
 constexpr const char* kIstioVersion = "v1alpha3";
-
-std::string sharedDir() {
-  const char* env = std::getenv("VANE_SHARED_DIR");
-  return env != nullptr ? env : VANE_SHARED_DIR;
-}
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
   for (auto p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
@@ -122,7 +118,7 @@ class ControllerIstioTest : public ::testing::Test {
     ASSERT_TRUE(server_) << "vane-apiserver did not start";
     dir_ = vane::testing::makeTempDir("vane-ctrl-istio");
     const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
-    const std::string istio = sharedDir() + "/data/istio-crds/";
+    const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
     kubectlOk("apply -k " + crds);
     kubectlOk("apply -f " + istio + "virtualservice.crd.yaml -f " + istio +
               "destinationrule.crd.yaml");

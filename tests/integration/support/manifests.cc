@@ -1,0 +1,48 @@
+#include "support/manifests.h"
+
+#include <cstdlib>
+
+namespace vane::testing {
+
+std::string sharedDir() {
+  const char* env = std::getenv("VANE_SHARED_DIR");
+  return env != nullptr ? env : VANE_SHARED_DIR;
+}
+
+std::string servicesYaml(std::initializer_list<std::string> names, const std::string& app) {
+  std::string out;
+  for (const std::string& name : names) {
+    if (!out.empty()) out += "---\n";
+    out += "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name +
+           "\nspec:\n  selector:\n    app: " + app + "\n  ports:\n  - port: 80\n";
+  }
+  return out;
+}
+
+std::string jobAnalysisTemplate(const std::string& name, const std::string& outcome) {
+  return R"(apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: )" + name +
+         R"(
+spec:
+  metrics:
+  - name: smoke
+    provider:
+      job:
+        spec:
+          backoffLimit: 0
+          template:
+            metadata:
+              annotations:
+                vane.dev/simulate-job: )" +
+         outcome + R"(
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: smoke
+                image: busybox
+)";
+}
+
+}  // namespace vane::testing
