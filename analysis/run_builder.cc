@@ -180,6 +180,11 @@ Result<json> buildAnalysisRun(const RunRequest& req, const TemplateLookups& look
   labels[std::string(kLabelRolloutType)] = std::string(runTypeLabel(req.type));
   if (req.type == RunType::kStep)
     labels[std::string(kLabelStepIndex)] = std::to_string(req.step_index);
+  // analysisutil.GetInstanceID: the Rollout's controller instance goes with its runs.
+  const json instance = req.rollout.value(
+      json::json_pointer("/metadata/labels/argo-rollouts.argoproj.io~1controller-instance-id"),
+      json());
+  if (instance.is_string()) labels["argo-rollouts.argoproj.io/controller-instance-id"] = instance;
   json annotations = {{std::string(kAnnotationRevision), revision}};
   const json meta = req.analysis.value("analysisRunMetadata", json::object());
   if (meta.contains("labels") && meta["labels"].is_object()) labels.update(meta["labels"]);

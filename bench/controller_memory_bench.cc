@@ -154,6 +154,10 @@ bool createRollout(vane::kube::Client& client, int i) {
         {"ownerReferences", ownerRef(*ro, "argoproj.io/v1alpha1", "Rollout")}}},
       {"spec", {{"replicas", 1}, {"selector", selector}, {"template", pod_template}}}};
   auto created = client.create(res::kReplicaSets, "default", rs);
+  if (!created && created.status().code() == vane::Code::kAlreadyExists) {
+    // The running controller saw the Rollout first and made the same ReplicaSet.
+    created = client.get(res::kReplicaSets, "default", name);
+  }
   if (!created) return false;
   const json available = {{"status",
                            {{"replicas", 1},
@@ -302,8 +306,9 @@ int main(int argc, char** argv) {
   std::printf(
       "rollouts=%d healthy=%d replicasets=%d pods=%d load=%.0fs all_healthy_after=%.0fs "
       "controller_rss_mib=%.1f controller_hwm_mib=%.1f apiserver_rss_mib=%.1f\n",
-      n - failed.load(), healthy, count(res::kReplicaSets), count(res::kPods), load_s, healthy_s,
-      rss, std::max(peak, procMiB(controller->pid(), "VmHWM")), procMiB(apiserver->pid(), "VmRSS"));
+      count(res::kRollouts), healthy, count(res::kReplicaSets), count(res::kPods), load_s,
+      healthy_s, rss, std::max(peak, procMiB(controller->pid(), "VmHWM")),
+      procMiB(apiserver->pid(), "VmRSS"));
   controller.reset();
   apiserver.reset();
   std::filesystem::remove_all(dir);

@@ -43,6 +43,9 @@ struct Flags {
   bool leaderElect = false;
   // client-go's defaults, as Argo's --leader-election-* flags have them.
   std::chrono::milliseconds leaseDuration{15000}, renewDeadline{10000}, retryPeriod{2000};
+  // How long the first list of every informer may take (10,000 Rollouts on a busy server take
+  // longer than half a minute).
+  std::chrono::milliseconds cacheSyncTimeout{std::chrono::minutes(10)};
   int workers = 2;
   double qps = 40;
   int burst = 80;
@@ -52,7 +55,7 @@ void usage() {
   std::cerr << "usage: vane-controller [--kubeconfig FILE] [--namespace NS] [--instance-id ID]\n"
                "  [--leader-elect[=true|false]] [--leader-election-lease-duration 15s]\n"
                "  [--leader-election-renew-deadline 10s] [--leader-election-retry-period 2s]\n"
-               "  [--workers N] [--qps Q] [--burst B]\n"
+               "  [--workers N] [--qps Q] [--burst B] [--cache-sync-timeout 10m]\n"
                "  [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-format text|json]\n"
                "  [--istio-api-version v1|v1beta1|v1alpha3]\n"
                "  [--hook-addr HOST:PORT --hook-token-file FILE] [--hook-rollout-label L]\n"
@@ -153,6 +156,8 @@ bool parse(int argc, char** argv, Flags& f) {
       if (!parseDuration(v, f.renewDeadline)) return badDuration(a, v);
     } else if (a == "--leader-election-retry-period" || a == "--leader-elect-retry-period") {
       if (!parseDuration(v, f.retryPeriod)) return badDuration(a, v);
+    } else if (a == "--cache-sync-timeout") {
+      if (!parseDuration(v, f.cacheSyncTimeout)) return badDuration(a, v);
     } else
       return false;
   }
@@ -418,7 +423,7 @@ int main(int argc, char** argv) {
     const kube::Informer& ri = ctrl->rolloutInformer();
     const kube::Informer& ai = ctrl->analysisRunInformer();
     metrics.addStateCollector([&ri] { return ri.list(); }, [&ai] { return ai.list(); });
-    Status st = ctrl->start();
+    Status st = ctrl->start(flags.cacheSyncTimeout);
     if (!st) {
       log(flags, "error", "start: " + st.toString());
       g_stop = true;

@@ -71,9 +71,11 @@ std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& 
       return prefix + field + ": Invalid value: \"" + name + "\": service \"" + name +
              "\" not found";
     }
-    auto owner = json::json_pointer(std::string("/metadata/annotations/") + kAnnotationManagedBy);
-    if (svc->contains(owner) && svc->at(owner).is_string() &&
-        svc->at(owner).get<std::string>() != ro.metadata.name) {
+    auto owner = json::json_pointer("/metadata/annotations");
+    const json annotations = svc->contains(owner) ? svc->at(owner) : json();
+    const json managed_by = annotations.is_object() ? annotations.value(kAnnotationManagedBy, json())
+                                                    : json();
+    if (managed_by.is_string() && managed_by.get<std::string>() != ro.metadata.name) {
       return prefix + field + ": Invalid value: \"" + name + "\": " +
              format(kMessageManagedByOther, name.c_str());
     }

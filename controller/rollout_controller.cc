@@ -19,9 +19,14 @@ std::string keyOf(const json& obj) {
   const json& m = obj.value("metadata", json::object());
   return m.value("namespace", "") + "/" + m.value("name", "");
 }
+// A label by its key, which may hold '/' (not usable in a JSON pointer as it is).
 std::string label(const json& obj, const std::string& key) {
-  auto p = json::json_pointer("/metadata/labels/" + key);
-  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return "";
+  auto labels = meta->find("labels");
+  if (labels == meta->end() || !labels->is_object()) return "";
+  auto v = labels->find(key);
+  return v != labels->end() && v->is_string() ? v->get<std::string>() : "";
 }
 // Argo templateref.go refKey: <apiVersion>/<kind>/<namespace>/<name>.
 constexpr const char* kIndexWorkloadRef = "byTemplateRef";
@@ -40,10 +45,17 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   io.namespace_ = options_.namespace_;
   io.resync = options_.resync;
   io.transform = kube::stripManagedFields;  // and last-applied-configuration (status-only PUTs)
-  rollouts_ = kube::Informer::create(client_, res::kRollouts, io);
+  // Rollouts, AnalysisRuns and Experiments are filtered by the server on the instance-id label
+  // (Argo's instanceID requirement): with --instance-id X only those labelled X, without it only
+  // those without the label. Objects of other instances are never cached.
+  kube::InformerOptions owned = io;
+  owned.label_selector = options_.instanceId.empty()
+                             ? std::string("!") + kLabelInstanceId
+                             : std::string(kLabelInstanceId) + "=" + options_.instanceId;
+  rollouts_ = kube::Informer::create(client_, res::kRollouts, owned);
   replicaSets_ = kube::Informer::create(client_, res::kReplicaSets, io);
   services_ = kube::Informer::create(client_, res::kServices, io);
-  analysisRuns_ = kube::Informer::create(client_, res::kAnalysisRuns, io);
+  analysisRuns_ = kube::Informer::create(client_, res::kAnalysisRuns, owned);
   // Pods only for the restarter (by owner ReplicaSet); no handlers: ReplicaSet status changes
   // and the restarter's 30 s requeue drive it, as in Argo.
   pods_ = kube::Informer::create(client_, res::kPods, io);
@@ -64,7 +76,7 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   arQueue_ = kube::WorkQueue::create(qo);
   // Experiments (the canary experiment step, or standalone): their own queue and reconciler;
   // a change re-queues the owning Rollout, and a change of what they own re-queues them.
-  experiments_ = kube::Informer::create(client_, res::kExperiments, io);
+  experiments_ = kube::Informer::create(client_, res::kExperiments, owned);
   exQueue_ = kube::WorkQueue::create(qo);
   ExperimentReconcilerDeps ex_deps;
   ex_deps.client = &client_;

@@ -22,30 +22,10 @@ namespace res = kube::resources;
 // strategy.blueGreen fields, each line indented by 6 spaces.
 std::string rolloutYaml(const std::string& image, const std::string& blue_green = "",
                         int replicas = 3) {
-  return R"(apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: web
-spec:
-  replicas: )" + std::to_string(replicas) +
-         R"(
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: )" +
-         image + R"(
-  strategy:
-    blueGreen:
-      activeService: web-active
-      previewService: web-preview
-)" + blue_green;
+  return vane::testing::webRollout(
+      image, replicas,
+      "    blueGreen:\n      activeService: web-active\n      previewService: web-preview\n" +
+          blue_green);
 }
 
 class ControllerBlueGreenTest : public vane::testing::ControllerFixture {

@@ -16,28 +16,7 @@ using std::chrono::seconds;
 
 std::string rolloutYaml(const std::string& image, const std::string& extra_spec = "",
                         const std::string& annotations = "") {
-  return R"(apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: web
-spec:
-  replicas: 5
-  selector:
-    matchLabels:
-      app: web
-)" + extra_spec +
-         R"(  template:
-    metadata:
-      labels:
-        app: web
-)" + annotations +
-         R"(    spec:
-      containers:
-      - name: web
-        image: )" +
-         image + R"(
-  strategy:
-    canary:
+  return vane::testing::webRollout(image, 5, R"(    canary:
       canaryService: web-canary
       stableService: web-stable
       steps:
@@ -49,7 +28,8 @@ spec:
       - pause: {duration: 1}
       - setWeight: 80
       - pause: {duration: "1s"}
-)";
+)",
+                                   extra_spec, annotations);
 }
 
 class ControllerCanaryTest : public vane::testing::ControllerFixture {
@@ -184,6 +164,46 @@ TEST_F(ControllerCanaryTest, ControllerRestartsAtRandomPoints) {
   EXPECT_EQ(status("stableRS"), canary_);
   json rs = get(kube::resources::kReplicaSets, "web-" + canary_);
   EXPECT_EQ(rs["metadata"]["annotations"]["rollout.argoproj.io/revision"], "2");
+}
+
+// --instance-id: only Rollouts labelled with it are reconciled (filtered by the server), and
+// their AnalysisRuns carry the label; without the flag only unlabelled Rollouts are.
+TEST_F(ControllerCanaryTest, InstanceIdSelectsRollouts) {
+  startController("team-a");
+  const std::string label = "    argo-rollouts.argoproj.io/controller-instance-id: ";
+  // Each Rollout with Services of its own (a Service belongs to one Rollout).
+  auto named = [this](std::string yaml, const std::string& name, const std::string& labels) {
+    yaml.replace(yaml.find("  name: web\n"), 12, "  name: " + name + "\n" + labels);
+    for (const std::string role : {"canary", "stable"}) {
+      yaml.replace(yaml.find("web-" + role), 4 + role.size(), name + "-" + role);
+    }
+    applyYaml(vane::testing::servicesYaml({name + "-canary", name + "-stable"}));
+    return yaml;
+  };
+  applyYaml(named(rolloutYaml("nginx:1"), "mine", "  labels:\n" + label + "team-a\n"));
+  applyYaml(named(rolloutYaml("nginx:1"), "theirs", "  labels:\n" + label + "team-b\n"));
+  applyYaml(named(rolloutYaml("nginx:1"), "unlabelled", ""));
+  ASSERT_TRUE(vane::testing::waitFor([&] { return status("phase", "mine") == "Healthy"; },
+                                     seconds(30)))
+      << describe("mine");
+  EXPECT_EQ(status("phase", "theirs"), "");
+  EXPECT_EQ(status("phase", "unlabelled"), "");
+  startController();  // no instance id: the unlabelled one only
+  ASSERT_TRUE(vane::testing::waitFor([&] { return status("phase", "unlabelled") == "Healthy"; },
+                                     seconds(30)))
+      << describe("unlabelled");
+  EXPECT_EQ(status("phase", "theirs"), "");
+}
+
+TEST_F(ControllerCanaryTest, ServiceManagedByAnotherRolloutIsInvalid) {
+  kubectlOk("annotate svc web-stable argo-rollouts.argoproj.io/managed-by-rollouts=other");
+  applyYaml(rolloutYaml("nginx:1"));
+  ASSERT_TRUE(vane::testing::waitFor([&] { return status("phase") == "Degraded"; }, seconds(20)))
+      << describe();
+  EXPECT_NE(status("message").find("Service \"web-stable\" is managed by another Rollout"),
+            std::string::npos)
+      << status("message");
+  EXPECT_TRUE(counts().empty());
 }
 
 TEST_F(ControllerCanaryTest, InvalidSpec) {

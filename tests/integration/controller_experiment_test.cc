@@ -16,34 +16,13 @@ namespace res = kube::resources;
 
 // A canary whose second step is an experiment (indented by 6 spaces under steps).
 std::string rolloutYaml(const std::string& image, const std::string& experiment) {
-  return R"(apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: )" +
-         image + R"(
-  strategy:
-    canary:
+  return vane::testing::webRollout(image, 2, R"(    canary:
       canaryService: web-canary
       stableService: web-stable
       steps:
       - setWeight: 50
       - experiment:
-)" + experiment +
-         R"(      - setWeight: 100
-)";
+)" + experiment + "      - setWeight: 100\n");
 }
 
 constexpr const char* kTemplates = R"(          templates:

@@ -35,27 +35,11 @@ spec:
 // A canary Rollout `web` of `replicas` pods; extra_spec and extra_canary are indented YAML.
 std::string rolloutYaml(const std::string& image, int replicas, const std::string& extra_spec,
                         const std::string& extra_canary, const std::string& steps = "[]") {
-  return "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n"
-         "  replicas: " +
-         std::to_string(replicas) + "\n" + extra_spec +
-         R"(  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: )" +
-         image + R"(
-  strategy:
-    canary:
-      canaryService: web-canary
-      stableService: web-stable
-      steps: )" +
-         steps + "\n" + extra_canary;
+  return vane::testing::webRollout(image, replicas,
+                                   "    canary:\n      canaryService: web-canary\n"
+                                   "      stableService: web-stable\n      steps: " +
+                                       steps + "\n" + extra_canary,
+                                   extra_spec);
 }
 
 class ControllerHistoryTest : public vane::testing::ControllerFixture {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "support/controller_fixture.h"
+#include "support/manifests.h"
 
 namespace vane::controller {
 namespace {
@@ -64,28 +65,6 @@ spec:
 )";
 }
 
-// A Rollout `web` with its own template; `strategy` is indented YAML under spec.strategy.
-std::string rolloutYaml(const std::string& image, const std::string& strategy) {
-  return R"(apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: )" +
-         image + "\n  strategy:\n" + strategy;
-}
-
 constexpr const char* kCanaryMetadata = R"(    canary:
       canaryMetadata:
         labels:
@@ -111,27 +90,6 @@ constexpr const char* kBlueGreenMetadata = R"(    blueGreen:
       activeMetadata:
         labels:
           role: active
-)";
-
-constexpr const char* kServices = R"(apiVersion: v1
-kind: Service
-metadata:
-  name: web-active
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-preview
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
 )";
 
 class ControllerWorkloadTest : public vane::testing::ControllerFixture {
@@ -243,7 +201,7 @@ TEST_F(ControllerWorkloadTest, MissingDeploymentIsInvalidUntilCreated) {
 }
 
 TEST_F(ControllerWorkloadTest, CanaryEphemeralLabelsFollowPromotionOnTheSamePods) {
-  applyYaml(rolloutYaml("nginx:1", kCanaryMetadata));
+  applyYaml(vane::testing::webRollout("nginx:1", 2, kCanaryMetadata));
   ASSERT_TRUE(waitPhase("Healthy")) << describe();
   const std::string v1 = status("stableRS");
   ASSERT_TRUE(vane::testing::waitFor([&] { return allRole(v1, "stable", 2); }, seconds(20)));
@@ -251,7 +209,7 @@ TEST_F(ControllerWorkloadTest, CanaryEphemeralLabelsFollowPromotionOnTheSamePods
       replicaSet(v1)["metadata"]["annotations"].value("rollout.argoproj.io/ephemeral-metadata", ""),
       R"({"labels":{"role":"stable"},"annotations":{"team":"payments"}})");
 
-  applyYaml(rolloutYaml("nginx:2", kCanaryMetadata));
+  applyYaml(vane::testing::webRollout("nginx:2", 2, kCanaryMetadata));
   ASSERT_TRUE(waitPhase("Paused", "CanaryPauseStep")) << describe();
   const std::string v2 = status("currentPodHash");
   ASSERT_TRUE(vane::testing::waitFor([&] { return allRole(v2, "canary", 1); }, seconds(20)));
@@ -278,13 +236,13 @@ TEST_F(ControllerWorkloadTest, CanaryEphemeralLabelsFollowPromotionOnTheSamePods
 }
 
 TEST_F(ControllerWorkloadTest, BlueGreenEphemeralLabelsFollowPromotionOnTheSamePods) {
-  applyYaml(kServices);
-  applyYaml(rolloutYaml("nginx:1", kBlueGreenMetadata));
+  applyYaml(vane::testing::servicesYaml({"web-active", "web-preview"}));
+  applyYaml(vane::testing::webRollout("nginx:1", 2, kBlueGreenMetadata));
   ASSERT_TRUE(waitPhase("Healthy")) << describe();
   const std::string v1 = status("stableRS");
   ASSERT_TRUE(vane::testing::waitFor([&] { return allRole(v1, "active", 2); }, seconds(20)));
 
-  applyYaml(rolloutYaml("nginx:2", kBlueGreenMetadata));
+  applyYaml(vane::testing::webRollout("nginx:2", 2, kBlueGreenMetadata));
   ASSERT_TRUE(waitPhase("Paused", "BlueGreenPause")) << describe();
   const std::string v2 = status("currentPodHash");
   ASSERT_TRUE(vane::testing::waitFor([&] { return allRole(v2, "preview", 2); }, seconds(20)));

@@ -29,11 +29,12 @@ void ControllerFixture::SetUp() {
   startController();
 }
 
-void ControllerFixture::startController() {
+void ControllerFixture::startController(const std::string& instance_id) {
   if (controller_) controller_->stop();
   controller_.reset();
   controller::ControllerOptions opts;
   opts.workers = 2;
+  opts.instanceId = instance_id;
   controller_ = std::make_unique<controller::RolloutController>(*client_, opts, events_.get(),
                                                                 &routers_, &providers_);
   Status st = controller_->start(std::chrono::seconds(20));

@@ -24,8 +24,9 @@ class ControllerFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  /// Starts (or stops and starts again) the in-process controller, as a restarted process would.
-  void startController();
+  /// Starts (or stops and starts again) the in-process controller, as a restarted process would;
+  /// instance_id as --instance-id.
+  void startController(const std::string& instance_id = "");
   void kubectlOk(const std::string& args);
   /// Writes yaml to a file of its own and `kubectl apply -f`s it.
   void applyYaml(const std::string& yaml);

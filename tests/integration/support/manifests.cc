@@ -19,6 +19,18 @@ std::string servicesYaml(std::initializer_list<std::string> names, const std::st
   return out;
 }
 
+std::string webRollout(const std::string& image, int replicas, const std::string& strategy,
+                       const std::string& extra_spec, const std::string& pod_annotations) {
+  return "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n"
+         "  replicas: " +
+         std::to_string(replicas) + "\n" + extra_spec +
+         "  selector:\n    matchLabels:\n      app: web\n"
+         "  template:\n    metadata:\n      labels:\n        app: web\n" +
+         pod_annotations +
+         "    spec:\n      containers:\n      - name: web\n        image: " + image +
+         "\n  strategy:\n" + strategy;
+}
+
 std::string jobAnalysisTemplate(const std::string& name, const std::string& outcome) {
   return R"(apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate

@@ -13,6 +13,13 @@ std::string sharedDir();
 /// Services selecting app=<app> on port 80, one document each, e.g. {"web-canary", "web-stable"}.
 std::string servicesYaml(std::initializer_list<std::string> names, const std::string& app = "web");
 
+/// The Rollout `web` (selector and pod labels app=web, one container `web` running image).
+/// extra_spec: more spec lines (2-space indent); pod_annotations: lines under the pod
+/// template's metadata (6-space indent, starting with "annotations:"); strategy: the lines under
+/// spec.strategy (4-space indent, e.g. "    canary:\n      steps: []\n").
+std::string webRollout(const std::string& image, int replicas, const std::string& strategy,
+                       const std::string& extra_spec = "", const std::string& pod_annotations = "");
+
 /// An AnalysisTemplate `name` whose one metric, `smoke`, is a Job that vane-apiserver
 /// --simulate-workloads completes with `outcome` ("succeed" or "fail").
 std::string jobAnalysisTemplate(const std::string& name, const std::string& outcome);
