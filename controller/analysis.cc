@@ -209,8 +209,8 @@ void terminateOthers(RolloutContext& ctx, const std::set<std::string>& keep) {
 
 std::string blueGreenRunPhase(const RolloutContext& ctx, bool post) {
   const auto& bgs = ctx.rollout.status.blueGreen;
-  const json* run =
-      currentRun(ctx, post ? bgs.postPromotionAnalysisRunStatus : bgs.prePromotionAnalysisRunStatus);
+  const json* run = currentRun(
+      ctx, post ? bgs.postPromotionAnalysisRunStatus : bgs.prePromotionAnalysisRunStatus);
   return run ? runPhase(*run) : "";
 }
 

@@ -133,10 +133,9 @@ struct BlueGreenPlan {
       if (deadline.empty()) {
         planScale(ctx, rs, rs.replicas);  // desired-replicas annotation only
         if (ctx.stableRS->status.availableReplicas >= ro.spec.replicasOrDefault()) {
-          ctx.actions.push_back(
-              {Action::Kind::kAnnotateReplicaSet, rs.metadata.name, 0,
-               json{{kAnnotationScaleDownDeadline,
-                     kube::formatTime(ctx.now + abortDelaySeconds())}}});
+          ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs.metadata.name, 0,
+                                 json{{kAnnotationScaleDownDeadline,
+                                       kube::formatTime(ctx.now + abortDelaySeconds())}}});
           ctx.requeueNoLaterThan(ctx.now + abortDelaySeconds());
         }
         return;
@@ -354,7 +353,8 @@ void planBlueGreen(RolloutContext& ctx, const ServiceSelectors& services) {
   classifyReplicaSets(ctx);
   planWorkloadGeneration(ctx);
   planNewReplicaSet(ctx);
-  BlueGreenPlan p{ctx, ro, *ro.spec.blueGreen, selectorOf(services, ro.spec.blueGreen->activeService),
+  BlueGreenPlan p{ctx, ro, *ro.spec.blueGreen,
+                  selectorOf(services, ro.spec.blueGreen->activeService),
                   selectorOf(services, ro.spec.blueGreen->previewService)};
   // 1. The preview Service follows the new ReplicaSet at once.
   if (!p.halted()) p.switchService(p.bg.previewService, p.preview, p.newHash());

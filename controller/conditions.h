@@ -99,8 +99,10 @@ inline constexpr const char* kMessageScaleDownLimit =
     "This rollout's revision history limit can not be smaller than the rollout's scale down limit";
 inline constexpr const char* kMessageAntiAffinityStrategy =
     "AntiAffinity must have exactly one strategy listed";
-inline constexpr const char* kMessageAntiAffinityWeight = "AntiAffinity weight must be between 1-100";
-inline constexpr const char* kMessageManagedByOther = "Service \"%s\" is managed by another Rollout";
+inline constexpr const char* kMessageAntiAffinityWeight =
+    "AntiAffinity weight must be between 1-100";
+inline constexpr const char* kMessageManagedByOther =
+    "Service \"%s\" is managed by another Rollout";
 inline constexpr const char* kMessageBothStrategies = "Multiple Strategies can not be listed";
 inline constexpr const char* kMessageTemplateLabels = "`selector` does not match template `labels`";
 

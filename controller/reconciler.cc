@@ -73,11 +73,11 @@ std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& 
     }
     auto owner = json::json_pointer("/metadata/annotations");
     const json annotations = svc->contains(owner) ? svc->at(owner) : json();
-    const json managed_by = annotations.is_object() ? annotations.value(kAnnotationManagedBy, json())
-                                                    : json();
+    const json managed_by =
+        annotations.is_object() ? annotations.value(kAnnotationManagedBy, json()) : json();
     if (managed_by.is_string() && managed_by.get<std::string>() != ro.metadata.name) {
-      return prefix + field + ": Invalid value: \"" + name + "\": " +
-             format(kMessageManagedByOther, name.c_str());
+      return prefix + field + ": Invalid value: \"" + name +
+             "\": " + format(kMessageManagedByOther, name.c_str());
     }
     out[name] = serviceHash(svc);
   }
@@ -161,9 +161,8 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   if (!cached) forgetWrites(key);
   // A cache older than our own last write of this Rollout (the informer has not delivered it
   // yet): wait for it, up to a second, rather than replay the previous step.
-  for (int i = 0; i < 100 && cached &&
-                  stale(key, (*cached)["metadata"].value("resourceVersion", ""));
-       ++i) {
+  for (int i = 0;
+       i < 100 && cached && stale(key, (*cached)["metadata"].value("resourceVersion", "")); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     cached = deps_.rollouts->get(ns, name);
   }
@@ -246,8 +245,7 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     updated["metadata"]["resourceVersion"] = rv;
     auto w = deps_.client->updateStatus(res::kRollouts, meta.namespace_, updated);
     if (w) {
-      recordWrite(meta.namespace_ + "/" + meta.name,
-                  (*w)["metadata"].value("resourceVersion", ""));
+      recordWrite(meta.namespace_ + "/" + meta.name, (*w)["metadata"].value("resourceVersion", ""));
     }
     if (!w) {
       // A conflict re-plans from a fresh read, which records the events again: not twice.
@@ -442,7 +440,7 @@ Status Reconciler::createAnalysisRun(RolloutContext& ctx, const json& obj, const
   };
   const std::string type = a.body.value("type", "");
   analysis::RunRequest req{obj, a.body.at("analysis"), analysis::RunType::kStep, 0, "", "", ""};
-  req.type = type == kRolloutTypeStep             ? analysis::RunType::kStep
+  req.type = type == kRolloutTypeStep            ? analysis::RunType::kStep
              : type == kRolloutTypePrePromotion  ? analysis::RunType::kPrePromotion
              : type == kRolloutTypePostPromotion ? analysis::RunType::kPostPromotion
                                                  : analysis::RunType::kBackground;

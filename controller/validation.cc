@@ -151,13 +151,12 @@ class Validator {
       if (!header || !(*route)->is_object()) continue;
       const json match = (*route)->value("match", json::array());
       for (std::size_t j = 0; match.is_array() && j < match.size(); ++j) {
-        const json value = match[j].is_object() ? match[j].value("headerValue", json::object())
-                                                : json::object();
+        const json value =
+            match[j].is_object() ? match[j].value("headerValue", json::object()) : json::object();
         int kinds = 0;
         for (const char* k : {"exact", "regex", "prefix"}) kinds += present(value, k);
         if (kinds != 1) {
-          invalid(rp + ".match[" + std::to_string(j) + "].headerValue", value,
-                  kMessageStringMatch);
+          invalid(rp + ".match[" + std::to_string(j) + "].headerValue", value, kMessageStringMatch);
         }
       }
     }

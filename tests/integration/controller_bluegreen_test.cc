@@ -49,8 +49,7 @@ class ControllerBlueGreenTest : public vane::testing::ControllerFixture {
               std::to_string(ro["metadata"].value("generation", 0))) {
             return false;
           }
-          return s.value("phase", "") == phase &&
-                 s.value("message", "").rfind(message, 0) == 0;
+          return s.value("phase", "") == phase && s.value("message", "").rfind(message, 0) == 0;
         },
         timeout);
   }
