@@ -56,7 +56,6 @@ struct BlueGreenPlan {
     auto n = created(ctx.newRS), s = created(ctx.stableRS);
     return n && s && *n < *s;
   }
-  bool withinWindow() const { return rollbackWithinWindow(ctx); }
   // The new ReplicaSet still holds pods from before: its scale-down deadline has not passed.
   bool newWithinDelay() const {
     auto at = kube::parseTime(ctx.newRS->annotation(kAnnotationScaleDownDeadline));
@@ -66,7 +65,7 @@ struct BlueGreenPlan {
     if (ctx.newRS == nullptr || ctx.stableRS == nullptr) return false;
     const bool to_stable = ro.status.stableRS == newHash();
     if (!to_stable && !olderThanStable()) return false;
-    return to_stable || withinWindow() || newWithinDelay();
+    return to_stable || rollbackWithinWindow(ctx) || newWithinDelay();
   }
   // isBlueGreenFastTracked: no pause and no pre-promotion gate.
   bool fastTracked() const {
@@ -265,7 +264,7 @@ struct BlueGreenPlan {
     if (s.blueGreen.activeSelector != s.currentPodHash) return "";
     if (ro.status.promoteFull) return kCompletedFullPromotion;
     if (fastRollback()) {
-      return withinWindow() ? kCompletedRollbackWindow : kCompletedFastRollback;
+      return rollbackWithinWindow(ctx) ? kCompletedRollbackWindow : kCompletedFastRollback;
     }
     if (aborted()) return "";
     if (bg.postPromotionAnalysis) {
@@ -302,7 +301,7 @@ struct BlueGreenPlan {
   void syncStatus() {
     kube::RolloutStatus& s = ctx.newStatus;
     calculateBaseStatus(ctx);
-    if (ro.status.promoteFull || withinWindow()) {
+    if (ro.status.promoteFull || rollbackWithinWindow(ctx)) {
       ctx.pause.clearAll = true;
       ctx.pause.removeAbort = true;
     }

@@ -183,8 +183,8 @@ TEST_F(ControllerCanaryTest, InstanceIdSelectsRollouts) {
   applyYaml(named(rolloutYaml("nginx:1"), "mine", "  labels:\n" + label + "team-a\n"));
   applyYaml(named(rolloutYaml("nginx:1"), "theirs", "  labels:\n" + label + "team-b\n"));
   applyYaml(named(rolloutYaml("nginx:1"), "unlabelled", ""));
-  ASSERT_TRUE(vane::testing::waitFor([&] { return status("phase", "mine") == "Healthy"; },
-                                     seconds(30)))
+  ASSERT_TRUE(
+      vane::testing::waitFor([&] { return status("phase", "mine") == "Healthy"; }, seconds(30)))
       << describe("mine");
   EXPECT_EQ(status("phase", "theirs"), "");
   EXPECT_EQ(status("phase", "unlabelled"), "");

@@ -110,7 +110,6 @@ class ControllerHistoryTest : public vane::testing::ControllerFixture {
     }
     return out;
   }
-
 };
 
 TEST_F(ControllerHistoryTest, RevisionHistoryLimitKeepsTheTwoNewestOldReplicaSets) {
@@ -303,8 +302,10 @@ spec:
       << get(res::kAnalysisRuns, "smoke-ttl").dump();
   EXPECT_FALSE(get(res::kAnalysisRuns, "smoke-ttl").empty());  // kept for its TTL
   ASSERT_TRUE(vane::testing::waitFor(
-      [&] { return client_->get(res::kAnalysisRuns, "default", "smoke-ttl").status().code() ==
-                   Code::kNotFound; },
+      [&] {
+        return client_->get(res::kAnalysisRuns, "default", "smoke-ttl").status().code() ==
+               Code::kNotFound;
+      },
       seconds(20)));
   const int64_t gone = std::time(nullptr);
   auto done = kube::parseTime(completed);

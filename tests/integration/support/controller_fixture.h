@@ -51,7 +51,7 @@ class ControllerFixture : public ::testing::Test {
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<kube::EventRecorder> events_;
-  analysis::ProviderRegistry providers_;  // job (simulated Jobs: vane.dev/simulate-job)
+  analysis::ProviderRegistry providers_;    // job (simulated Jobs: vane.dev/simulate-job)
   trafficrouting::RouterRegistry routers_;  // Istio (apply its CRDs to use it)
   std::unique_ptr<controller::RolloutController> controller_;
   std::string dir_;

@@ -35,7 +35,8 @@ std::string jobAnalysisTemplate(const std::string& name, const std::string& outc
   return R"(apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate
 metadata:
-  name: )" + name +
+  name: )" +
+         name +
          R"(
 spec:
   metrics:

@@ -361,8 +361,9 @@ TEST_F(AnalysisRunTest, GarbageStatusDoesNotThrow) {
 }
 
 TEST(AnalysisRunTtl, ExpiryByPhaseAndField) {
-  json run = {{"spec", {{"ttlStrategy", {{"secondsAfterCompletion", 60}, {"secondsAfterFailure", 5}}}}},
-              {"status", {{"phase", "Successful"}, {"completedAt", "2026-11-24T20:00:00Z"}}}};
+  json run = {
+      {"spec", {{"ttlStrategy", {{"secondsAfterCompletion", 60}, {"secondsAfterFailure", 5}}}}},
+      {"status", {{"phase", "Successful"}, {"completedAt", "2026-11-24T20:00:00Z"}}}};
   auto at = ttlExpiry(run);
   ASSERT_TRUE(at.ok());
   ASSERT_TRUE(at->has_value());

@@ -80,12 +80,14 @@ TEST(Lint, ArgoRulesWithPaths) {
                       "spec.strategy.canary.steps[0].setWeight: SetWeight needs to be between 0 "
                       "and 100"),
             fields.end());
-  EXPECT_NE(std::find(fields.begin(), fields.end(),
-                      std::string("spec.strategy.canary.steps[1]: ") + controller::kMessageInvalidStep),
-            fields.end());
-  EXPECT_NE(std::find(fields.begin(), fields.end(),
-                      std::string("spec.strategy.canary.steps[3]: ") + controller::kMessageInvalidStep),
-            fields.end());
+  EXPECT_NE(
+      std::find(fields.begin(), fields.end(),
+                std::string("spec.strategy.canary.steps[1]: ") + controller::kMessageInvalidStep),
+      fields.end());
+  EXPECT_NE(
+      std::find(fields.begin(), fields.end(),
+                std::string("spec.strategy.canary.steps[3]: ") + controller::kMessageInvalidStep),
+      fields.end());
   EXPECT_EQ(errors.size(), 3u);
   auto negative = lintText(withSteps("      - pause: {duration: -5}\n"));
   ASSERT_EQ(negative.size(), 1u);
@@ -140,9 +142,9 @@ TEST(Lint, SkipsOtherKindsAndReportsBadYaml) {
 }
 
 TEST(Lint, RepositoryExamplesAreValid) {
-  for (const char* f : {"rollout-canary-basic.yaml", "rollout-canary-istio.yaml",
-                        "rollout-canary-analysis.yaml", "rollout-bluegreen.yaml",
-                        "rollout-rolling-update.yaml", "rollout-analysis-step.yaml"}) {
+  for (const char* f :
+       {"rollout-canary-basic.yaml", "rollout-canary-istio.yaml", "rollout-canary-analysis.yaml",
+        "rollout-bluegreen.yaml", "rollout-rolling-update.yaml", "rollout-analysis-step.yaml"}) {
     std::ifstream in(std::string(VANE_SOURCE_DIR) + "/examples/" + f);
     ASSERT_TRUE(in) << f;
     std::stringstream ss;

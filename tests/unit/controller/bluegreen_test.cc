@@ -35,8 +35,8 @@ std::string hashOf(World& w) { return podTemplateHash(w.rollout()["spec"]["templ
 json* runNamed(World& w, const std::string& suffix) {
   for (auto& r : w.analysisRuns()) {
     const std::string name = r["metadata"]["name"];
-    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(),
-                                                     suffix) == 0 &&
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
         !r["spec"].value("terminate", false)) {
       return &r;
     }
@@ -81,7 +81,8 @@ TEST(BlueGreenPlanTest, InitialDeploySwitchesBothServicesAndIsHealthy) {
   EXPECT_EQ(s.condition(kConditionAvailable)->status, "True");
   EXPECT_EQ(w.replicasOf(v1), 3);
   EXPECT_TRUE(hasEvent(w, kEventRolloutCompleted, "Initial deploy"));
-  EXPECT_TRUE(hasEvent(w, kEventSwitchService, "Switched selector for service 'web-active' from '' to '" + v1 + "'"));
+  EXPECT_TRUE(hasEvent(w, kEventSwitchService,
+                       "Switched selector for service 'web-active' from '' to '" + v1 + "'"));
   json st = kube::toJson(s);
   EXPECT_EQ(st["blueGreen"]["activeSelector"], v1);
 }
