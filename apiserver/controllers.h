@@ -1,6 +1,7 @@
 // Stand-ins for the kube-controller-manager pieces local mode needs (kube-api-local.md §b.13):
 // the garbage collector (background, foreground, orphan), the namespace finalizer and the CRD
-// cleanup finalizer. One worker thread, woken by store events, converging by full passes.
+// cleanup finalizer. One worker thread, woken by store events that can change its decisions,
+// converging by full passes.
 #pragma once
 
 #include <condition_variable>
@@ -31,6 +32,7 @@ class Controllers {
   std::condition_variable cv_;
   bool dirty_ = true;
   bool stopping_ = false;
+  int failed_writes_ = 0;  // by the last pass(); the loop retries after a second
   std::thread thread_;
 };
 

@@ -87,28 +87,28 @@ void erase(json& obj, const std::string& pointer) {
   if (cur->is_object()) cur->erase(toks.back());
 }
 
-struct Entry {
+struct ManagedFieldsEntry {
   json raw;
   FieldSet fields;
   std::string manager, operation, subresource;
 };
 
-std::vector<Entry> loadEntries(const json& obj) {
-  std::vector<Entry> out;
+std::vector<ManagedFieldsEntry> loadEntries(const json& obj) {
+  std::vector<ManagedFieldsEntry> out;
   if (!obj.is_object() || !obj.contains("metadata")) return out;
   const auto mf = obj["metadata"].value("managedFields", json::array());
   if (!mf.is_array()) return out;
   for (const auto& e : mf) {
     if (!e.is_object()) continue;
-    Entry en{e, fromFieldsV1(e.value("fieldsV1", json::object())),
-             e.value("manager", std::string()), e.value("operation", std::string()),
-             e.value("subresource", std::string())};
+    ManagedFieldsEntry en{e, fromFieldsV1(e.value("fieldsV1", json::object())),
+                          e.value("manager", std::string()), e.value("operation", std::string()),
+                          e.value("subresource", std::string())};
     out.push_back(std::move(en));
   }
   return out;
 }
 
-void storeEntries(json& obj, std::vector<Entry>& entries) {
+void storeEntries(json& obj, std::vector<ManagedFieldsEntry>& entries) {
   json mf = json::array();
   for (auto& e : entries) {
     if (e.fields.empty()) continue;
@@ -123,8 +123,9 @@ void storeEntries(json& obj, std::vector<Entry>& entries) {
   }
 }
 
-Entry& entryFor(std::vector<Entry>& entries, const std::string& manager, const std::string& op,
-                const std::string& sub, const std::string& api_version) {
+ManagedFieldsEntry& entryFor(std::vector<ManagedFieldsEntry>& entries, const std::string& manager,
+                             const std::string& op, const std::string& sub,
+                             const std::string& api_version) {
   for (auto& e : entries) {
     if (e.manager == manager && e.operation == op && e.subresource == sub) {
       e.raw["apiVersion"] = api_version;
@@ -132,7 +133,7 @@ Entry& entryFor(std::vector<Entry>& entries, const std::string& manager, const s
       return e;
     }
   }
-  Entry e;
+  ManagedFieldsEntry e;
   e.manager = manager;
   e.operation = op;
   e.subresource = sub;
@@ -145,7 +146,7 @@ Entry& entryFor(std::vector<Entry>& entries, const std::string& manager, const s
   return entries.back();
 }
 
-std::string describe(const Entry& e) {
+std::string describe(const ManagedFieldsEntry& e) {
   if (e.operation == "Update") {
     return "\"" + e.manager + "\" using " + e.raw.value("apiVersion", std::string());
   }
@@ -207,7 +208,8 @@ std::string dottedPath(const std::string& pointer) {
 
 void recordUpdate(json& updated, const json* old, const std::string& manager,
                   const std::string& api_version, const std::string& subresource) {
-  std::vector<Entry> entries = old ? loadEntries(*old) : std::vector<Entry>{};
+  std::vector<ManagedFieldsEntry> entries =
+      old ? loadEntries(*old) : std::vector<ManagedFieldsEntry>{};
   FieldSet now = leafPaths(updated);
   FieldSet changed;
   if (!old) {
@@ -230,7 +232,7 @@ void recordUpdate(json& updated, const json* old, const std::string& manager,
     if (e.manager == manager && e.operation == "Update" && e.subresource == subresource) continue;
     for (const auto& p : changed) e.fields.erase(p);
   }
-  Entry& mine = entryFor(entries, manager, "Update", subresource, api_version);
+  ManagedFieldsEntry& mine = entryFor(entries, manager, "Update", subresource, api_version);
   for (const auto& p : changed) {
     if (now.count(p)) mine.fields.insert(p);
   }
@@ -241,7 +243,8 @@ ApplyOutcome applyConfiguration(const json& live, const json& config, const std:
                                 const std::string& api_version, bool force) {
   ApplyOutcome out;
   FieldSet applied = leafPaths(config);
-  std::vector<Entry> entries = live.is_null() ? std::vector<Entry>{} : loadEntries(live);
+  std::vector<ManagedFieldsEntry> entries =
+      live.is_null() ? std::vector<ManagedFieldsEntry>{} : loadEntries(live);
   std::map<std::string, std::vector<std::string>> conflict_paths;
   std::vector<std::pair<std::size_t, std::string>> conflicting;  // (entry index, path)
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -260,12 +263,13 @@ ApplyOutcome applyConfiguration(const json& live, const json& config, const std:
   if (!out.conflicts.empty() && !force) return out;
   out.conflicts.clear();
   json obj = live.is_null() ? json::object() : live;
-  Entry& mine = entryFor(entries, manager, "Apply", "", api_version);
+  ManagedFieldsEntry& mine = entryFor(entries, manager, "Apply", "", api_version);
   // Fields this manager applied before and no longer applies are removed unless co-owned.
   for (const auto& p : mine.fields) {
     if (applied.count(p)) continue;
-    bool other = std::any_of(entries.begin(), entries.end(),
-                             [&](const Entry& e) { return &e != &mine && e.fields.count(p); });
+    bool other = std::any_of(entries.begin(), entries.end(), [&](const ManagedFieldsEntry& e) {
+      return &e != &mine && e.fields.count(p);
+    });
     if (!other) erase(obj, p);
   }
   for (const auto& p : applied) {

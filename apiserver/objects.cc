@@ -103,6 +103,13 @@ std::string randomSuffix(std::size_t n) {
 
 std::string nowRfc3339() { return formatTime(std::chrono::system_clock::now()); }
 
+bool isDeleting(const json& obj) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return false;
+  auto ts = m->find("deletionTimestamp");
+  return ts != m->end() && !ts->is_null();
+}
+
 std::string base64Encode(const std::string& in) {
   static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;

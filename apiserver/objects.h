@@ -15,6 +15,8 @@ using json = nlohmann::json;
 std::string newUid();
 std::string randomSuffix(std::size_t n = 5);
 std::string nowRfc3339();
+/// Whether obj has a deletionTimestamp (it is being deleted, waiting for finalizers or dependents).
+bool isDeleting(const nlohmann::json& obj);
 std::string base64Encode(const std::string& in);
 
 /// The object as served at `version`: apiVersion and kind set.

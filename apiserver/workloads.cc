@@ -1,5 +1,9 @@
-// Workload simulation: level-based full passes over Deployments, ReplicaSets, Jobs and Pods,
-// woken by store events and by the next pending timer (a Pod becoming Ready or available).
+// Workload simulation: level-based reconciles of Deployments, ReplicaSets, Jobs and Pods. A store
+// watch keeps an owner index (Pods by ReplicaSet/Job, ReplicaSets by Deployment) and marks the
+// changed object and its controller dirty; each pass reconciles only the dirty keys and those
+// whose timer (a Pod becoming Ready or available) is due, so a pass costs what changed, not what
+// is stored (full passes over every Pod per ReplicaSet made 10,000 ReplicaSets take hours). The
+// first pass after start covers everything.
 // Behaviour follows kube-controller-manager's ReplicaSet/Deployment/Job controllers in spirit
 // (names, labels, ownerReferences, status fields), not in algorithm: a Deployment scales its new
 // ReplicaSet up and the old ones to 0 at once.
@@ -14,12 +18,17 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
+
+#include "apiserver/objects.h"
+#include "apiserver/owner_index.h"
 
 namespace vane::apiserver {
 namespace {
 
 using json = nlohmann::json;
 using SteadyTime = std::chrono::steady_clock::time_point;
+using SimKey = std::tuple<ResourceKey, std::string, std::string>;  // (resource, namespace, name)
 
 constexpr char kPods[] = "core/pods";
 constexpr char kReplicaSets[] = "apps/replicasets";
@@ -30,15 +39,9 @@ constexpr char kRevisionAnnotation[] = "deployment.kubernetes.io/revision";
 constexpr char kNodeName[] = "vane-local";
 // k8s.io/apimachinery/pkg/util/rand: no vowels, no confusable characters.
 constexpr char kNameAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+// A reconcile whose write failed (e.g. the WAL) runs again after this.
+constexpr std::chrono::seconds kRetryAfter{1};
 
-std::string rfc3339(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-std::string nowRfc3339() { return rfc3339(std::time(nullptr)); }
 std::time_t parseRfc3339(const std::string& s) {
   std::tm tm{};
   if (strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
@@ -54,10 +57,6 @@ std::string str(const json& obj, const char* a, const char* b) {
 std::string uidOf(const json& o) { return str(o, "metadata", "uid"); }
 std::string nameOf(const json& o) { return str(o, "metadata", "name"); }
 std::string nsOf(const json& o) { return str(o, "metadata", "namespace"); }
-bool deleting(const json& o) {
-  return o.contains("metadata") && o["metadata"].contains("deletionTimestamp") &&
-         !o["metadata"]["deletionTimestamp"].is_null();
-}
 int64_t intAt(const json& o, const json::json_pointer& p, int64_t def) {
   return o.contains(p) && o[p].is_number() ? o[p].get<int64_t>() : def;
 }
@@ -210,8 +209,16 @@ class WorkloadSimulator::Impl {
 
  private:
   void loop();
-  /// One pass over everything; returns the time of the next pending timer (or max).
+  /// One pass over the dirty keys and the due timers (everything on the first pass); returns
+  /// the time of the next pending timer (or max).
   SteadyTime pass();
+  /// Runs under the store's lock (the watch callback): index the event, mark keys dirty.
+  void onEvent(const StoreEvent& ev);
+  void markDirty(const ResourceKey& resource, const json& obj);  // mu_ held
+  /// The stored objects of `resource` controlled by owner_uid (from the index).
+  std::vector<ObjectPtr> controlledBy(const ResourceKey& resource, const std::string& owner_uid);
+  void reconcileKey(const SimKey& key);
+  void requeueAt(const SimKey& key, SteadyTime due);
   void reconcileDeployment(const json& d, const std::vector<ObjectPtr>& rss);
   void createReplicaSet(const json& d, const std::string& hash, const std::string& revision,
                         int64_t replicas);
@@ -222,6 +229,15 @@ class WorkloadSimulator::Impl {
   void kubelet(const json& pod, SteadyTime& wake);
   void createPod(const json& owner, const char* apiVersion, const char* kind, json extra_labels);
   void writeStatus(const char* resource, const json& obj, json status);
+  /// Records a failed write (other than "the object is gone or replaced", which its own event
+  /// reports) so that the key is reconciled again after kRetryAfter.
+  template <typename R>
+  void noteWrite(const R& result) {
+    if (!result.ok() && result.status().code() != Code::kNotFound &&
+        result.status().code() != Code::kAlreadyExists) {
+      write_failed_ = true;
+    }
+  }
   std::string randomName(size_t n);
   std::string newUid();
 
@@ -230,13 +246,20 @@ class WorkloadSimulator::Impl {
   std::mt19937_64 rng_;
   std::unique_ptr<StoreWatch> watch_;
   std::mutex lifecycle_mu_;  // start/stop
-  std::mutex mu_;            // dirty_, stopping_
+  std::mutex mu_;            // index_, dirty_, resync_, gone_pods_, stopping_
   std::condition_variable cv_;
-  bool dirty_ = true;
+  OwnerIndex index_;
+  std::set<SimKey> dirty_;
+  bool resync_ = true;                  // the next pass covers every object
+  std::vector<std::string> gone_pods_;  // uids of deleted Pods, for first_seen_
   bool stopping_ = false;
   bool started_ = false;
   std::thread thread_;
+  // Worker thread only:
   std::map<std::string, SteadyTime> first_seen_;  // pod uid -> when the kubelet first saw it
+  std::map<SimKey, SteadyTime> timer_of_;         // key -> earliest pending timer
+  std::set<std::pair<SteadyTime, SimKey>> timers_;
+  bool write_failed_ = false;  // a write of the current reconcile failed: retry it later
 };
 
 Status WorkloadSimulator::Impl::start() {
@@ -244,18 +267,27 @@ Status WorkloadSimulator::Impl::start() {
   // lock and the callback takes mu_, so mu_ must never be held while calling the store.
   std::lock_guard life(lifecycle_mu_);
   if (started_) return Status::ok();
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = false;
-    dirty_ = true;
+  // The index starts from a list and follows the watch from the list's resourceVersion on, so it
+  // sees every change exactly once (the store replays the events after that RV).
+  Result<std::unique_ptr<StoreWatch>> w = Status(Code::kGone, "not started");
+  for (int attempt = 0; attempt < 5 && !w.ok(); ++attempt) {
+    uint64_t rv = store_.currentResourceVersion();
+    OwnerIndex index;
+    for (const char* r : {kPods, kReplicaSets, kDeployments, kJobs}) {
+      auto [objs, list_rv] = store_.list(r, "");
+      rv = std::min(rv, list_rv);
+      for (const auto& o : objs) index.add(r, *o);
+    }
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = false;
+      resync_ = true;
+      dirty_.clear();
+      index_ = std::move(index);
+    }
+    w = store_.watch("", "", rv, [this](const StoreEvent& ev) { onEvent(ev); });
+    if (!w.ok() && w.status().code() != Code::kGone) return w.status();
   }
-  static const std::set<std::string> kWatched = {kPods, kReplicaSets, kDeployments, kJobs};
-  auto w = store_.watch("", "", 0, [this](const StoreEvent& ev) {
-    if (kWatched.count(ev.resource) == 0) return;
-    std::lock_guard l(mu_);
-    dirty_ = true;
-    cv_.notify_one();
-  });
   if (!w.ok()) return w.status();
   watch_ = std::move(*w);
   thread_ = std::thread([this] { loop(); });
@@ -282,44 +314,121 @@ void WorkloadSimulator::Impl::loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      auto ready = [&] { return stopping_ || dirty_; };
+      auto ready = [&] { return stopping_ || resync_ || !dirty_.empty(); };
       if (wake == SteadyTime::max()) {
         cv_.wait(lock, ready);
       } else {
         cv_.wait_until(lock, wake, ready);
       }
       if (stopping_) return;
-      dirty_ = false;
     }
     wake = pass();
   }
 }
 
-SteadyTime WorkloadSimulator::Impl::pass() {
-  SteadyTime wake = SteadyTime::max();
-  auto [deployments, rv1] = store_.list(kDeployments, "");
-  auto [rss, rv2] = store_.list(kReplicaSets, "");
-  // Objects come from users: a malformed one (json type errors) is skipped, never fatal.
-  auto guarded = [](const auto& fn) {
-    try {
-      fn();
-    } catch (const std::exception&) {
-    }
-  };
-  for (const auto& d : deployments) guarded([&] { reconcileDeployment(*d, rss); });
-  rss = store_.list(kReplicaSets, "").first;
-  auto pods = store_.list(kPods, "").first;
-  for (const auto& p : pods) guarded([&] { kubelet(*p, wake); });
-  pods = store_.list(kPods, "").first;
-  for (const auto& rs : rss) guarded([&] { reconcileReplicaSet(*rs, pods, wake); });
-  for (const auto& job : store_.list(kJobs, "").first) {
-    guarded([&] { reconcileJob(*job, pods); });
+void WorkloadSimulator::Impl::onEvent(const StoreEvent& ev) {
+  if (ev.resource != kPods && ev.resource != kReplicaSets && ev.resource != kDeployments &&
+      ev.resource != kJobs) {
+    return;
   }
-  // Forget pods that are gone.
-  std::set<std::string> live;
-  for (const auto& p : pods) live.insert(uidOf(*p));
-  std::erase_if(first_seen_, [&](const auto& kv) { return live.count(kv.first) == 0; });
-  return wake;
+  std::lock_guard lock(mu_);
+  // Dirty marks first: a deleted object's controller is found through the index entry of the
+  // controller, which the dependent's removal does not touch.
+  markDirty(ev.resource, *ev.object);
+  if (ev.old_object) markDirty(ev.resource, *ev.old_object);
+  index_.apply(ev);
+  if (ev.type == "DELETED" && ev.resource == kPods) gone_pods_.push_back(uidOf(*ev.object));
+  cv_.notify_one();
+}
+
+void WorkloadSimulator::Impl::markDirty(const ResourceKey& resource, const json& obj) {
+  dirty_.emplace(resource, nsOf(obj), nameOf(obj));
+  std::string owner = controllerUidOf(obj);
+  if (owner.empty()) return;
+  if (auto key = index_.byUid(owner)) dirty_.emplace(key->resource, key->namespace_, key->name);
+}
+
+std::vector<ObjectPtr> WorkloadSimulator::Impl::controlledBy(const ResourceKey& resource,
+                                                             const std::string& owner_uid) {
+  std::vector<ObjectKey> keys;
+  {
+    std::lock_guard lock(mu_);  // never held across a store call (see start())
+    keys = index_.controlledBy(resource, owner_uid);
+  }
+  std::vector<ObjectPtr> out;
+  out.reserve(keys.size());
+  for (const auto& k : keys) {
+    if (auto o = store_.get(k); o.ok()) out.push_back(*o);
+  }
+  return out;
+}
+
+void WorkloadSimulator::Impl::requeueAt(const SimKey& key, SteadyTime due) {
+  auto [it, inserted] = timer_of_.emplace(key, due);
+  if (!inserted) {
+    if (it->second <= due) return;
+    timers_.erase({it->second, key});
+    it->second = due;
+  }
+  timers_.emplace(due, key);
+}
+
+void WorkloadSimulator::Impl::reconcileKey(const SimKey& key) {
+  const auto& [resource, ns, name] = key;
+  auto obj = store_.get({resource, ns, name});
+  if (!obj.ok()) return;
+  const json& o = **obj;
+  SteadyTime wake = SteadyTime::max();
+  write_failed_ = false;
+  // Objects come from users: a malformed one (json type errors) is skipped, never fatal.
+  try {
+    if (resource == kDeployments) {
+      reconcileDeployment(o, controlledBy(kReplicaSets, uidOf(o)));
+    } else if (resource == kPods) {
+      kubelet(o, wake);
+    } else if (resource == kReplicaSets) {
+      reconcileReplicaSet(o, controlledBy(kPods, uidOf(o)), wake);
+    } else if (resource == kJobs) {
+      reconcileJob(o, controlledBy(kPods, uidOf(o)));
+    }
+  } catch (const std::exception&) {
+  }
+  if (write_failed_) wake = std::min(wake, std::chrono::steady_clock::now() + kRetryAfter);
+  if (wake != SteadyTime::max()) requeueAt(key, wake);
+}
+
+SteadyTime WorkloadSimulator::Impl::pass() {
+  std::set<SimKey> dirty;
+  bool full = false;
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mu_);
+    dirty.swap(dirty_);
+    std::swap(full, resync_);
+    gone.swap(gone_pods_);
+  }
+  for (const auto& uid : gone) first_seen_.erase(uid);
+  if (full) {
+    for (const char* r : {kDeployments, kReplicaSets, kJobs, kPods}) {
+      for (const auto& o : store_.list(r, "").first) dirty.emplace(r, nsOf(*o), nameOf(*o));
+    }
+  }
+  auto now = std::chrono::steady_clock::now();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    dirty.insert(timers_.begin()->second);
+    timer_of_.erase(timers_.begin()->second);
+    timers_.erase(timers_.begin());
+  }
+  // The order of the full passes this replaced: Deployments (they make ReplicaSets), the kubelet
+  // (Pods turn Ready), ReplicaSets (they count Ready Pods), Jobs. Writes made here mark their
+  // objects dirty again, for the next pass.
+  for (const char* r : {kDeployments, kPods, kReplicaSets, kJobs}) {
+    for (auto it = dirty.lower_bound({r, "", ""}); it != dirty.end() && std::get<0>(*it) == r;
+         ++it) {
+      reconcileKey(*it);
+    }
+  }
+  return timers_.empty() ? SteadyTime::max() : timers_.begin()->first;
 }
 
 std::string WorkloadSimulator::Impl::randomName(size_t n) {
@@ -344,11 +453,11 @@ void WorkloadSimulator::Impl::writeStatus(const char* resource, const json& obj,
   if (obj.value("status", json::object()) == status) return;
   ObjectKey key{resource, nsOf(obj), nameOf(obj)};
   std::string uid = uidOf(obj);
-  (void)store_.mutate(key, [&](json& cur) -> Status {
+  noteWrite(store_.mutate(key, [&](json& cur) -> Status {
     if (uidOf(cur) != uid) return Status(Code::kNotFound, "replaced");
     cur["status"] = status;
     return Status::ok();
-  });
+  }));
 }
 
 void WorkloadSimulator::Impl::createPod(const json& owner, const char* apiVersion, const char* kind,
@@ -379,12 +488,13 @@ void WorkloadSimulator::Impl::createPod(const json& owner, const char* apiVersio
       first_seen_[uidOf(pod)] = std::chrono::steady_clock::now();
       return;
     }
-    if (r.status().code() != Code::kAlreadyExists) return;
+    if (r.status().code() != Code::kAlreadyExists) break;
   }
+  write_failed_ = true;
 }
 
 void WorkloadSimulator::Impl::kubelet(const json& pod, SteadyTime& wake) {
-  if (deleting(pod) || podTerminal(pod) || str(pod, "status", "phase") == "Running") return;
+  if (isDeleting(pod) || podTerminal(pod) || str(pod, "status", "phase") == "Running") return;
   auto now = std::chrono::steady_clock::now();
   auto [it, inserted] = first_seen_.emplace(uidOf(pod), now);
   SteadyTime due = it->second + options_.pod_ready_delay;
@@ -428,22 +538,22 @@ void WorkloadSimulator::Impl::kubelet(const json& pod, SteadyTime& wake) {
   status["containerStatuses"] = statuses;
   // The scheduler's part: a Pod created without a node (kubectl run) lands on the local node.
   std::string uid = uidOf(pod);
-  (void)store_.mutate({kPods, nsOf(pod), nameOf(pod)}, [&](json& cur) -> Status {
+  noteWrite(store_.mutate({kPods, nsOf(pod), nameOf(pod)}, [&](json& cur) -> Status {
     if (uidOf(cur) != uid) return Status(Code::kNotFound, "replaced");
     if (!cur["spec"].is_object()) cur["spec"] = json::object();
     if (cur["spec"].value("nodeName", "").empty()) cur["spec"]["nodeName"] = kNodeName;
     cur["status"] = status;
     return Status::ok();
-  });
+  }));
 }
 
 void WorkloadSimulator::Impl::reconcileReplicaSet(const json& rs,
                                                   const std::vector<ObjectPtr>& pods,
                                                   SteadyTime& wake) {
-  if (deleting(rs)) return;
+  if (isDeleting(rs)) return;
   std::vector<ObjectPtr> owned;
   for (const auto& p : pods) {
-    if (controllerUid(*p) == uidOf(rs) && !deleting(*p) && !podTerminal(*p)) owned.push_back(p);
+    if (controllerUid(*p) == uidOf(rs) && !isDeleting(*p) && !podTerminal(*p)) owned.push_back(p);
   }
   auto desired =
       static_cast<size_t>(std::max<int64_t>(0, intAt(rs, "/spec/replicas"_json_pointer, 1)));
@@ -456,7 +566,7 @@ void WorkloadSimulator::Impl::reconcileReplicaSet(const json& rs,
       return str(*a, "metadata", "creationTimestamp") > str(*b, "metadata", "creationTimestamp");
     });
     for (size_t i = 0; i < owned.size() - desired; ++i) {
-      (void)store_.remove({kPods, nsOf(*owned[i]), nameOf(*owned[i])});
+      noteWrite(store_.remove({kPods, nsOf(*owned[i]), nameOf(*owned[i])}));
     }
     owned.erase(owned.begin(), owned.begin() + static_cast<long>(owned.size() - desired));
   }
@@ -488,10 +598,10 @@ void WorkloadSimulator::Impl::reconcileReplicaSet(const json& rs,
 
 void WorkloadSimulator::Impl::reconcileDeployment(const json& d,
                                                   const std::vector<ObjectPtr>& rss) {
-  if (deleting(d)) return;
+  if (isDeleting(d)) return;
   std::vector<ObjectPtr> owned;
   for (const auto& rs : rss) {
-    if (controllerUid(*rs) == uidOf(d) && !deleting(*rs)) owned.push_back(rs);
+    if (controllerUid(*rs) == uidOf(d) && !isDeleting(*rs)) owned.push_back(rs);
   }
   int64_t desired = std::max<int64_t>(0, intAt(d, "/spec/replicas"_json_pointer, 1));
   const json tmpl = normalizedTemplate(d.value("/spec/template"_json_pointer, json::object()));
@@ -515,27 +625,27 @@ void WorkloadSimulator::Impl::reconcileDeployment(const json& d,
     if (paused || std::atoll(own.c_str()) == max_revision) revision = own;
   }
   if (current && !paused && annotation(*current, kRevisionAnnotation) != revision) {
-    (void)store_.mutate({kReplicaSets, nsOf(*current), nameOf(*current)}, [&](json& cur) {
+    noteWrite(store_.mutate({kReplicaSets, nsOf(*current), nameOf(*current)}, [&](json& cur) {
       cur["metadata"]["annotations"][kRevisionAnnotation] = revision;
       return Status::ok();
-    });
+    }));
   }
   // A paused Deployment keeps its ReplicaSets as they are (no new one, no scaling of old ones).
   if (!current && !paused) createReplicaSet(d, hash, revision, desired);
   for (const auto& rs : owned) {
     int64_t want = rs == current ? desired : 0;
     if ((paused && rs != current) || intAt(*rs, "/spec/replicas"_json_pointer, 1) == want) continue;
-    (void)store_.mutate({kReplicaSets, nsOf(*rs), nameOf(*rs)}, [&](json& cur) {
+    noteWrite(store_.mutate({kReplicaSets, nsOf(*rs), nameOf(*rs)}, [&](json& cur) {
       cur["spec"]["replicas"] = want;
       cur["metadata"]["generation"] = intAt(cur, "/metadata/generation"_json_pointer, 1) + 1;
       return Status::ok();
-    });
+    }));
   }
   if (!paused && annotation(d, kRevisionAnnotation) != revision) {
-    (void)store_.mutate({kDeployments, nsOf(d), nameOf(d)}, [&](json& cur) {
+    noteWrite(store_.mutate({kDeployments, nsOf(d), nameOf(d)}, [&](json& cur) {
       cur["metadata"]["annotations"][kRevisionAnnotation] = revision;
       return Status::ok();
-    });
+    }));
   }
   std::string new_name = current ? nameOf(*current) : nameOf(d) + "-" + hash;
   writeStatus(kDeployments, d, deploymentStatus(d, owned, current, new_name));
@@ -562,7 +672,7 @@ void WorkloadSimulator::Impl::createReplicaSet(const json& d, const std::string&
                 {"selector", selector},
                 {"template", tmpl}};
   rs["status"] = {{"replicas", 0}};
-  (void)store_.create({kReplicaSets, nsOf(d), name}, rs);
+  noteWrite(store_.create({kReplicaSets, nsOf(d), name}, rs));
 }
 
 json WorkloadSimulator::Impl::deploymentStatus(const json& d, const std::vector<ObjectPtr>& owned,
@@ -608,14 +718,14 @@ json WorkloadSimulator::Impl::deploymentStatus(const json& d, const std::vector<
 }
 
 void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<ObjectPtr>& pods) {
-  if (deleting(job)) return;
+  if (isDeleting(job)) return;
   for (const char* t : {"Complete", "Failed"}) {
     const json* c = condition(job, t);
     if (c != nullptr && c->value("status", "") == "True") return;
   }
   int64_t active = 0, succeeded = 0, failed = 0, ready = 0;
   for (const auto& p : pods) {
-    if (controllerUid(*p) != uidOf(job) || deleting(*p)) continue;
+    if (controllerUid(*p) != uidOf(job) || isDeleting(*p)) continue;
     std::string phase = str(*p, "status", "phase");
     if (phase == "Succeeded") {
       ++succeeded;

@@ -1,14 +1,16 @@
 // Controller memory at scale: the RSS of a vane-controller process with N Healthy Rollouts, their
-// ReplicaSets and Pods in its caches. Starts vane-apiserver (in memory) on a free loopback port,
-// applies the CRDs with kubectl, and writes N canary Rollouts of 1 replica (no steps) together
-// with what the controller and the kubelet would have made of them: the ReplicaSet of revision 1
-// (owned, hash-labelled, status available) and one Ready Pod each. (--simulate-workloads is not
-// used: its level-based passes over every Pod made 10,000 pods take well over an hour.) Then it
-// starts vane-controller, waits until every Rollout is Healthy, lets it settle, and reports the
-// controller's VmRSS/VmHWM (and the apiserver's) from /proc. One long run, printed as one line.
+// ReplicaSets and Pods in its caches. Starts vane-apiserver (in memory, --simulate-workloads) on a
+// free loopback port, applies the CRDs with kubectl, starts vane-controller, and writes N canary
+// Rollouts of 1 replica (no steps), each with the ReplicaSet of revision 1 the controller would
+// make (owned, hash-labelled); the API server's workload simulation makes the Pods and marks them
+// Ready, and keeps the ReplicaSets' status. With --write-pods the simulation is off and the bench
+// writes what it would have made instead: the ReplicaSet's available status and one Ready Pod
+// each (the only way before the simulation scaled: it took over 12 minutes for 3,099 of 10,000
+// Pods). Waits until every Rollout is Healthy, lets it settle, and reports the controller's
+// VmRSS/VmHWM (and the apiserver's) from /proc. One long run, printed as one line.
 //
 // Usage (from the repository root):
-//   build/bin/controller_memory_bench [--rollouts N] [--bin DIR] [--timeout SECONDS]
+//   build/bin/controller_memory_bench [--rollouts N] [--bin DIR] [--timeout SECONDS] [--write-pods]
 // DIR holds vane-apiserver and vane-controller (default: the directory of this program).
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -128,9 +130,9 @@ json ownerRef(const json& owner, const char* api_version, const char* kind) {
                        {"blockOwnerDeletion", true}}});
 }
 
-// The Rollout, its ReplicaSet of revision 1 (as newReplicaSetObject makes it, status available)
-// and one Ready Pod.
-bool createRollout(vane::kube::Client& client, int i) {
+// The Rollout and its ReplicaSet of revision 1 (as newReplicaSetObject makes it); with write_pods
+// also the ReplicaSet's available status and one Ready Pod.
+bool createRollout(vane::kube::Client& client, int i, bool write_pods) {
   auto ro = client.create(res::kRollouts, "default", rollout(i));
   if (!ro) return false;
   const json tmpl = (*ro)["spec"]["template"];
@@ -159,6 +161,7 @@ bool createRollout(vane::kube::Client& client, int i) {
     created = client.get(res::kReplicaSets, "default", name);
   }
   if (!created) return false;
+  if (!write_pods) return true;  // the workload simulation makes the Pod and the status
   const json available = {{"status",
                            {{"replicas", 1},
                             {"fullyLabeledReplicas", 1},
@@ -202,21 +205,32 @@ std::string kubectl() {
 
 int main(int argc, char** argv) {
   int n = 10000, timeout_s = 3600;
+  bool write_pods = false;
   std::string bin = std::filesystem::path(argv[0]).parent_path().string();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
+    if (a == "--write-pods") {
+      write_pods = true;
+      continue;
+    }
     if (a == "--rollouts") n = std::atoi(v.c_str());
     if (a == "--bin") bin = v;
     if (a == "--timeout") timeout_s = std::atoi(v.c_str());
+    ++i;
   }
   char tmpl[] = "/tmp/vane-membench-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
   const int port = freePort();
   const std::string kubeconfig = dir + "/kubeconfig";
-  auto apiserver = std::make_unique<Child>(
-      std::vector<std::string>{bin + "/vane-apiserver", "--listen",
-                               "127.0.0.1:" + std::to_string(port), "--kubeconfig-out", kubeconfig},
-      dir + "/apiserver.log");
+  std::vector<std::string> apiserver_argv = {bin + "/vane-apiserver", "--listen",
+                                             "127.0.0.1:" + std::to_string(port),
+                                             "--kubeconfig-out", kubeconfig};
+  if (!write_pods) {
+    for (const char* a : {"--simulate-workloads", "--pod-ready-delay", "1s"}) {
+      apiserver_argv.push_back(a);
+    }
+  }
+  auto apiserver = std::make_unique<Child>(apiserver_argv, dir + "/apiserver.log");
   for (int i = 0; i < 300 && !std::filesystem::exists(kubeconfig); ++i)
     std::this_thread::sleep_for(100ms);
   auto config = vane::kube::loadKubeconfig(kubeconfig);
@@ -258,15 +272,15 @@ int main(int argc, char** argv) {
       auto client = vane::kube::Client::create(*config);
       if (!client) return;
       for (int i = next++; i < n; i = next++) {
-        if (!createRollout(**client, i)) ++failed;
+        if (!createRollout(**client, i, write_pods)) ++failed;
       }
     });
   }
   for (auto& t : loaders) t.join();
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cerr << "created " << n - failed << " Rollouts (with a ReplicaSet and a Pod each) in "
-            << load_s << " s\n";
+  std::cerr << "created " << n - failed << " Rollouts (with a ReplicaSet"
+            << (write_pods ? " and a Pod" : "") << " each) in " << load_s << " s\n";
 
   auto client = vane::kube::Client::create(*config);
   if (!client) return 1;
@@ -305,10 +319,10 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "rollouts=%d healthy=%d replicasets=%d pods=%d load=%.0fs all_healthy_after=%.0fs "
-      "controller_rss_mib=%.1f controller_hwm_mib=%.1f apiserver_rss_mib=%.1f\n",
+      "controller_rss_mib=%.1f controller_hwm_mib=%.1f apiserver_rss_mib=%.1f pods_by=%s\n",
       count(res::kRollouts), healthy, count(res::kReplicaSets), count(res::kPods), load_s,
       healthy_s, rss, std::max(peak, procMiB(controller->pid(), "VmHWM")),
-      procMiB(apiserver->pid(), "VmRSS"));
+      procMiB(apiserver->pid(), "VmRSS"), write_pods ? "bench" : "simulation");
   controller.reset();
   apiserver.reset();
   std::filesystem::remove_all(dir);

@@ -260,6 +260,36 @@ TEST_F(RestTest, NamespaceDeletionEmptiesTheNamespaceAndDefaultIsImmortal) {
   EXPECT_EQ(call("DELETE", "/api/v1/namespaces/default").status, 403);
 }
 
+TEST_F(RestTest, RunningCollectorSeesOwnerDeletionAmongStatusWrites) {
+  // The collector's loop skips writes that cannot change its decisions (here: the dependent's
+  // data); the owner's deletion must still wake it.
+  Controllers controllers(*store_, registry_);
+  ASSERT_TRUE(controllers.start().isOk());
+  json owner = callJson("POST", "/api/v1/namespaces/default/configmaps",
+                        R"({"metadata":{"name":"gc-owner"}})", "application/json", 201);
+  json dep = {{"metadata",
+               {{"name", "gc-dep"},
+                {"ownerReferences",
+                 {{{"apiVersion", "v1"},
+                   {"kind", "ConfigMap"},
+                   {"name", "gc-owner"},
+                   {"uid", owner["metadata"]["uid"]}}}}}}};
+  callJson("POST", "/api/v1/namespaces/default/configmaps", dep.dump(), "application/json", 201);
+  for (int i = 0; i < 20; ++i) {
+    callJson("PATCH", "/api/v1/namespaces/default/configmaps/gc-dep",
+             json{{"data", {{"n", std::to_string(i)}}}}.dump(), "application/merge-patch+json");
+  }
+  EXPECT_EQ(call("GET", "/api/v1/namespaces/default/configmaps/gc-dep").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/namespaces/default/configmaps/gc-owner").status, 200);
+  int status = 200;
+  for (int i = 0; i < 1000 && status != 404; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    status = call("GET", "/api/v1/namespaces/default/configmaps/gc-dep").status;
+  }
+  EXPECT_EQ(status, 404);
+  controllers.stop();
+}
+
 TEST_F(RestTest, UnknownPathsAndSubresourcesAre404) {
   EXPECT_EQ(call("GET", "/apis/nope.io/v1/things").status, 404);
   EXPECT_EQ(call("GET", "/api/v1/namespaces/default/configmaps/x/status").status, 404);

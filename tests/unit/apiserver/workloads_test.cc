@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <regex>
+#include <set>
 #include <thread>
 
 namespace vane::apiserver {
@@ -325,6 +326,60 @@ TEST_F(WorkloadsTest, StopAndStartAreIdempotent) {
   create("apps/replicasets", "later", rs);
   ASSERT_TRUE(sim_->start().isOk());  // reconciles what was stored while stopped
   EXPECT_TRUE(eventually([&] { return podsOwnedBy("uid-later").size() == 1; }));
+}
+
+TEST_F(WorkloadsTest, DeletedPodIsReplacedAndOtherSetsKeepTheirPods) {
+  for (const char* name : {"one", "two"}) {
+    json rs = {{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}};
+    rs["spec"] = {{"replicas", 2},
+                  {"selector", {{"matchLabels", {{"app", name}}}}},
+                  {"template", podTemplate(name)}};
+    create("apps/replicasets", name, rs);
+  }
+  auto readyCount = [&](const std::string& rs) {
+    return statusOf("apps/replicasets", rs).value("readyReplicas", 0);
+  };
+  ASSERT_TRUE(eventually([&] { return readyCount("one") == 2 && readyCount("two") == 2; }));
+  std::set<std::string> two_before;
+  for (const auto& p : podsOwnedBy("uid-two")) two_before.insert(p["metadata"]["name"]);
+  std::string victim = podsOwnedBy("uid-one")[0]["metadata"]["name"];
+  ASSERT_TRUE(store_->remove({"core/pods", "default", victim}).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto pods = podsOwnedBy("uid-one");
+    return pods.size() == 2 && pods[0]["metadata"]["name"] != victim &&
+           pods[1]["metadata"]["name"] != victim && readyCount("one") == 2;
+  }));
+  std::set<std::string> two_after;
+  for (const auto& p : podsOwnedBy("uid-two")) two_after.insert(p["metadata"]["name"]);
+  EXPECT_EQ(two_after, two_before);
+}
+
+TEST_F(WorkloadsTest, ManyReplicaSetsGetExactlyTheirOwnPods) {
+  constexpr int kSets = 200;
+  for (int i = 0; i < kSets; ++i) {
+    std::string name = "many-" + std::to_string(i);
+    json rs = {{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}};
+    rs["spec"] = {{"replicas", 1},
+                  {"selector", {{"matchLabels", {{"app", name}}}}},
+                  {"template", podTemplate(name)}};
+    create("apps/replicasets", name, rs);
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& rs : store_->list("apps/replicasets", "default").first) {
+          if (rs->value("/status/availableReplicas"_json_pointer, 0) != 1) return false;
+        }
+        return true;
+      },
+      60s));
+  EXPECT_EQ(store_->list("core/pods", "default").first.size(), static_cast<size_t>(kSets));
+  for (int i = 0; i < kSets; ++i) {
+    std::string name = "many-" + std::to_string(i);
+    auto pods = podsOwnedBy("uid-" + name);
+    ASSERT_EQ(pods.size(), 1u) << name;
+    EXPECT_EQ(pods[0]["metadata"]["labels"]["app"], name);
+    EXPECT_EQ(statusOf("apps/replicasets", name)["replicas"], 1) << name;
+  }
 }
 
 }  // namespace
