@@ -1,9 +1,12 @@
 // Commands that read: get rollout, status, lint, version; and the dispatcher. The list commands
 // are in commands_list.cc, the Experiment ones in commands_experiment.cc.
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -20,20 +23,26 @@ namespace res = kube::resources;
 
 constexpr int kWatchChunkSeconds = 5;
 
-struct Rendered {
-  std::string text, resource_version;
-};
+// What `get rollout` reads besides the Rollout (Argo's viewcontroller informers).
+const std::vector<const kube::Resource*> kRolloutChildren = {
+    &res::kReplicaSets, &res::kPods, &res::kAnalysisRuns, &res::kExperiments};
 
-Result<Rendered> renderOnce(const Invocation& inv, CommandContext& ctx) {
+Result<Rendered> readRollout(const Invocation& inv, CommandContext& ctx) {
   const std::string& name = inv.args[0];
   auto ro = ctx.client->get(res::kRollouts, ctx.namespace_, name);
   if (!ro.ok()) return ro.status();
-  auto lists = listConcurrently(
-      ctx, {&res::kReplicaSets, &res::kPods, &res::kAnalysisRuns, &res::kExperiments});
-  RolloutView view = buildRolloutView(ro.value(), lists[0], lists[1], lists[2], lists[3]);
-  std::string rv = ro.value()["metadata"].value("resourceVersion", "");
-  if (inv.value("output") == "json") return Rendered{rolloutViewJson(view).dump(2) + "\n", rv};
-  return Rendered{renderRollout(view, ctx.now(), !inv.flag("no-color")), rv};
+  auto lists = listConcurrently(ctx, kRolloutChildren);
+  auto view = std::make_shared<const RolloutView>(
+      buildRolloutView(ro.value(), lists[0].items, lists[1].items, lists[2].items, lists[3].items));
+  std::vector<WatchPoint> sources =
+      watchPoints(res::kRollouts, name, ro.value()["metadata"].value("resourceVersion", ""),
+                  kRolloutChildren, lists);
+  bool json_output = inv.value("output") == "json", color = !inv.flag("no-color");
+  return Rendered{[&ctx, view, json_output, color] {
+                    return json_output ? rolloutViewJson(*view).dump(2) + "\n"
+                                       : renderRollout(*view, ctx.now(), color);
+                  },
+                  std::move(sources)};
 }
 
 std::string phaseLine(const PhaseMessage& pm) {
@@ -42,20 +51,32 @@ std::string phaseLine(const PhaseMessage& pm) {
 
 }  // namespace
 
-std::vector<std::vector<json>> listConcurrently(CommandContext& ctx,
-                                                const std::vector<const kube::Resource*>& rs) {
-  std::vector<std::future<std::vector<json>>> pending;
+std::vector<Listed> listConcurrently(CommandContext& ctx,
+                                     const std::vector<const kube::Resource*>& rs) {
+  std::vector<std::future<Listed>> pending;
   for (const kube::Resource* r : rs) {
     pending.push_back(std::async(std::launch::async, [&ctx, r] {
-      std::vector<json> out;
+      Listed out;
       auto list = ctx.client->list(*r, ctx.namespace_);
       if (!list.ok()) return out;
-      for (json& item : list.value()["items"]) out.push_back(std::move(item));
+      for (json& item : list.value()["items"]) out.items.push_back(std::move(item));
+      out.resource_version = list.value()["metadata"].value("resourceVersion", "");
       return out;
     }));
   }
-  std::vector<std::vector<json>> out;
+  std::vector<Listed> out;
   for (auto& f : pending) out.push_back(f.get());
+  return out;
+}
+
+std::vector<WatchPoint> watchPoints(const kube::Resource& r, const std::string& name,
+                                    const std::string& rv,
+                                    const std::vector<const kube::Resource*>& resources,
+                                    const std::vector<Listed>& lists) {
+  std::vector<WatchPoint> out{{&r, name, rv}};
+  for (size_t i = 0; i < resources.size() && i < lists.size(); ++i) {
+    out.push_back({resources[i], "", lists[i].resource_version});
+  }
   return out;
 }
 
@@ -75,6 +96,86 @@ void waitForChange(CommandContext& ctx, const kube::Resource& r, const std::stri
   }
 }
 
+bool waitForAnyChange(CommandContext& ctx, const std::vector<WatchPoint>& points, int max_seconds) {
+  // Without a version a watch would replay every object as ADDED and end the wait at once. A
+  // watch that cannot be opened (or kept) means reading again after the wait, as before watches.
+  std::vector<std::unique_ptr<kube::WatchStream>> streams;
+  bool broken = false;
+  for (const WatchPoint& p : points) {
+    if (p.resource_version.empty()) continue;
+    kube::ListOptions opts;
+    if (!p.name.empty()) opts.field_selector = "metadata.name=" + p.name;
+    opts.resource_version = p.resource_version;
+    opts.timeout_seconds = std::max(1, std::min(max_seconds, kWatchChunkSeconds));
+    auto stream = ctx.client->watch(*p.resource, ctx.namespace_, opts);
+    if (stream.ok()) {
+      streams.push_back(std::move(stream.value()));
+    } else {
+      broken = true;
+    }
+  }
+  if (streams.empty()) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return true;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t ended = 0;
+  bool changed = false;
+  std::vector<std::thread> readers;
+  for (auto& s : streams) {
+    readers.emplace_back([&, stream = s.get()] {
+      bool saw = false;
+      while (auto ev = stream->next()) {
+        if (ev->type != "BOOKMARK") {
+          saw = true;
+          break;
+        }
+      }
+      bool failed = !saw && !stream->error().ok();
+      std::lock_guard lock(mu);
+      ++ended;
+      changed = changed || saw;
+      broken = broken || failed;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return changed || ended == streams.size(); });
+  }
+  for (auto& s : streams) s->cancel();
+  for (auto& t : readers) t.join();
+  if (!changed && broken) std::this_thread::sleep_for(std::chrono::seconds(1));
+  return changed || broken;
+}
+
+int showOrWatch(const Invocation& inv, CommandContext& ctx,
+                const std::function<Result<Rendered>()>& read) {
+  Rendered shown;
+  std::string previous;
+  for (bool reread = true;; reread = waitForAnyChange(ctx, shown.sources, kWatchChunkSeconds)) {
+    if (reread) {
+      auto r = read();
+      if (!r.ok()) {
+        *ctx.err << "error: " << r.status().toString() << "\n";
+        return 1;
+      }
+      shown = std::move(r.value());
+    }
+    std::string text = shown.draw();
+    if (!inv.flag("watch")) {
+      *ctx.out << text;
+      return 0;
+    }
+    if (text != previous) {
+      if (ctx.tty) *ctx.out << "\033[H\033[2J";
+      *ctx.out << text << std::flush;
+      previous = std::move(text);
+    }
+  }
+}
+
 int runGetRollout(const Invocation& inv, CommandContext& ctx) {
   std::string output = inv.value("output");
   if (!output.empty() && output != "json" && output != "text") {
@@ -82,25 +183,7 @@ int runGetRollout(const Invocation& inv, CommandContext& ctx) {
              << "\" for -o/--output: expected json or text\n";
     return 1;
   }
-  std::string previous;
-  while (true) {
-    auto shown = renderOnce(inv, ctx);
-    if (!shown.ok()) {
-      *ctx.err << "error: " << shown.status().toString() << "\n";
-      return 1;
-    }
-    if (!inv.flag("watch")) {
-      *ctx.out << shown.value().text;
-      return 0;
-    }
-    if (shown.value().text != previous) {
-      if (ctx.tty) *ctx.out << "\033[H\033[2J";
-      *ctx.out << shown.value().text << std::flush;
-      previous = shown.value().text;
-    }
-    waitForChange(ctx, res::kRollouts, inv.args[0], shown.value().resource_version,
-                  kWatchChunkSeconds);
-  }
+  return showOrWatch(inv, ctx, [&] { return readRollout(inv, ctx); });
 }
 
 int runStatus(const Invocation& inv, CommandContext& ctx) {
@@ -204,6 +287,7 @@ int runCommand(const Invocation& inv, CommandContext& ctx) {
       {"promote", runPromote},
       {"abort", runAbort},
       {"retry rollout", runRetry},
+      {"retry experiment", runRetryExperiment},
       {"pause", runPause},
       {"restart", runRestart},
       {"undo", runUndo},

@@ -2,6 +2,8 @@
 #include "cli/patches.h"
 #include "cli/rollout_view.h"
 #include "cli/table.h"
+#include "controller/conditions.h"
+#include "kube/json_access.h"
 #include "kube/types.h"
 
 namespace vane::cli {
@@ -9,18 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
-
-const json& at(const json& obj, std::initializer_list<const char*> path) {
-  static const json kNull;
-  const json* cur = &obj;
-  for (const char* key : path) {
-    if (!cur->is_object() || !cur->contains(key)) return kNull;
-    cur = &(*cur)[key];
-  }
-  return *cur;
-}
-std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : ""; }
+using kube::at;
+using kube::str;
 
 bool completed(const std::string& phase) {
   return phase == "Successful" || phase == "Failed" || phase == "Error" || phase == "Inconclusive";
@@ -46,7 +38,8 @@ ExperimentView buildExperimentView(const json& exp, const std::vector<json>& rep
   v.namespace_ = str(at(exp, {"metadata", "namespace"}));
   v.created = kube::parseTime(str(at(exp, {"metadata", "creationTimestamp"}))).value_or(0);
   try {
-    v.revision = std::stoll(str(at(exp, {"metadata", "annotations", kRevisionAnnotation})));
+    v.revision =
+        std::stoll(str(at(exp, {"metadata", "annotations", controller::kAnnotationRevision})));
   } catch (const std::exception&) {
     v.revision = 0;  // Argo's parseRevision: 0 when missing or not a number
   }

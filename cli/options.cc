@@ -24,7 +24,7 @@ std::string canonicalWord(const std::string& first, const std::string& word) {
       (word == "rollout" || word == "rollouts" || word == "ro")) {
     return first == "list" ? "rollouts" : "rollout";
   }
-  if ((first == "get" || first == "list" || first == "terminate") &&
+  if ((first == "get" || first == "list" || first == "retry" || first == "terminate") &&
       (word == "experiment" || word == "experiments" || word == "exp")) {
     return first == "list" ? "experiments" : "experiment";
   }
@@ -89,6 +89,13 @@ const std::vector<CommandSpec>& commandTable() {
        "kubectl vane retry rollout guestbook",
        1,
        1,
+       {}},
+      {"retry experiment",
+       "NAME...",
+       "Retry Experiments (clears status so the controller starts them over)",
+       "kubectl vane retry experiment my-experiment",
+       1,
+       kMaxNames,
        {}},
       {"pause",
        "NAME",

@@ -1,5 +1,7 @@
 #include "cli/patches.h"
 
+#include "controller/conditions.h"
+#include "kube/json_access.h"
 #include "kube/types.h"
 
 namespace vane::cli {
@@ -7,18 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
-constexpr const char* kPodHashLabel = "rollouts-pod-template-hash";
-
-const json& at(const json& obj, std::initializer_list<const char*> path) {
-  static const json kNull;
-  const json* cur = &obj;
-  for (const char* key : path) {
-    if (!cur->is_object() || !cur->contains(key)) return kNull;
-    cur = &(*cur)[key];
-  }
-  return *cur;
-}
+using kube::at;
 
 // replicasetutil.GetCurrentCanaryStep: nullopt without canary steps, else the index (0 if unset).
 std::optional<int64_t> currentStepIndex(const json& ro, size_t* n_steps) {
@@ -83,6 +74,7 @@ PatchPlan promotePlan(const json& ro, bool full) {
 json abortPatch() { return {{"status", {{"abort", true}}}}; }
 json retryPatch() { return {{"status", {{"abort", false}}}}; }
 json pausePatch() { return {{"spec", {{"paused", true}}}}; }
+json retryExperimentPatch() { return {{"status", nullptr}}; }
 json terminatePatch() { return {{"spec", {{"terminate", true}}}}; }
 
 json restartPatch(int64_t now_unix, int64_t in_seconds) {
@@ -145,7 +137,7 @@ Result<UndoResult> undoPatch(const json& ro, const std::vector<json>& replicaset
   const json* previous = nullptr;
   int64_t latest_rev = -1, previous_rev = -1;
   for (const json& rs : replicasets) {
-    const json& ann = at(rs, {"metadata", "annotations", kRevisionAnnotation});
+    const json& ann = at(rs, {"metadata", "annotations", controller::kAnnotationRevision});
     if (!ann.is_string()) continue;
     int64_t v = 0;
     try {
@@ -180,7 +172,7 @@ Result<UndoResult> undoPatch(const json& ro, const std::vector<json>& replicaset
   }
   json tmpl = at(*previous, {"spec", "template"});
   if (tmpl.contains("metadata") && tmpl["metadata"].contains("labels")) {
-    tmpl["metadata"]["labels"].erase(kPodHashLabel);
+    tmpl["metadata"]["labels"].erase(controller::kLabelPodTemplateHash);
   }
   UndoResult out;
   out.revision = previous_rev;

@@ -27,6 +27,9 @@ PatchPlan promotePlan(const nlohmann::json& rollout, bool full);
 nlohmann::json abortPatch();
 /// `retry rollout`: {"status":{"abort":false}}.
 nlohmann::json retryPatch();
+/// `retry experiment`: {"status":null}, a merge patch that drops the whole status so the
+/// controller starts the Experiment over (cmd/retry/retry.go).
+nlohmann::json retryExperimentPatch();
 /// `pause`: {"spec":{"paused":true}}.
 nlohmann::json pausePatch();
 /// `terminate analysisrun|experiment`: {"spec":{"terminate":true}} (cmd/terminate/terminate.go).

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "cli/patches.h"
+#include "controller/conditions.h"
+#include "kube/json_access.h"
 #include "kube/types.h"
 
 namespace vane::cli {
@@ -11,28 +13,17 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
-constexpr const char* kScaleDownDeadline = "scale-down-deadline";
-constexpr const char* kPodHashLabel = "rollouts-pod-template-hash";
 constexpr const char* kTemplateNameAnnotation = "experiment.argoproj.io/template-name";
 
-const json& at(const json& obj, std::initializer_list<const char*> path) {
-  static const json kNull;
-  const json* cur = &obj;
-  for (const char* key : path) {
-    if (!cur->is_object() || !cur->contains(key)) return kNull;
-    cur = &(*cur)[key];
-  }
-  return *cur;
-}
-std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : ""; }
+using kube::at;
+using kube::str;
 int num(const json& v) { return v.is_number_integer() ? v.get<int>() : 0; }
 int64_t created(const json& obj) {
   return kube::parseTime(str(at(obj, {"metadata", "creationTimestamp"}))).value_or(0);
 }
 int64_t revision(const json& obj) {
   try {
-    return std::stoll(str(at(obj, {"metadata", "annotations", kRevisionAnnotation})));
+    return std::stoll(str(at(obj, {"metadata", "annotations", controller::kAnnotationRevision})));
   } catch (const std::exception&) {
     return 0;
   }
@@ -159,9 +150,10 @@ ReplicaSetView replicaSetView(const json* ro, const json& rs, const std::vector<
   v.icon = replicaSetIcon(v.status);
   v.replicas = num(at(rs, {"status", "replicas"}));
   v.available = num(at(rs, {"status", "availableReplicas"}));
-  v.scaleDownDeadline = str(at(rs, {"metadata", "annotations", kScaleDownDeadline}));
+  v.scaleDownDeadline =
+      str(at(rs, {"metadata", "annotations", controller::kAnnotationScaleDownDeadline}));
   v.templateName = str(at(rs, {"metadata", "annotations", kTemplateNameAnnotation}));
-  std::string hash = str(at(rs, {"metadata", "labels", kPodHashLabel}));
+  std::string hash = str(at(rs, {"metadata", "labels", controller::kLabelPodTemplateHash}));
   if (ro && !hash.empty()) {
     bool canary = !at(*ro, {"spec", "strategy", "canary"}).is_null();
     bool blue_green = !at(*ro, {"spec", "strategy", "blueGreen"}).is_null();

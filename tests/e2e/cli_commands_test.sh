@@ -10,6 +10,29 @@ field() {
   if [ "$got" = "$2" ]; then pass "$1"; else fail "$1: $4 = '$got', want '$2'"; fi
 }
 
+# wait_for FILE REGEX: true once a line of FILE matches REGEX, false after 20 s.
+wait_for() {
+  local deadline=$((SECONDS + 20))
+  until grep -Eqs -- "$2" "$1"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+# reads: how many Rollout GETs and child LISTs the server has answered, as "resource.verb=N" lines.
+reads() {
+  local counter='^apiserver_request_total\{code="200",resource="' end='"\} ([0-9]+)$'
+  k get --raw /metrics | sed -nE -e "s/${counter}(rollouts)\",verb=\"(get)$end/\1.\2=\3/p" \
+    -e "s/${counter}(replicasets|pods|analysisruns|experiments)\",verb=\"(list)$end/\1.\2=\3/p" |
+    sort
+}
+# stop_watch: interrupts the background watch (as Ctrl-C; started under `timeout`, which passes
+# SIGINT on) and reaps it; true if it was still running and the interrupt ended it.
+stop_watch() {
+  local alive=0 rc; kill -0 "$watch_pid" 2>/dev/null && alive=1
+  kill -INT "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; rc=$?; watch_pid=""
+  [ $alive = 1 ] && [ $rc = 130 ]  # 128 + SIGINT: ended by the interrupt
+}
+
 e2e_tmp cli
 use_plugin
 watch_pid=""
@@ -20,6 +43,14 @@ k() { "$kubectl_bin" "$@"; }
 
 k apply -k "$src/crds" >/dev/null && k wait --for=condition=Established crd/rollouts.argoproj.io \
   --timeout=30s >/dev/null || { echo "FAIL: CRDs"; exit 1; }
+# --- the Rollout CRD publishes status.duration (Argo 1.10) ---
+expect "explain rollout.status.duration" 'totalManualPauseDurationSeconds.*<integer>' \
+  k explain rollout.status.duration
+out=$(k explain rollout.status.duration 2>&1)
+for f in rolloutStartedAt manualPauseStartedAt finishedAt completionStatus; do
+  grep -Eq "^ +$f.*<string>" <<<"$out" && pass "explain shows status.duration.$f" ||
+    fail "explain status.duration.$f: $out"
+done
 rollout() {  # rollout NAME TIER [NAMESPACE]
   cat <<YAML
 apiVersion: argoproj.io/v1alpha1
@@ -47,6 +78,20 @@ k create namespace shop >/dev/null
 k apply -f "$tmp/rollouts.yaml" >/dev/null || { echo "FAIL: applying rollouts"; exit 1; }
 status() { k patch ro "$1" -n "${3:-default}" --subresource=status --type merge -p "$2" >/dev/null; }
 gen() { k get ro "$1" -o jsonpath='{.metadata.generation}'; }
+
+# status.duration round-trips through the status subresource and its types are checked.
+status demo '{"status":{"duration":{"rolloutStartedAt":"2026-01-01T00:00:00Z",
+  "manualPauseStartedAt":"2026-01-01T00:01:00Z","totalManualPauseDurationSeconds":30,
+  "finishedAt":"2026-01-01T00:05:00Z","completionStatus":"Promoted"}}}' ||
+  fail "writing status.duration"
+d='.status.duration'
+field "status.duration round-trips" \
+  "2026-01-01T00:00:00Z 2026-01-01T00:01:00Z 30 2026-01-01T00:05:00Z Promoted" demo \
+  "{$d.rolloutStartedAt} {$d.manualPauseStartedAt} {$d.totalManualPauseDurationSeconds} {$d.finishedAt} {$d.completionStatus}"
+refuse "status.duration types checked, field named" 'status\.duration\.totalManualPauseDurationSeconds' \
+  k patch ro demo --subresource=status --type merge \
+  -p '{"status":{"duration":{"totalManualPauseDurationSeconds":"long"}}}'
+status demo '{"status":{"duration":null}}' || fail "clearing status.duration"
 
 # --- discovery and offline commands ---
 expect "plugin found by kubectl" 'kubectl-vane' k plugin list
@@ -166,7 +211,7 @@ expect "status --watch=false prints once" 'Progressing - more replicas' k vane s
 k vane status demo --timeout 60s >"$tmp/watch.out" 2>&1 &
 watch_pid=$!
 deadline=$((SECONDS + 20))
-until grep -q Progressing "$tmp/watch.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+until grep -qs Progressing "$tmp/watch.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 status demo '{"status":{"phase":"Healthy","message":""}}'
 deadline=$((SECONDS + 30))
 while kill -0 "$watch_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
@@ -195,10 +240,10 @@ expect "get rollout colours by default" $'\033\\[' k vane get rollout demo
 expect "list rollouts" '^demo +Canary +Paused +1/4 +20 +0/0 +2 ' k vane list rollouts
 expect "list rollouts -A" '^shop +demo +Canary' k vane list rollouts -A
 
-k vane get rollout demo --watch --no-color >"$tmp/get-watch.out" 2>&1 &
+timeout 120 "$kubectl_bin" vane get rollout demo --watch --no-color >"$tmp/get-watch.out" 2>&1 &
 watch_pid=$!
 deadline=$((SECONDS + 20))
-until grep -q 'Paused' "$tmp/get-watch.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+until grep -qs 'Paused' "$tmp/get-watch.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 status demo '{"status":{"phase":"Degraded","message":"RolloutAborted: watch test"}}'
 until grep -q 'RolloutAborted: watch test' "$tmp/get-watch.out" || [ $SECONDS -ge $deadline ]; do
   sleep 0.1
@@ -207,7 +252,62 @@ if kill -0 "$watch_pid" 2>/dev/null && grep -q '^Status:          ॥ Paused' "$
   grep -q '^Status:          ✖ Degraded' "$tmp/get-watch.out"; then
   pass "get rollout --watch redraws on change"
 else fail "get rollout --watch: $(cat "$tmp/get-watch.out")"; fi
-kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; watch_pid=""
+stop_watch || fail "get rollout --watch did not end on SIGINT"
+
+# --- get rollout --watch redraws when only a child changes (Argo's viewcontroller): a Pod's
+# readiness through the status subresource, then a new AnalysisRun; the Rollout stays untouched. ---
+rs_uid=$(k get rs demo-h3 -o jsonpath='{.metadata.uid}')
+ro_uid=$(k get ro demo -o jsonpath='{.metadata.uid}')
+cat <<YAML | k apply -f - >/dev/null || fail "creating a Pod of demo-h3"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: demo-h3-pod
+  labels: {app: demo, rollouts-pod-template-hash: h3}
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: demo-h3, uid: $rs_uid, controller: true}
+spec: {containers: [{name: app, image: nginx:1.23}]}
+YAML
+ro_rv=$(k get ro demo -o jsonpath='{.metadata.resourceVersion}')
+out="$tmp/get-watch-children.out"
+timeout 120 "$kubectl_bin" vane get rollout demo --watch --no-color >"$out" 2>&1 &
+watch_pid=$!
+if wait_for "$out" 'demo-h3-pod +Pod .*ready:0/1'; then
+  reads >"$tmp/reads.before"
+  k patch pod demo-h3-pod --subresource=status --type merge -p '{"status":{"phase":"Running",
+    "containerStatuses":[{"name":"app","ready":true,"restartCount":0,"image":"nginx:1.23",
+    "imageID":"","state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}}' >/dev/null ||
+    fail "patching the Pod's status"
+fi
+wait_for "$out" 'demo-h3-pod +Pod +. Running .*ready:1/1' &&
+  pass "get rollout --watch redraws on a Pod's readiness" ||
+  fail "get rollout --watch after a Pod became ready: $(cat "$out")"
+cat <<YAML | k apply -f - >/dev/null || fail "creating an AnalysisRun of demo"
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisRun
+metadata:
+  name: demo-h3-3-watched
+  labels: {rollouts-pod-template-hash: h3}
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: demo, uid: $ro_uid, controller: true}
+spec:
+  metrics: [{name: up, provider: {prometheus: {address: "http://127.0.0.1:1", query: up}}}]
+YAML
+wait_for "$out" 'demo-h3-3-watched +AnalysisRun' &&
+  pass "get rollout --watch redraws on a new AnalysisRun" ||
+  fail "get rollout --watch after an AnalysisRun was created: $(cat "$out")"
+reads >"$tmp/reads.after"
+# Two changes, two reads of each resource: quiet watch timeouts redraw without reading again.
+delta=$(join -t= "$tmp/reads.before" "$tmp/reads.after" | awk -F= '{printf "%s=%d ", $1, $3 - $2}')
+want="analysisruns.list=2 experiments.list=2 pods.list=2 replicasets.list=2 rollouts.get=2 "
+[ "$delta" = "$want" ] &&
+  pass "get rollout --watch reads each resource once per change" ||
+  fail "get rollout --watch reads per change: $delta"
+[ "$(k get ro demo -o jsonpath='{.metadata.resourceVersion}')" = "$ro_rv" ] &&
+  pass "the Rollout was not touched by the child changes" || fail "the Rollout changed"
+stop_watch && pass "get rollout --watch runs until interrupted" ||
+  fail "get rollout --watch ended early: $(cat "$out")"
+k delete analysisrun demo-h3-3-watched >/dev/null || fail "deleting the AnalysisRun"
 
 # --- list rollouts --watch: the table, then a Rollout's line again when it changes. `timeout`
 # bounds it; it is stopped (as by an interrupt) once the change is seen. ---
@@ -298,6 +398,20 @@ if [ $rc -eq 0 ] && grep -q "^Name:            $exp$" <<<"$out" &&
   grep -Eq "^├──⧉ $exp-canary-preview +ReplicaSet" <<<"$out" &&
   grep -Eq "^└──α $exp-smoke +AnalysisRun +◌ Running" <<<"$out"; then pass "get experiment tree"
 else fail "get experiment (rc=$rc): $out"; fi
+# get experiment --watch redraws when its AnalysisRun's status changes, the Experiment untouched.
+out="$tmp/get-exp-watch.out"
+timeout 120 "$kubectl_bin" vane get experiment $exp --watch --no-color >"$out" 2>&1 &
+watch_pid=$!
+if wait_for "$out" "$exp-smoke +AnalysisRun +. Running"; then
+  k patch analysisrun $exp-smoke --subresource=status --type merge \
+    -p '{"status":{"phase":"Successful"}}' >/dev/null || fail "AnalysisRun status Successful"
+fi
+wait_for "$out" "$exp-smoke +AnalysisRun +. Successful" &&
+  pass "get experiment --watch redraws on its AnalysisRun's change" ||
+  fail "get experiment --watch: $(cat "$out")"
+stop_watch || fail "get experiment --watch ended early: $(cat "$out")"
+k patch analysisrun $exp-smoke --subresource=status --type merge \
+  -p '{"status":{"phase":"Running"}}' >/dev/null || fail "AnalysisRun status Running"
 refuse "get experiment names a missing one" '"nope" not found' k vane get experiment nope
 expect "list experiments" "^$exp +Running +60m +(59m|60m) +[0-9]+[sm]" k vane list experiments
 expect "list experiments -A" "^default +$exp +Running" k vane list exp -A
@@ -317,6 +431,16 @@ expect "terminate analysisrun" "analysisRun '$exp-smoke' terminated" \
 expect "terminate experiment" "experiment '$exp' terminated" k vane terminate exp $exp
 [ "$(k get experiment $exp -o jsonpath='{.spec.terminate}')" = true ] &&
   pass "terminate sets Experiment spec.terminate" || fail "Experiment spec.terminate not set"
+
+# --- retry experiment: Argo's {"status":null}, so the controller starts it over ---
+[ -n "$(k get experiment $exp -o jsonpath='{.status.phase}')" ] || fail "the Experiment has no status"
+expect "retry experiment" "experiment '$exp' retried" k vane retry experiment $exp
+got=$(k get experiment $exp -o jsonpath='{.status}')
+[ -z "$got" ] && pass "retry experiment clears the status" || fail "retry experiment left: $got"
+[ "$(k get experiment $exp -o jsonpath='{.spec.duration}')" = 1h ] &&
+  pass "retry experiment keeps the spec" || fail "retry experiment changed the spec"
+refuse "retry a missing Experiment names it" "experiment 'nope'.*not found" \
+  k vane retry exp nope
 refuse "terminate a missing AnalysisRun names it" "analysisrun 'nope' in namespace default" \
   k vane terminate analysisrun nope
 refuse "terminate a missing Experiment names it" "experiment 'nope'.*not found" \

@@ -256,6 +256,51 @@ TEST_F(CommandsTest, TerminateMissingObjectNamesIt) {
   EXPECT_NE(err.str().find("experiment 'gone'"), std::string::npos);
 }
 
+TEST_F(CommandsTest, RetryExperimentClearsStatusThroughTheSubresource) {
+  client.others["experiments/ex1"] = json{{"metadata", {{"name", "ex1"}}}};
+  client.others["experiments/ex2"] = json{{"metadata", {{"name", "ex2"}}}};
+  EXPECT_EQ(run({"retry", "exp", "ex1", "ex2"}), 0);
+  ASSERT_EQ(client.sent.size(), 2u);
+  for (const SentPatch& p : client.sent) {
+    EXPECT_EQ(p.type, kube::PatchType::kMerge);
+    EXPECT_EQ(p.subresource, "status");
+    EXPECT_EQ(p.body, json::parse(R"({"status":null})"));
+  }
+  EXPECT_EQ(out.str(), "experiment 'ex1' retried\nexperiment 'ex2' retried\n");
+}
+
+TEST_F(CommandsTest, RetryExperimentWithoutStatusSubresourcePatchesTheObjectAsArgo) {
+  client.others["experiments/ex1"] = json{{"metadata", {{"name", "ex1"}}}};
+  client.status_subresource = false;
+  EXPECT_EQ(run({"retry", "experiment", "ex1"}), 0);
+  ASSERT_EQ(client.sent.size(), 1u);
+  EXPECT_EQ(client.sent[0].subresource, "");
+  EXPECT_EQ(client.sent[0].body, json::parse(R"({"status":null})"));
+}
+
+TEST_F(CommandsTest, RetryExperimentMissingNamesIt) {
+  EXPECT_EQ(run({"retry", "experiments", "gone"}), 1);
+  EXPECT_EQ(err.str(),
+            "error: experiment 'gone' in namespace default: experiments.argoproj.io \"gone\" not "
+            "found\n");
+  EXPECT_TRUE(client.sent.empty());
+}
+
+TEST(WatchPoints, NameTheObjectAndCarryEachListsVersion) {
+  std::vector<Listed> lists(2);
+  lists[0].resource_version = "41";  // lists[1] failed: no version, so it is not watched
+  auto points = watchPoints(kube::resources::kRollouts, "demo", "40",
+                            {&kube::resources::kPods, &kube::resources::kAnalysisRuns}, lists);
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(*points[0].resource, kube::resources::kRollouts);
+  EXPECT_EQ(points[0].name, "demo");
+  EXPECT_EQ(points[0].resource_version, "40");
+  EXPECT_EQ(*points[1].resource, kube::resources::kPods);
+  EXPECT_EQ(points[1].name, "");
+  EXPECT_EQ(points[1].resource_version, "41");
+  EXPECT_EQ(points[2].resource_version, "");
+}
+
 TEST_F(CommandsTest, NotFoundIsAnError) {
   EXPECT_EQ(run({"pause", "nope"}), 1);
   EXPECT_NE(err.str().find("not found"), std::string::npos);

@@ -22,6 +22,9 @@ TEST(ParseArgs, TwoWordCommandsAndAliases) {
   EXPECT_EQ(parse({"get", "rollouts", "demo", "-w"})->command->path, "get rollout");
   EXPECT_EQ(parse({"list", "ro", "-A"})->command->path, "list rollouts");
   EXPECT_EQ(parse({"retry", "rollout", "demo"})->args[0], "demo");
+  EXPECT_EQ(parse({"retry", "exp", "e1", "e2"})->command->path, "retry experiment");
+  EXPECT_EQ(parse({"retry", "experiments", "e1", "e2"})->args,
+            (std::vector<std::string>{"e1", "e2"}));
   EXPECT_EQ(parse({"get", "exp", "e1", "-w"})->command->path, "get experiment");
   EXPECT_EQ(parse({"list", "experiment", "-A"})->command->path, "list experiments");
   EXPECT_EQ(parse({"terminate", "ar", "a1", "a2"})->args, (std::vector<std::string>{"a1", "a2"}));

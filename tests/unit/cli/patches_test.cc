@@ -80,8 +80,16 @@ TEST(SimplePatches, AreArgosExactDocuments) {
   EXPECT_EQ(retryPatch().dump(), R"({"status":{"abort":false}})");
   EXPECT_EQ(pausePatch().dump(), R"({"spec":{"paused":true}})");
   EXPECT_EQ(terminatePatch().dump(), R"({"spec":{"terminate":true}})");
+  EXPECT_EQ(retryExperimentPatch().dump(), R"({"status":null})");
   EXPECT_EQ(restartPatch(1795000000, 30).dump(),
             R"({"spec":{"restartAt":"2026-11-18T11:07:10Z"}})");
+}
+
+TEST(SimplePatches, RetryExperimentDropsTheWholeStatusAndKeepsSpec) {
+  json exp = json::parse(R"({"metadata":{"name":"e"},"spec":{"duration":"1h"},
+    "status":{"phase":"Failed","message":"x","templateStatuses":[{"name":"a"}]}})");
+  exp.merge_patch(retryExperimentPatch());  // RFC 7386, as the API server applies it
+  EXPECT_EQ(exp, json::parse(R"({"metadata":{"name":"e"},"spec":{"duration":"1h"}})"));
 }
 
 TEST(FlagDuration, ParsesAndNamesTheFlag) {
