@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/duration.h"
 #include "kube/types.h"
 
 namespace vane::controller {
@@ -38,6 +39,9 @@ struct Action {
     kScaleDeployment,       // name, replicas: spec.workloadRef scaleDown; body {"logOnly": bool}
     kCreateExperiment,      // name, body: the Experiment (rollout_experiment.h)
     kTerminateExperiment,   // name (spec.terminate=true; NotFound is fine)
+    kCreateService,         // name, body: an Experiment template's Service (experiment.h)
+    kDeleteService,         // name (NotFound is fine)
+    kDeleteExperiment,      // name (NotFound is fine): Experiment history (rollout_experiment.h)
   };
   Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr, std::string p = {})
       : kind(k), name(std::move(n)), replicas(r), body(std::move(b)), path(std::move(p)) {}
@@ -88,6 +92,8 @@ struct RolloutContext {
   std::vector<Action> actions;
   std::vector<Event> events;
   std::optional<int64_t> requeueAt;  // unix seconds
+  // An update that finished in this reconcile (duration.h): observed once the status is written.
+  std::optional<RolloutDuration> completedDuration;
 
   void requeueNoLaterThan(int64_t at) {
     if (!requeueAt || at < *requeueAt) requeueAt = at;

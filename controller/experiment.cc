@@ -1,8 +1,11 @@
 #include "controller/experiment.h"
 
+#include <set>
+
 #include "controller/analysis.h"
 #include "controller/conditions.h"
 #include "controller/hash.h"
+#include "kube/json_access.h"
 
 namespace vane::controller {
 
@@ -10,36 +13,20 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& obj, const char* ptr) {
-  auto p = json::json_pointer(ptr);
-  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
-}
-// metadata.<field>[key]; keys may hold '/', which a JSON pointer would read as a separator.
-std::string metaEntry(const json& obj, const char* field, const std::string& key) {
-  auto m = obj.find("metadata");
-  if (m == obj.end() || !m->is_object() || !m->contains(field)) return "";
-  const json& map = (*m)[field];
-  return map.is_object() && map.contains(key) && map[key].is_string() ? map[key].get<std::string>()
-                                                                      : "";
-}
 bool flag(const json& obj, const char* ptr) {
   auto p = json::json_pointer(ptr);
   return obj.contains(p) && obj.at(p).is_boolean() && obj.at(p).get<bool>();
-}
-const json& arrayAt(const json& obj, const char* ptr) {
-  static const json kEmpty = json::array();
-  auto p = json::json_pointer(ptr);
-  return obj.contains(p) && obj.at(p).is_array() ? obj.at(p) : kEmpty;
 }
 int32_t intOr(const json& obj, const char* key, int32_t def) {
   if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number_integer()) return def;
   return obj[key].get<int32_t>();
 }
 // status.<field>[] entry named name (no copy: the pointer stays valid with status).
-const json* byName(const json& status, const char* field, const std::string& name) {
+const json* byName(const json& status, const char* field, const std::string& name,
+                   const char* key = "name") {
   if (!status.is_object() || !status.contains(field) || !status[field].is_array()) return nullptr;
   for (const auto& e : status[field]) {
-    if (e.is_object() && e.value("name", "") == name) return &e;
+    if (e.is_object() && e.value(key, "") == name) return &e;
   }
   return nullptr;
 }
@@ -53,6 +40,15 @@ void setByName(json& status, const char* field, const json& entry) {
     }
   }
   arr.push_back(entry);
+}
+
+json experimentOwnerRefs(const json& ex) {
+  return json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                       {"kind", "Experiment"},
+                       {"name", kube::strAt(ex, "/metadata/name")},
+                       {"uid", kube::strAt(ex, "/metadata/uid")},
+                       {"controller", true},
+                       {"blockOwnerDeletion", true}}});
 }
 
 bool templateCompleted(const std::string& s) {
@@ -76,7 +72,7 @@ std::optional<int64_t> durationEnd(const json& ex, const json& status) {
 }
 
 bool hasRequiredAnalyses(const json& ex) {
-  for (const auto& a : arrayAt(ex, "/spec/analyses")) {
+  for (const auto& a : kube::arrayAt(ex, "/spec/analyses")) {
     if (a.value("requiredForCompletion", false)) return true;
   }
   return false;
@@ -84,7 +80,7 @@ bool hasRequiredAnalyses(const json& ex) {
 
 bool requiredAnalysesSuccessful(const json& ex, const json& status) {
   bool any = false, all = true;
-  for (const auto& a : arrayAt(ex, "/spec/analyses")) {
+  for (const auto& a : kube::arrayAt(ex, "/spec/analyses")) {
     if (!a.value("requiredForCompletion", false)) continue;
     any = true;
     const json* st = byName(status, "analysisRuns", a.value("name", ""));
@@ -135,6 +131,72 @@ int32_t deadlineSeconds(const json& ex) {
                kExperimentProgressDeadlineSeconds);
 }
 
+int32_t scaleDownDelaySeconds(const json& ex) {
+  return intOr(ex.value("spec", json::object()), "scaleDownDelaySeconds",
+               kExperimentScaleDownDelaySeconds);
+}
+
+// addScaleDownDelay + scaleTemplateRS (experiments/replicaset.go): a template going to 0 first
+// gets the scale-down-deadline annotation (now + spec.scaleDownDelaySeconds, default 30; 0 removes
+// it) and keeps its replicas until then (one already at 0 stays there). Returns the replicas to
+// scale to now.
+int32_t delayedScaleDown(ExperimentContext& ctx, const json& tmpl, const json& rs,
+                         int32_t current) {
+  const std::string rs_name = kube::strAt(rs, "/metadata/name");
+  const int32_t delay = scaleDownDelaySeconds(ctx.experiment);
+  std::string deadline = kube::metaEntry(rs, "annotations", kAnnotationScaleDownDeadline);
+  if (delay == 0) {
+    if (!deadline.empty()) {
+      ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs_name, 0,
+                             json{{kAnnotationScaleDownDeadline, nullptr}}});
+    }
+    return 0;
+  }
+  if (deadline.empty()) {
+    deadline = kube::formatTime(ctx.now + delay);
+    ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs_name, 0,
+                           json{{kAnnotationScaleDownDeadline, deadline}}});
+  }
+  if (current == 0) return 0;
+  auto at = kube::parseTime(deadline);
+  if (!at || *at <= ctx.now) return 0;  // unreadable (Argo logs it) or reached
+  if (!ctx.requeueAt || *at < *ctx.requeueAt) ctx.requeueAt = *at;
+  return intOr(tmpl, "replicas", 1);
+}
+
+// experiments/experiment.go reconcileTemplate: a running template with `service` gets its
+// Service; once the template is scaled down and its pods are gone (or `service` was removed) the
+// Service is deleted and serviceName/podTemplateHash cleared.
+void reconcileTemplateService(ExperimentContext& ctx, const json& tmpl, const json& rs,
+                              int32_t desired, json& ts) {
+  auto found = ctx.templateServices.find(tmpl.value("name", ""));
+  const json* svc = found == ctx.templateServices.end() ? nullptr : &found->second;
+  auto drop = [&] {
+    if (svc == nullptr) return;
+    ctx.actions.push_back({Action::Kind::kDeleteService, kube::strAt(*svc, "/metadata/name")});
+    ts.erase("serviceName");
+    ts.erase("podTemplateHash");
+  };
+  const bool wanted = tmpl.contains("service") && tmpl["service"].is_object();
+  if (!wanted) return drop();
+  if (desired == 0) {
+    if (intOr(rs.value("status", json::object()), "availableReplicas", 0) == 0) drop();
+    return;
+  }
+  const std::string hash = kube::metaEntry(rs, "labels", kLabelPodTemplateHash);
+  if (svc != nullptr) {
+    ts["serviceName"] = kube::strAt(*svc, "/metadata/name");
+    ts["podTemplateHash"] = hash;
+    return;
+  }
+  auto body = experimentService(ctx.experiment, tmpl, rs);
+  if (!body) return;
+  const std::string name = kube::strAt(*body, "/metadata/name");
+  ctx.actions.push_back({Action::Kind::kCreateService, name, 0, *body});
+  ts["serviceName"] = name;
+  ts["podTemplateHash"] = hash;
+}
+
 void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminating) {
   const json& ex = ctx.experiment;
   const json old = ex.value("status", json::object());
@@ -151,10 +213,17 @@ void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminatin
     ctx.actions.push_back(
         {Action::Kind::kCreateReplicaSet, body["metadata"]["name"], desired, body});
     ts["lastTransitionTime"] = now;
-  } else if (intOr((*rs)["spec"], "replicas", 1) != desired) {
-    ctx.actions.push_back({Action::Kind::kScaleReplicaSet, (*rs)["metadata"].value("name", ""),
-                           desired, json::object()});
-    ts["lastTransitionTime"] = now;
+  } else {
+    reconcileTemplateService(ctx, tmpl, *rs, desired, ts);
+    // (Vane) lastTransitionTime moves only with a scale: Argo also moves it on every pass of a
+    // delayed scale-down, which would rewrite the status once a second.
+    const int32_t current = intOr((*rs)["spec"], "replicas", 1);
+    const int32_t target = desired == 0 ? delayedScaleDown(ctx, tmpl, *rs, current) : desired;
+    if (current != target) {
+      ctx.actions.push_back({Action::Kind::kScaleReplicaSet, (*rs)["metadata"].value("name", ""),
+                             target, json::object()});
+      ts["lastTransitionTime"] = now;
+    }
   }
   const json rs_status = rs ? rs->value("status", json::object()) : json::object();
   const int32_t replicas = intOr(rs_status, "replicas", 0);
@@ -198,7 +267,7 @@ void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminatin
 
 const json* findRun(const ExperimentContext& ctx, const std::string& name) {
   for (const auto& r : ctx.analysisRuns) {
-    if (str(r, "/metadata/name") == name) return &r;
+    if (kube::strAt(r, "/metadata/name") == name) return &r;
   }
   return nullptr;
 }
@@ -213,10 +282,10 @@ std::string resolveArgValue(const ExperimentContext& ctx, std::string value) {
   };
   for (const auto& [tmpl, rs] : ctx.templateRSs) {
     replace("{{templates." + tmpl + ".podTemplateHash}}",
-            metaEntry(rs, "labels", kLabelPodTemplateHash));
-    replace("{{templates." + tmpl + ".replicaset.name}}", str(rs, "/metadata/name"));
+            kube::metaEntry(rs, "labels", kLabelPodTemplateHash));
+    replace("{{templates." + tmpl + ".replicaset.name}}", kube::strAt(rs, "/metadata/name"));
   }
-  replace("{{experiment.availableAt}}", str(ctx.experiment, "/status/availableAt"));
+  replace("{{experiment.availableAt}}", kube::strAt(ctx.experiment, "/status/availableAt"));
   return value;
 }
 
@@ -242,13 +311,15 @@ void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool termin
   if (old.value("availableAt", "").empty()) return finish();
   if (prev.value("analysisRun", "").empty()) {
     if (terminating) return finish();
-    const std::string base = str(ex, "/metadata/name") + "-" + name;
+    const std::string base = kube::strAt(ex, "/metadata/name") + "-" + name;
     // Ours already, seen before the status that names it (CreateWithCollisionCounter reuses
     // a running run of the same name).
-    if (const json* run = findRun(ctx, base); run != nullptr && !flag(*run, "/spec/terminate") &&
-                                              !experimentCompleted(str(*run, "/status/phase"))) {
+    if (const json* run = findRun(ctx, base);
+        run != nullptr && !flag(*run, "/spec/terminate") &&
+        !experimentCompleted(kube::strAt(*run, "/status/phase"))) {
       st["analysisRun"] = base;
-      st["phase"] = str(*run, "/status/phase").empty() ? "Pending" : str(*run, "/status/phase");
+      st["phase"] = kube::strAt(*run, "/status/phase").empty() ? "Pending"
+                                                               : kube::strAt(*run, "/status/phase");
       return finish();
     }
     std::string run_name = base;
@@ -277,12 +348,14 @@ void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool termin
   if (experimentCompleted(prev.value("phase", ""))) return finish();
   const json* run = findRun(ctx, prev.value("analysisRun", ""));
   if (run == nullptr) return finish();  // just created: not in the cache yet
-  const std::string phase = str(*run, "/status/phase");
+  const std::string phase = kube::strAt(*run, "/status/phase");
   if (terminating && !experimentCompleted(phase)) {
     if (!flag(*run, "/spec/terminate")) {
-      ctx.actions.push_back({Action::Kind::kTerminateAnalysisRun, str(*run, "/metadata/name")});
-      ctx.event("Normal", "AnalysisRunTerminating",
-                format("Terminating %s (%s)", name.c_str(), str(*run, "/metadata/name").c_str()));
+      ctx.actions.push_back(
+          {Action::Kind::kTerminateAnalysisRun, kube::strAt(*run, "/metadata/name")});
+      ctx.event(
+          "Normal", "AnalysisRunTerminating",
+          format("Terminating %s (%s)", name.c_str(), kube::strAt(*run, "/metadata/name").c_str()));
     }
     return finish();
   }
@@ -296,7 +369,7 @@ void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool termin
 
 std::pair<std::string, std::string> assessTemplates(const ExperimentContext& ctx) {
   std::string worst = "Successful", message;
-  for (const auto& t : arrayAt(ctx.experiment, "/spec/templates")) {
+  for (const auto& t : kube::arrayAt(ctx.experiment, "/spec/templates")) {
     const json* ts = byName(ctx.newStatus, "templateStatuses", t.value("name", ""));
     const std::string s = ts ? ts->value("status", "") : "Progressing";
     if (templateRank(s) > templateRank(worst)) {
@@ -310,7 +383,7 @@ std::pair<std::string, std::string> assessTemplates(const ExperimentContext& ctx
 
 std::pair<std::string, std::string> assessAnalyses(const ExperimentContext& ctx) {
   std::string worst = "Successful", message;
-  for (const auto& a : arrayAt(ctx.experiment, "/spec/analyses")) {
+  for (const auto& a : kube::arrayAt(ctx.experiment, "/spec/analyses")) {
     const json* st = byName(ctx.newStatus, "analysisRuns", a.value("name", ""));
     const std::string p = st ? st->value("phase", "") : "";
     if (analysisRank(p) > analysisRank(worst)) {
@@ -367,7 +440,7 @@ void planRequeue(ExperimentContext& ctx) {
     if (!ctx.requeueAt || t < *ctx.requeueAt) ctx.requeueAt = t;
   };
   if (auto end = durationEnd(ex, s); end && ctx.now <= *end) at(*end + 1);
-  for (const auto& t : arrayAt(ex, "/spec/templates")) {
+  for (const auto& t : kube::arrayAt(ex, "/spec/templates")) {
     const json* ts = byName(s, "templateStatuses", t.value("name", ""));
     if (ts == nullptr) continue;
     const std::string code = ts->value("status", "");
@@ -379,14 +452,169 @@ void planRequeue(ExperimentContext& ctx) {
   }
 }
 
+// --- status.conditions (experiments/conditions.go, utils/conditions/experiments.go) --------
+
+const json* experimentCondition(const json& status, const std::string& type) {
+  return byName(status, "conditions", type, "type");
+}
+
+json newExperimentCondition(const std::string& type, bool status, const std::string& reason,
+                            const std::string& message, int64_t now) {
+  return {{"type", type},
+          {"status", status ? "True" : "False"},
+          {"lastUpdateTime", kube::formatTime(now)},
+          {"lastTransitionTime", kube::formatTime(now)},
+          {"reason", reason},
+          {"message", message}};
+}
+
+void removeExperimentCondition(json& status, const std::string& type) {
+  if (!status.contains("conditions") || !status["conditions"].is_array()) return;
+  json kept = json::array();
+  for (const auto& c : status["conditions"]) {
+    if (c.value("type", "") != type) kept.push_back(c);
+  }
+  if (kept.empty()) {
+    status.erase("conditions");
+  } else {
+    status["conditions"] = kept;
+  }
+}
+
+// SetExperimentCondition: no change for the same status and reason; the transition time kept
+// while the status stays.
+void setExperimentCondition(json& status, json cond) {
+  const json* cur = experimentCondition(status, cond.value("type", ""));
+  if (cur != nullptr && cur->value("status", "") == cond.value("status", "") &&
+      cur->value("reason", "") == cond.value("reason", "")) {
+    return;
+  }
+  if (cur != nullptr && cur->value("status", "") == cond.value("status", "")) {
+    cond["lastTransitionTime"] = cur->value("lastTransitionTime", "");
+  }
+  removeExperimentCondition(status, cond.value("type", ""));
+  if (!status.contains("conditions") || !status["conditions"].is_array()) {
+    status["conditions"] = json::array();
+  }
+  status["conditions"].push_back(cond);
+}
+
+// ExperimentProgressing: a template status appeared or its replica counts moved.
+bool experimentProgressed(const json& old_status, const json& new_status) {
+  const json olds = old_status.value("templateStatuses", json::array());
+  const json news = new_status.value("templateStatuses", json::array());
+  if (olds.size() < news.size()) return true;
+  for (const auto& o : olds) {
+    const json* n = byName(new_status, "templateStatuses", o.value("name", ""));
+    if (n == nullptr) continue;
+    for (const char* k : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas"}) {
+      if (o.value(k, 0) != n->value(k, 0)) return true;
+    }
+  }
+  return false;
+}
+
+// calculateExperimentConditions: Progressing False/ExperimentCompleted once Successful; True/
+// ReplicaSetUpdated on progress (transition time kept while True); True/NewReplicaSetAvailable
+// while running within spec.duration (judged on the status as read, as Argo does).
+void calculateConditions(ExperimentContext& ctx) {
+  const json& ex = ctx.experiment;
+  const json old = ex.value("status", json::object());
+  json& s = ctx.newStatus;
+  const std::string name = kube::strAt(ex, "/metadata/name");
+  if (s.value("phase", "") == "Successful") {
+    setExperimentCondition(
+        s, newExperimentCondition(kConditionProgressing, false, kReasonExperimentCompleted,
+                                  format(kMessageExperimentCompleted, name.c_str()), ctx.now));
+  } else if (experimentProgressed(old, s)) {
+    json cond =
+        newExperimentCondition(kConditionProgressing, true, kReasonReplicaSetUpdated,
+                               format(kMessageExperimentProgressing, name.c_str()), ctx.now);
+    if (const json* cur = experimentCondition(old, kConditionProgressing)) {
+      if (cur->value("status", "") == "True") {
+        cond["lastTransitionTime"] = cur->value("lastTransitionTime", "");
+      }
+      removeExperimentCondition(s, kConditionProgressing);
+    }
+    setExperimentCondition(s, cond);
+  } else if (auto end = durationEnd(ex, old);
+             !old.value("availableAt", "").empty() && !(end && ctx.now > *end)) {
+    setExperimentCondition(
+        s, newExperimentCondition(kConditionProgressing, true, kReasonNewRSAvailable,
+                                  format(kMessageExperimentRunning, name.c_str()), ctx.now));
+  }
+}
+
 }  // namespace
+
+std::string verifyExperimentSpec(const json& ex) {
+  std::set<std::string> names;
+  const std::string ex_name = kube::strAt(ex, "/metadata/name");
+  const auto& templates = kube::arrayAt(ex, "/spec/templates");
+  for (size_t i = 0; i < templates.size(); ++i) {
+    const json& t = templates[i];
+    const int idx = static_cast<int>(i);
+    if (!t.contains("selector") || t["selector"].is_null()) {
+      const std::string field = format(".Spec.Templates[%d].Selector", idx);
+      return format(kMessageMissingField, field.c_str());
+    }
+    if (t["selector"].is_object() && t["selector"].empty()) {
+      return format(kMessageExperimentSelectAll, idx);
+    }
+    if (intOr(t, "minReadySeconds", 0) > deadlineSeconds(ex)) {
+      return format(kMessageExperimentMinReadyLongerThanDeadline, idx);
+    }
+    const std::string name = t.value("name", "");
+    if (name.empty()) return format(kMessageExperimentTemplateNameEmpty, ex_name.c_str(), idx);
+    if (!names.insert(name).second) {
+      return format(kMessageExperimentTemplateNameRepeated, ex_name.c_str(), name.c_str());
+    }
+  }
+  return "";
+}
 
 bool experimentCompleted(const std::string& phase) {
   return phase == "Successful" || phase == "Failed" || phase == "Error" || phase == "Inconclusive";
 }
 
+std::optional<json> experimentService(const json& ex, const json& tmpl, const json& rs) {
+  json ports = json::array();
+  for (const auto& c : kube::arrayAt(rs, "/spec/template/spec/containers")) {
+    for (const auto& p : c.value("ports", json::array())) {
+      if (!p.is_object() || !p.contains("containerPort")) continue;
+      json port = {{"port", p["containerPort"]}, {"targetPort", p["containerPort"]}};
+      if (!p.value("protocol", "").empty()) port["protocol"] = p["protocol"];
+      if (!p.value("name", "").empty()) port["name"] = p["name"];
+      ports.push_back(port);
+    }
+  }
+  if (ports.empty()) return std::nullopt;
+  const json service = tmpl.value("service", json::object());
+  std::string name = service.is_object() ? service.value("name", "") : "";
+  if (name.empty()) name = kube::strAt(rs, "/metadata/name");
+  json labels =
+      rs.contains("metadata") ? rs["metadata"].value("labels", json::object()) : json::object();
+  return json{{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", kube::strAt(ex, "/metadata/namespace")},
+                {"annotations",
+                 {{kAnnotationExperimentName, kube::strAt(ex, "/metadata/name")},
+                  {kAnnotationExperimentTemplate, tmpl.value("name", "")}}},
+                {"ownerReferences", experimentOwnerRefs(ex)}}},
+              {"spec", {{"selector", labels}, {"ports", ports}}}};
+}
+
+std::string experimentServiceTakenMessage(const std::string& service, const std::string& tmpl) {
+  return format(
+      "Failed to create Service %s for template '%s': service %s already exists and is not "
+      "owned by experiment template %s",
+      service.c_str(), tmpl.c_str(), service.c_str(), tmpl.c_str());
+}
+
 json experimentReplicaSet(const json& ex, const json& tmpl, int32_t replicas) {
-  const std::string ex_name = str(ex, "/metadata/name");
+  const std::string ex_name = kube::strAt(ex, "/metadata/name");
   const std::string name = tmpl.value("name", "");
   json pod = tmpl.value("template", json::object());
   if (pod.contains("metadata") && pod["metadata"].contains("labels")) {
@@ -404,16 +632,11 @@ json experimentReplicaSet(const json& ex, const json& tmpl, int32_t replicas) {
           {"kind", "ReplicaSet"},
           {"metadata",
            {{"name", ex_name + "-" + name},
-            {"namespace", str(ex, "/metadata/namespace")},
+            {"namespace", kube::strAt(ex, "/metadata/namespace")},
             {"labels", labels},
             {"annotations",
              {{kAnnotationExperimentName, ex_name}, {kAnnotationExperimentTemplate, name}}},
-            {"ownerReferences", json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
-                                              {"kind", "Experiment"},
-                                              {"name", ex_name},
-                                              {"uid", str(ex, "/metadata/uid")},
-                                              {"controller", true},
-                                              {"blockOwnerDeletion", true}}})}}},
+            {"ownerReferences", experimentOwnerRefs(ex)}}},
           {"spec", spec}};
 }
 
@@ -421,10 +644,24 @@ void planExperiment(ExperimentContext& ctx) {
   const json& ex = ctx.experiment;
   ctx.newStatus = ex.value("status", json::object());
   if (!ctx.newStatus.is_object()) ctx.newStatus = json::object();
+  // VerifyExperimentSpec: an invalid spec only gets (or updates) its condition.
+  const std::string invalid = verifyExperimentSpec(ex);
+  const json* prev_invalid = experimentCondition(ctx.newStatus, kConditionInvalidSpec);
+  if (!invalid.empty()) {
+    if (prev_invalid != nullptr && prev_invalid->value("message", "") != invalid) {
+      removeExperimentCondition(ctx.newStatus, kConditionInvalidSpec);
+    }
+    setExperimentCondition(
+        ctx.newStatus,
+        newExperimentCondition(kConditionInvalidSpec, true, kReasonInvalidSpec, invalid, ctx.now));
+    return;
+  }
+  if (prev_invalid != nullptr) removeExperimentCondition(ctx.newStatus, kConditionInvalidSpec);
   const bool terminating = isTerminating(ex, ctx.newStatus);
-  for (const auto& t : arrayAt(ex, "/spec/templates")) reconcileTemplate(ctx, t, terminating);
-  for (const auto& a : arrayAt(ex, "/spec/analyses")) reconcileAnalysis(ctx, a, terminating);
+  for (const auto& t : kube::arrayAt(ex, "/spec/templates")) reconcileTemplate(ctx, t, terminating);
+  for (const auto& a : kube::arrayAt(ex, "/spec/analyses")) reconcileAnalysis(ctx, a, terminating);
   calculateStatus(ctx);
+  calculateConditions(ctx);
   planRequeue(ctx);
 }
 

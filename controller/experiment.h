@@ -1,9 +1,15 @@
 // The Experiment controller (Argo experiments/experiment.go, utils/experiment): one ReplicaSet
 // per spec.templates[] (`<experiment>-<template>`), scaled to the template's replicas while the
-// experiment runs and to 0 once it ends; one AnalysisRun per spec.analyses[]
+// experiment runs and to 0 once it ends (after spec.scaleDownDelaySeconds); one AnalysisRun per
+// spec.analyses[]
 // (`<experiment>-<analysis>`) started once every template is available; status.phase judged
 // from the template statuses and the analyses (Failed/Error/Inconclusive end it early, the
 // requiredForCompletion analyses end it when Successful, spec.duration after availableAt).
+// A template with `service` also gets a Service (experiments/service.go) while it runs, named in
+// status.templateStatuses[].serviceName and deleted once its ReplicaSet has no available pods.
+//
+// status.conditions as Argo writes them: Progressing (ReplicaSetUpdated / NewReplicaSetAvailable /
+// ExperimentCompleted) and InvalidSpec.
 //
 // planExperiment() is pure like planRollout(); ExperimentReconciler reads the caches, performs
 // the planned writes and writes the status once.
@@ -32,16 +38,38 @@ namespace vane::controller {
 inline constexpr const char* kAnnotationExperimentName = "experiment.argoproj.io/name";
 inline constexpr const char* kAnnotationExperimentTemplate = "experiment.argoproj.io/template-name";
 inline constexpr int32_t kExperimentProgressDeadlineSeconds = 600;
+/// spec.scaleDownDelaySeconds when unset (DefaultScaleDownDelaySeconds): a finished template's
+/// ReplicaSet keeps its pods this long (scale-down-deadline annotation) before going to 0.
+inline constexpr int32_t kExperimentScaleDownDelaySeconds = 30;
+
+/// Condition reasons and messages (utils/conditions/experiments.go); %s is the Experiment name,
+/// quoted as Go's %q prints it.
+inline constexpr const char* kReasonExperimentCompleted = "ExperimentCompleted";
+inline constexpr const char* kMessageExperimentProgressing = "Experiment \"%s\" is progressing.";
+inline constexpr const char* kMessageExperimentRunning = "Experiment \"%s\" is running.";
+inline constexpr const char* kMessageExperimentCompleted =
+    "Experiment \"%s\" has successfully ran and completed.";
+inline constexpr const char* kMessageExperimentTemplateNameRepeated =
+    "Experiment %s has repeated template name '%s' in templates";
+inline constexpr const char* kMessageExperimentTemplateNameEmpty =
+    "Experiment %s has empty template name at index %d";
+inline constexpr const char* kMessageExperimentSelectAll =
+    "This experiment is selecting all pods at index %d. A non-empty selector is required.";
+inline constexpr const char* kMessageExperimentMinReadyLongerThanDeadline =
+    "MinReadySeconds cannot be longer than ProgressDeadlineSeconds. Check template index %d";
 
 struct ExperimentContext {
   // Inputs.
-  nlohmann::json experiment;                          // as read
-  std::map<std::string, nlohmann::json> templateRSs;  // by template name
-  std::vector<nlohmann::json> analysisRuns;           // owned by the experiment
-  int64_t now = 0;                                    // unix seconds
+  nlohmann::json experiment;                               // as read
+  std::map<std::string, nlohmann::json> templateRSs;       // by template name
+  std::vector<nlohmann::json> analysisRuns;                // owned by the experiment
+  std::map<std::string, nlohmann::json> templateServices;  // owned Services, by template name
+  int64_t now = 0;                                         // unix seconds
   // Outputs. Actions: kCreateReplicaSet (body), kScaleReplicaSet (name, replicas),
+  // kAnnotateReplicaSet (name, annotations: value null removes),
   // kCreateAnalysisRun (name, body: {"analysis": spec.analyses[i] with resolved args,
-  // "dryRun", "measurementRetention", "analysisRunMetadata"}), kTerminateAnalysisRun (name).
+  // "dryRun", "measurementRetention", "analysisRunMetadata"}), kTerminateAnalysisRun (name),
+  // kCreateService (name, body, replicas unused), kDeleteService (name).
   nlohmann::json newStatus = nlohmann::json::object();
   std::vector<Action> actions;
   std::vector<Event> events;
@@ -55,6 +83,11 @@ struct ExperimentContext {
 /// Plans one reconcile of ctx.experiment. Pure: no I/O.
 void planExperiment(ExperimentContext& ctx);
 
+/// VerifyExperimentSpec: the InvalidSpec message for the first bad template (no or an empty
+/// selector, minReadySeconds beyond progressDeadlineSeconds, an empty or repeated name); "" when
+/// valid. An invalid Experiment only gets the InvalidSpec condition (removed once valid).
+std::string verifyExperimentSpec(const nlohmann::json& experiment);
+
 /// Phase is one of Successful, Failed, Error, Inconclusive.
 bool experimentCompleted(const std::string& phase);
 
@@ -64,11 +97,25 @@ bool experimentCompleted(const std::string& phase);
 nlohmann::json experimentReplicaSet(const nlohmann::json& experiment, const nlohmann::json& tmpl,
                                     int32_t replicas);
 
+/// The Service of a template (createTemplateService): named status-independently as
+/// `template.service.name` or else the ReplicaSet's name, selector = the ReplicaSet's labels (the
+/// pod template's, with rollouts-pod-template-hash), one port per container port, owned by the
+/// Experiment and annotated like the ReplicaSet. nullopt when the containers declare no port
+/// (Argo creates no Service then).
+std::optional<nlohmann::json> experimentService(const nlohmann::json& experiment,
+                                                const nlohmann::json& tmpl,
+                                                const nlohmann::json& rs);
+
+/// "Failed to create Service %s for template '%s': service %s already exists and is not owned by
+/// experiment template %s" (the name is taken by another object).
+std::string experimentServiceTakenMessage(const std::string& service, const std::string& tmpl);
+
 struct ExperimentReconcilerDeps {
   kube::Client* client = nullptr;
   kube::Informer* experiments = nullptr;
   kube::Informer* replicaSets = nullptr;
   kube::Informer* analysisRuns = nullptr;
+  kube::Informer* services = nullptr;     // optional: without it no template Service is seen
   kube::EventRecorder* events = nullptr;  // optional
   std::function<int64_t()> clock;         // unix seconds; default: wall clock
 };
@@ -86,6 +133,7 @@ class ExperimentReconciler {
 
  private:
   Status createAnalysisRun(ExperimentContext& ctx, const Action& a);
+  Status createService(ExperimentContext& ctx, const Action& a);
   ExperimentReconcilerDeps deps_;
 };
 

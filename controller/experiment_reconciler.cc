@@ -9,6 +9,7 @@
 #include "controller/conditions.h"
 #include "controller/experiment.h"
 #include "kube/events.h"
+#include "kube/json_access.h"
 
 namespace vane::controller {
 
@@ -17,23 +18,6 @@ namespace res = kube::resources;
 
 namespace {
 
-std::string str(const json& obj, const char* ptr) {
-  auto p = json::json_pointer(ptr);
-  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
-}
-// metadata.<field>[key]; keys may hold '/', which a JSON pointer would read as a separator.
-std::string metaEntry(const json& obj, const char* field, const std::string& key) {
-  auto m = obj.find("metadata");
-  if (m == obj.end() || !m->is_object() || !m->contains(field)) return "";
-  const json& map = (*m)[field];
-  return map.is_object() && map.contains(key) && map[key].is_string() ? map[key].get<std::string>()
-                                                                      : "";
-}
-const json& arrayAt(const json& obj, const char* ptr) {
-  static const json kEmpty = json::array();
-  auto p = json::json_pointer(ptr);
-  return obj.contains(p) && obj.at(p).is_array() ? obj.at(p) : kEmpty;
-}
 // status.analysisRuns[] entry for a run that could not be created.
 void setAnalysisError(json& status, const std::string& analysis, const std::string& message) {
   json entry = {{"name", analysis}, {"phase", "Error"}, {"message", message}};
@@ -56,7 +40,7 @@ ExperimentReconciler::ExperimentReconciler(ExperimentReconcilerDeps deps) : deps
 
 Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Action& a) {
   const json& ex = ctx.experiment;
-  const std::string ns = str(ex, "/metadata/namespace");
+  const std::string ns = kube::strAt(ex, "/metadata/namespace");
   kube::Client* client = deps_.client;
   analysis::TemplateLookups lookups;
   lookups.analysisTemplate = [client](const std::string& n, const std::string& name) {
@@ -82,16 +66,50 @@ Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Act
   // Experiment runs carry the instance id and analysisRunMetadata only (no rollout labels).
   md["labels"].erase(analysis::kLabelPodTemplateHash);
   md["labels"].erase(analysis::kLabelRolloutType);
-  const std::string instance = metaEntry(ex, "labels", kLabelInstanceId);
+  const std::string instance = kube::metaEntry(ex, "labels", kLabelInstanceId);
   if (!instance.empty()) md["labels"][kLabelInstanceId] = instance;
   md["ownerReferences"] = json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
                                         {"kind", "Experiment"},
-                                        {"name", str(ex, "/metadata/name")},
-                                        {"uid", str(ex, "/metadata/uid")},
+                                        {"name", kube::strAt(ex, "/metadata/name")},
+                                        {"uid", kube::strAt(ex, "/metadata/uid")},
                                         {"controller", true},
                                         {"blockOwnerDeletion", true}}});
   auto created = deps_.client->create(res::kAnalysisRuns, ns, body);
   if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
+  return Status::ok();
+}
+
+// CreateService (experiments/service.go): an existing Service of that name is ours only when this
+// Experiment controls it for the same template; otherwise the template errors.
+Status ExperimentReconciler::createService(ExperimentContext& ctx, const Action& a) {
+  const json& ex = ctx.experiment;
+  const std::string ns = kube::strAt(ex, "/metadata/namespace");
+  auto created = deps_.client->create(res::kServices, ns, a.body);
+  if (created) return Status::ok();
+  if (created.status().code() != Code::kAlreadyExists) return created.status();
+  auto existing = deps_.client->get(res::kServices, ns, a.name);
+  if (!existing) return existing.status();
+  const std::string tmpl = kube::metaEntry(a.body, "annotations", kAnnotationExperimentTemplate);
+  bool controlled = false;
+  for (const auto& ref : kube::arrayAt(*existing, "/metadata/ownerReferences")) {
+    if (ref.value("controller", false) &&
+        ref.value("uid", "") == kube::strAt(ex, "/metadata/uid")) {
+      controlled = true;
+    }
+  }
+  if (controlled &&
+      kube::metaEntry(*existing, "annotations", kAnnotationExperimentName) ==
+          kube::strAt(ex, "/metadata/name") &&
+      kube::metaEntry(*existing, "annotations", kAnnotationExperimentTemplate) == tmpl) {
+    return Status::ok();
+  }
+  for (auto& ts : ctx.newStatus["templateStatuses"]) {
+    if (ts.value("name", "") != tmpl) continue;
+    ts["status"] = "Error";
+    ts["message"] = experimentServiceTakenMessage(a.name, tmpl);
+    ts.erase("serviceName");
+    ts.erase("podTemplateHash");
+  }
   return Status::ok();
 }
 
@@ -101,17 +119,28 @@ ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
   const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
   const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
   kube::ObjectPtr cached = deps_.experiments->get(ns, name);
-  if (!cached || !str(*cached, "/metadata/deletionTimestamp").empty()) return out;
+  if (!cached || !kube::strAt(*cached, "/metadata/deletionTimestamp").empty()) return out;
   ExperimentContext ctx;
   ctx.experiment = *cached;
-  const std::string uid = str(*cached, "/metadata/uid");
+  const std::string uid = kube::strAt(*cached, "/metadata/uid");
   std::set<std::string> defined;
-  for (const auto& t : arrayAt(*cached, "/spec/templates")) defined.insert(t.value("name", ""));
+  for (const auto& t : kube::arrayAt(*cached, "/spec/templates"))
+    defined.insert(t.value("name", ""));
   for (const auto& rs : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
-    if (metaEntry(*rs, "annotations", kAnnotationExperimentName) != name) continue;
-    const std::string tmpl = metaEntry(*rs, "annotations", kAnnotationExperimentTemplate);
-    if (defined.count(tmpl) && str(*rs, "/metadata/deletionTimestamp").empty()) {
+    if (kube::metaEntry(*rs, "annotations", kAnnotationExperimentName) != name) continue;
+    const std::string tmpl = kube::metaEntry(*rs, "annotations", kAnnotationExperimentTemplate);
+    if (defined.count(tmpl) && kube::strAt(*rs, "/metadata/deletionTimestamp").empty()) {
       ctx.templateRSs[tmpl] = *rs;
+    }
+  }
+  if (deps_.services != nullptr) {
+    // GetServiceForExperiment: controlled by this Experiment and annotated with a template of it.
+    for (const auto& svc : deps_.services->byIndex(kube::kIndexOwner, uid)) {
+      if (kube::metaEntry(*svc, "annotations", kAnnotationExperimentName) != name) continue;
+      const std::string tmpl = kube::metaEntry(*svc, "annotations", kAnnotationExperimentTemplate);
+      if (defined.count(tmpl) && kube::strAt(*svc, "/metadata/deletionTimestamp").empty()) {
+        ctx.templateServices[tmpl] = *svc;
+      }
     }
   }
   if (deps_.analysisRuns != nullptr) {
@@ -133,6 +162,10 @@ ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
         r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
                                 {{"spec", {{"replicas", a.replicas}}}});
         break;
+      case Action::Kind::kAnnotateReplicaSet:
+        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
+                                {{"metadata", {{"annotations", a.body}}}});
+        break;
       case Action::Kind::kCreateAnalysisRun:
         if (Status s = createAnalysisRun(ctx, a); !s) {
           if (s.code() != Code::kInvalid && s.code() != Code::kNotFound &&
@@ -152,6 +185,20 @@ ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
                                 {{"spec", {{"terminate", true}}}});
         if (!r && r.status().code() == Code::kNotFound) r = json();
         break;
+      case Action::Kind::kCreateService:
+        if (Status s = createService(ctx, a); !s) {
+          out.status = s;
+          return out;
+        }
+        break;
+      case Action::Kind::kDeleteService: {
+        Status s = deps_.client->remove(res::kServices, ns, a.name);
+        if (!s && s.code() != Code::kNotFound) {
+          out.status = s;
+          return out;
+        }
+        break;
+      }
       default:
         break;
     }

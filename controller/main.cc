@@ -276,6 +276,9 @@ int main(int argc, char** argv) {
                                     static_cast<double>(d.count()) / 1e6, !s.isOk());
   };
   opts.abortLatency = [&metrics](double seconds) { metrics.observeAbortLatency(seconds); };
+  opts.rolloutFinished = [&metrics](const controller::RolloutDuration& d) {
+    metrics.observeRolloutDuration(d);
+  };
   std::unique_ptr<controller::RolloutController> ctrl;
   std::mutex ctrl_mu;
   std::atomic<bool> leading{!flags.leaderElect};
@@ -328,7 +331,9 @@ int main(int argc, char** argv) {
     log(flags, "info", "alert hook on port " + std::to_string((*hook_server)->port()));
   }
 
-  auto health = http::Server::start({flags.healthAddr}, [&](const http::Request& req) {
+  http::ServerOptions health_opts;
+  health_opts.listen = flags.healthAddr;
+  auto health = http::Server::start(health_opts, [&](const http::Request& req) {
     if (req.path == "/healthz") return http::Response::text(200, "ok");
     if (req.path == "/readyz") {
       std::lock_guard lock(ctrl_mu);
@@ -339,7 +344,9 @@ int main(int argc, char** argv) {
     }
     return http::Response::text(404, "not found");
   });
-  auto metrics_server = http::Server::start({flags.metricsAddr}, [&](const http::Request& req) {
+  http::ServerOptions metrics_opts;
+  metrics_opts.listen = flags.metricsAddr;
+  auto metrics_server = http::Server::start(metrics_opts, [&](const http::Request& req) {
     if (req.path == "/metrics") return metrics.serve();
     return http::Response::text(404, "not found");
   });
@@ -378,18 +385,19 @@ int main(int argc, char** argv) {
       log(flags, "info", "started leading as " + id + " at " + nowString());
       leading = true;
     };
-    // A leader that could not renew within the renew deadline exits at once, before its lease can
-    // expire, as kube-controller-manager does ("leaderelection lost", exit 1): in-flight
-    // reconciles must not go on writing while another process may already lead. On a clean
-    // shutdown the controller has already stopped when the elector stops (and releases).
+    // A leader that could not renew within the renew deadline shuts down as Argo's does
+    // (controller/controller.go Run): leaderelection.RunOrDie returns, OnStoppedLeading logs,
+    // the work queues drain, the servers stop and the process exits 0, to be restarted as a
+    // candidate. On a clean shutdown the controller has already stopped when the elector stops
+    // (and releases).
     lc.on_stopped_leading = [&flags, id = lc.identity, &acting_stopped] {
       if (acting_stopped) {
         log(flags, "info", "stopped leading as " + id + " at " + nowString() + " (shutdown)");
         return;
       }
       log(flags, "error", "leader election lost: stopped leading as " + id + " at " + nowString());
-      std::cerr.flush();
-      std::_Exit(1);
+      log(flags, "info", "OnStoppedLeading called, shutting down: " + id + ", context err: <nil>");
+      g_stop = true;
     };
     lc.on_new_leader = [&flags](const std::string& holder) {
       log(flags, "info", "leader is now \"" + holder + "\"");

@@ -11,6 +11,13 @@ using nlohmann::json;
 namespace {
 
 const prometheus::Histogram::BucketBoundaries kReconcileBuckets = {0.01, 0.15, 0.25, 0.5, 1};
+// Argo controller/metrics/metrics.go buckets of the rollout duration histograms.
+const prometheus::Histogram::BucketBoundaries kRolloutDurationBuckets = {
+    30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800};
+const prometheus::Histogram::BucketBoundaries kProgressionBuckets = {30,  60,  120,  300,
+                                                                     600, 900, 1800, 3600};
+const prometheus::Histogram::BucketBoundaries kManualPauseBuckets = {0,    60,   300,   600,  1800,
+                                                                     3600, 7200, 14400, 28800};
 
 std::string str(const json& obj, std::initializer_list<const char*> path) {
   const json* cur = &obj;
@@ -305,6 +312,24 @@ ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::
            .Register(*registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                             0.5, 1, 2.5, 5, 10});
+  rollout_duration_ = &prometheus::BuildHistogram()
+                           .Name("rollout_duration_seconds")
+                           .Help(
+                               "Wall-clock seconds of a finished rollout update, from its start "
+                               "to promotion, abort, rollback or supersession.")
+                           .Register(*registry_);
+  rollout_progression_ = &prometheus::BuildHistogram()
+                              .Name("rollout_progression_duration_seconds")
+                              .Help(
+                                  "Seconds a finished rollout update spent progressing: its "
+                                  "duration minus the time it waited for a manual resume.")
+                              .Register(*registry_);
+  rollout_manual_pause_ = &prometheus::BuildHistogram()
+                               .Name("rollout_manual_pause_duration_seconds")
+                               .Help(
+                                   "Seconds a finished rollout update waited for a human to "
+                                   "resume or promote it.")
+                               .Register(*registry_);
   queue_depth_ = &prometheus::BuildGauge()
                       .Name("workqueue_depth")
                       .Help("Current depth of the work queue.")
@@ -339,6 +364,16 @@ void ControllerMetrics::event(const std::string& ns, const std::string& name,
 }
 
 void ControllerMetrics::observeAbortLatency(double seconds) { abort_latency_->Observe(seconds); }
+
+void ControllerMetrics::observeRolloutDuration(const RolloutDuration& d) {
+  if (!d.completed() || d.completionStatus.empty()) return;
+  const prometheus::Labels labels{{"status", d.completionStatus}};
+  const auto total = static_cast<double>(d.totalSeconds());
+  const auto pause = static_cast<double>(d.manualPauseSeconds());
+  rollout_duration_->Add(labels, kRolloutDurationBuckets).Observe(total);
+  rollout_progression_->Add(labels, kProgressionBuckets).Observe(total - pause);
+  rollout_manual_pause_->Add(labels, kManualPauseBuckets).Observe(pause);
+}
 
 void ControllerMetrics::setQueueDepth(const std::string& queue, double depth) {
   queue_depth_->Add({{"name", queue}}).Set(depth);

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/duration.h"
 #include "kube/http.h"
 
 namespace vane::controller {
@@ -109,6 +110,11 @@ class ControllerMetrics {
   /// From the abort's trigger (user patch, analysis verdict, alert) to traffic and the canary
   /// Service back on stable.
   void observeAbortLatency(double seconds);
+  /// A finished update (Argo EmitRolloutDuration): rollout_duration_seconds (start to finish),
+  /// rollout_progression_duration_seconds (minus manual pauses) and
+  /// rollout_manual_pause_duration_seconds, labelled status=<completionStatus>. Ignores an
+  /// unfinished duration or one without a completion status.
+  void observeRolloutDuration(const RolloutDuration& duration);
   void setQueueDepth(const std::string& queue, double depth);
   void observeQueueLatency(const std::string& queue, double seconds);
   /// Registers the scrape-time collector over the caches.
@@ -127,6 +133,9 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Counter>* events_;
   prometheus::Histogram* abort_latency_;
+  prometheus::Family<prometheus::Histogram>* rollout_duration_;
+  prometheus::Family<prometheus::Histogram>* rollout_progression_;
+  prometheus::Family<prometheus::Histogram>* rollout_manual_pause_;
   prometheus::Family<prometheus::Gauge>* queue_depth_;
   prometheus::Family<prometheus::Histogram>* queue_latency_;
 };

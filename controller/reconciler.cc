@@ -2,7 +2,6 @@
 
 #include <ctime>
 #include <iostream>
-#include <thread>
 
 #include "analysis/run_builder.h"
 #include "controller/bluegreen.h"
@@ -12,6 +11,7 @@
 #include "controller/replica_math.h"
 #include "controller/restart.h"
 #include "controller/rollout_experiment.h"
+#include "controller/trafficrouting.h"
 #include "controller/workloadref.h"
 #include "kube/events.h"
 #include "trafficrouting/router.h"
@@ -160,11 +160,11 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   kube::ObjectPtr cached = deps_.rollouts->get(ns, name);
   if (!cached) forgetWrites(key);
   // A cache older than our own last write of this Rollout (the informer has not delivered it
-  // yet): wait for it, up to a second, rather than replay the previous step.
-  for (int i = 0;
-       i < 100 && cached && stale(key, (*cached)["metadata"].value("resourceVersion", "")); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    cached = deps_.rollouts->get(ns, name);
+  // yet): come back shortly rather than replay the previous step, and free the worker meanwhile
+  // (Argo rollout/controller.go syncHandler: StaleCacheError, requeued after 100 ms).
+  if (cached && stale(key, (*cached)["metadata"].value("resourceVersion", ""))) {
+    out.requeueAfter = kStaleCacheRequeueDelay;
+    return out;
   }
   if (cached) {
     json obj = *cached;
@@ -239,6 +239,10 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
   }
   json new_status = kube::toJson(ctx.newStatus);
   json old_status = kube::toJson(ctx.rollout.status);
+  // Observed only once the status recording it is written (Argo emitPendingRolloutDuration), and
+  // only if this write still carries it (a pod restart writes no status).
+  const bool finished = ctx.completedDuration && new_status.value("duration", json()) !=
+                                                     old_status.value("duration", json());
   if (new_status != old_status || !obj.contains("status")) {
     json updated = obj;
     updated["status"] = new_status;
@@ -255,6 +259,7 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     }
   }
   emitEvents(ctx, obj);
+  if (finished && deps_.rolloutFinished) deps_.rolloutFinished(*ctx.completedDuration);
   if (ctx.requeueAt) {
     out.requeueAfter = std::chrono::seconds(std::max<int64_t>(1, *ctx.requeueAt - ctx.now));
   }
@@ -350,6 +355,11 @@ Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv
                                 {{"spec", {{"terminate", true}}}});
         if (!r && r.status().code() == Code::kNotFound) r = json();
         break;
+      case Action::Kind::kDeleteExperiment: {
+        Status s = deps_.client->remove(res::kExperiments, ns, a.name);
+        if (!s && s.code() != Code::kNotFound) return s;
+        break;
+      }
       case Action::Kind::kRestartPods: {
         auto restarted = executePodRestart(ctx, a, *deps_.client, deps_.pods);
         if (!restarted) return restarted.status();
@@ -402,10 +412,11 @@ Status Reconciler::executeRouter(RolloutContext& ctx, const Action& a) {
     Status s;
     switch (a.kind) {
       case Action::Kind::kUpdateHash:
-        s = router->updateHash(a.body.value("canary", ""), a.body.value("stable", ""), {});
+        s = router->updateHash(a.body.value("canary", ""), a.body.value("stable", ""),
+                               routerAdditionalDestinations(a.body));
         break;
       case Action::Kind::kSetWeight:
-        s = router->setWeight(a.replicas, {});
+        s = router->setWeight(a.replicas, routerAdditionalDestinations(a.body));
         break;
       case Action::Kind::kRemoveManagedRoutes:
         s = router->removeManagedRoutes();

@@ -46,11 +46,19 @@ struct ReconcilerDeps {
   std::function<void(const std::string& key)> abortDecided;
   /// Observes each finished reconcile (metrics); may be empty.
   std::function<void(const std::string& key, std::chrono::microseconds, const Status&)> observer;
+  /// Observes each update that finished (status.duration, controller/duration.h), once: after
+  /// the status write that records it. May be empty.
+  std::function<void(const RolloutDuration&)> rolloutFinished;
 };
+
+/// Argo's StaleCacheRequeueDelay (utils/controller/controller.go): how long a reconcile waits
+/// for the informer to deliver this controller's own last write of the Rollout.
+inline constexpr std::chrono::milliseconds kStaleCacheRequeueDelay{100};
 
 struct ReconcileResult {
   Status status;  // non-ok: requeue with rate limit
-  std::optional<std::chrono::seconds> requeueAfter;
+  /// Requeue after this long (a wait from status timestamps, or a stale cache); ok status only.
+  std::optional<std::chrono::milliseconds> requeueAfter;
 };
 
 class Reconciler {

@@ -1,12 +1,13 @@
 #include "controller/rollout_controller.h"
 
-#include <array>
+#include <algorithm>
 #include <iostream>
 
 #include "analysis/analysis_run.h"
 #include "controller/conditions.h"
 #include "controller/experiment.h"
 #include "controller/metrics.h"
+#include "controller/rollout_refs.h"
 #include "kube/kubeconfig.h"
 
 namespace vane::controller {
@@ -69,11 +70,22 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
     return {refKey(ref.value("apiVersion", ""), ref.value("kind", ""),
                    ro["metadata"].value("namespace", ""), ref.value("name", ""))};
   });
+  rollouts_->addIndex(kIndexService, rolloutServiceKeys);
+  rollouts_->addIndex(kIndexVirtualService, rolloutVirtualServiceKeys);
+  rollouts_->addIndex(kIndexDestinationRule, rolloutDestinationRuleKeys);
+  // Argo's IstioController: a change of a VirtualService or DestinationRule (a manual edit of the
+  // weights, say) re-queues the Rollouts that name it. Started only where served (start()).
+  virtualServices_ =
+      kube::Informer::create(client_, res::virtualServices(options_.istioApiVersion), io);
+  destinationRules_ =
+      kube::Informer::create(client_, res::destinationRules(options_.istioApiVersion), io);
   kube::WorkQueueOptions qo;
   qo.base_delay = std::chrono::milliseconds(5);
   qo.max_delay = std::chrono::milliseconds(10000);  // Argo: 1 ms .. 10 s
   queue_ = kube::WorkQueue::create(qo);
   arQueue_ = kube::WorkQueue::create(qo);
+  svcQueue_ = kube::WorkQueue::create(qo);
+  drQueue_ = kube::WorkQueue::create(qo);
   // Experiments (the canary experiment step, or standalone): their own queue and reconciler;
   // a change re-queues the owning Rollout, and a change of what they own re-queues them.
   experiments_ = kube::Informer::create(client_, res::kExperiments, owned);
@@ -83,6 +95,7 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   ex_deps.experiments = experiments_.get();
   ex_deps.replicaSets = replicaSets_.get();
   ex_deps.analysisRuns = analysisRuns_.get();
+  ex_deps.services = services_.get();
   ex_deps.events = events;
   experimentReconciler_ = std::make_unique<ExperimentReconciler>(std::move(ex_deps));
   auto ex = [this](const kube::ObjectPtr& o) {
@@ -113,18 +126,38 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   deps.routers = routers;
   deps.istioApiVersion = options_.istioApiVersion;
   deps.observer = options_.observer;
+  deps.rolloutFinished = options_.rolloutFinished;
   reconciler_ = std::make_unique<Reconciler>(std::move(deps));
 
-  rollouts_->addHandlers(
-      {[this](const kube::ObjectPtr& o) { enqueueRollout(o); },
-       [this](const kube::ObjectPtr&, const kube::ObjectPtr& n) { enqueueRollout(n); },
-       [this](const kube::ObjectPtr& o) { enqueueRollout(o); }});
+  rollouts_->addHandlers({[this](const kube::ObjectPtr& o) { enqueueRollout(o); },
+                          [this](const kube::ObjectPtr& o, const kube::ObjectPtr& n) {
+                            enqueueReleased(o, n);
+                            enqueueRollout(n);
+                          },
+                          [this](const kube::ObjectPtr& o) {
+                            enqueueReleased(o, nullptr);
+                            enqueueRollout(o);
+                          }});
   auto owner = [this](const kube::ObjectPtr& o) { enqueueOwner(o); };
   replicaSets_->addHandlers(
       {owner, [owner](const kube::ObjectPtr&, const kube::ObjectPtr& n) { owner(n); }, owner});
-  auto svc = [this](const kube::ObjectPtr& o) { enqueueForService(o); };
+  auto svc = [this](const kube::ObjectPtr& o) {
+    enqueueForService(o);
+    if (o) svcQueue_->add(keyOf(*o));
+  };
   services_->addHandlers(
       {svc, [svc](const kube::ObjectPtr&, const kube::ObjectPtr& n) { svc(n); }, svc});
+  auto vs = [this](const kube::ObjectPtr& o) { enqueueByIndex(kIndexVirtualService, o); };
+  virtualServices_->addHandlers(
+      {vs, [vs](const kube::ObjectPtr&, const kube::ObjectPtr& n) { vs(n); }, vs});
+  // Argo sends DestinationRule events through its own queue (syncDestinationRule), which
+  // re-queues the managing Rollout or, when none names the rule any more, cleans it.
+  auto dr = [this](const kube::ObjectPtr& o) {
+    enqueueByIndex(kIndexDestinationRule, o);
+    if (o) drQueue_->addRateLimited(keyOf(*o));
+  };
+  destinationRules_->addHandlers(
+      {dr, [dr](const kube::ObjectPtr&, const kube::ObjectPtr& n) { dr(n); }, dr});
   auto workload = [this](const kube::ObjectPtr& o) { enqueueForWorkload(o); };
   deployments_->addHandlers(
       {workload, [workload](const kube::ObjectPtr&, const kube::ObjectPtr& n) { workload(n); },
@@ -181,19 +214,28 @@ void RolloutController::enqueueOwner(const kube::ObjectPtr& obj) {
 }
 
 void RolloutController::enqueueForService(const kube::ObjectPtr& svc) {
-  if (!svc) return;
-  const std::string ns = svc->at("metadata").value("namespace", "");
-  const std::string name = svc->at("metadata").value("name", "");
-  static const std::pair<const char*, std::array<const char*, 2>> kRefs[] = {
-      {"/spec/strategy/canary", {"canaryService", "stableService"}},
-      {"/spec/strategy/blueGreen", {"activeService", "previewService"}}};
-  for (const auto& ro : rollouts_->list(ns)) {
-    for (const auto& [path, fields] : kRefs) {
-      auto p = json::json_pointer(path);
-      if (!ro->contains(p) || !ro->at(p).is_object()) continue;
-      const json& s = ro->at(p);
-      if (s.value(fields[0], "") == name || s.value(fields[1], "") == name) enqueueRollout(ro);
-    }
+  enqueueByIndex(kIndexService, svc);
+}
+
+// The Rollouts whose index (kIndexService, kIndexVirtualService, ...) names obj.
+void RolloutController::enqueueByIndex(const char* index, const kube::ObjectPtr& obj) {
+  if (!obj) return;
+  for (const auto& ro : rollouts_->byIndex(index, keyOf(*obj))) enqueueRollout(ro);
+}
+
+// Argo rollout/controller.go: the Services and DestinationRules a Rollout stopped naming (all of
+// them when it is deleted) go to their release loops, which clean them if no Rollout names them
+// any more.
+void RolloutController::enqueueReleased(const kube::ObjectPtr& old_ro,
+                                        const kube::ObjectPtr& new_ro) {
+  if (!old_ro) return;
+  using KeysFn = std::vector<std::string> (*)(const json&);
+  for (auto [keys_of, queue] :
+       {std::pair<KeysFn, kube::WorkQueue*>{rolloutServiceKeys, svcQueue_.get()},
+        {rolloutDestinationRuleKeys, drQueue_.get()}}) {
+    std::vector<std::string> keys = keys_of(*old_ro);
+    if (new_ro) keys = removedKeys(keys, keys_of(*new_ro));
+    for (const auto& key : keys) queue->addRateLimited(key);
   }
 }
 
@@ -246,25 +288,34 @@ Status RolloutController::start(std::chrono::milliseconds sync_timeout) {
   experimentsServed_ = client_.list(res::kExperiments, options_.namespace_, probe).ok();
   if (!experimentsServed_) {
     std::cerr << "experiments.argoproj.io is not served: Experiments are not reconciled\n";
-  } else {
-    experiments_->start();
   }
-  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(),
-                    pods_.get(), deployments_.get()}) {
-    inf->start();
+  started_ = {rollouts_.get(),     replicaSets_.get(), services_.get(),
+              analysisRuns_.get(), pods_.get(),        deployments_.get()};
+  if (experimentsServed_) started_.push_back(experiments_.get());
+  // Istio's objects likewise (Argo DoesIstioExist: a list of one VirtualService); without them
+  // the routers still read and write them directly, only edits are not noticed until Istio is
+  // detected later (probeIstio).
+  bool istio_served = false;
+  for (auto* inf : {virtualServices_.get(), destinationRules_.get()}) {
+    if (client_.list(inf->resource(), options_.namespace_, probe).ok()) {
+      started_.push_back(inf);
+      istio_served = true;
+    } else {
+      std::cerr << inf->resource().resource << "." << inf->resource().group << "/"
+                << inf->resource().version << " is not served: changes to them are not watched\n";
+    }
   }
-  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(),
-                    pods_.get(), deployments_.get()}) {
+  for (auto* inf : started_) inf->start();
+  for (auto* inf : started_) {
     if (!inf->waitForSync(sync_timeout)) {
       return Status(Code::kTimeout, "informer for " + inf->resource().resource + " did not sync");
     }
   }
-  if (experimentsServed_) {
-    if (!experiments_->waitForSync(sync_timeout)) {
-      return Status(Code::kTimeout, "informer for experiments did not sync");
-    }
-    threads_.emplace_back([this] { experimentWorker(); });
-  }
+  if (experimentsServed_) threads_.emplace_back([this] { experimentWorker(); });
+  threads_.emplace_back([this] { releaseWorker(*svcQueue_, &RolloutController::syncService); });
+  threads_.emplace_back(
+      [this] { releaseWorker(*drQueue_, &RolloutController::syncDestinationRule); });
+  if (!istio_served) istioProbe_ = std::thread([this] { probeIstio(); });
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     threads_.emplace_back([this] { rolloutWorker(); });
   }
@@ -277,20 +328,47 @@ Status RolloutController::start(std::chrono::milliseconds sync_timeout) {
   return Status::ok();
 }
 
+// Argo IstioController.Run: without Istio at start, look again every 10 minutes and start the
+// informers once it is installed, so that the install order does not matter.
+void RolloutController::probeIstio() {
+  kube::ListOptions probe;
+  probe.limit = 1;
+  std::unique_lock lock(istioMu_);
+  while (
+      !istioCv_.wait_for(lock, options_.istioProbeInterval, [this] { return stopped_.load(); })) {
+    lock.unlock();
+    std::vector<kube::Informer*> served;
+    for (auto* inf : {virtualServices_.get(), destinationRules_.get()}) {
+      if (client_.list(inf->resource(), options_.namespace_, probe).ok()) served.push_back(inf);
+    }
+    lock.lock();
+    if (stopped_ || served.empty()) continue;
+    std::cerr << "Istio install detected: watching VirtualServices and DestinationRules\n";
+    for (auto* inf : served) {
+      inf->start();
+      started_.push_back(inf);
+    }
+    return;
+  }
+}
+
 void RolloutController::stop() {
   if (stopped_.exchange(true)) return;
   ready_ = false;
+  {
+    std::lock_guard lock(istioMu_);  // the prober checks stopped_ under it: no lost wake-up
+  }
+  istioCv_.notify_all();
+  if (istioProbe_.joinable()) istioProbe_.join();
   queue_->shutdown();
   arQueue_->shutdown();
   exQueue_->shutdown();
+  svcQueue_->shutdown();
+  drQueue_->shutdown();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  for (auto* inf : {rollouts_.get(), replicaSets_.get(), services_.get(), analysisRuns_.get(),
-                    pods_.get(), deployments_.get()}) {
-    inf->stop();
-  }
-  if (experimentsServed_) experiments_->stop();
+  for (auto* inf : started_) inf->stop();
 }
 
 void RolloutController::rolloutWorker() {

@@ -1,5 +1,8 @@
 #include "controller/rollout_experiment.h"
 
+#include <algorithm>
+#include <map>
+
 #include "analysis/args.h"
 #include "controller/conditions.h"
 #include "controller/experiment.h"
@@ -260,10 +263,86 @@ void planExperiments(RolloutContext& ctx) {
     }
   }
   ctx.currentExperiment = step ? current : nullptr;
+  std::vector<const json*> others;
   for (const auto& ex : ctx.experiments) {
     if (step && current == &ex) continue;
     terminate(ctx, ex);
+    others.push_back(&ex);
   }
+  const int32_t successful = ro.spec.successfulRunHistoryLimit.value_or(kExperimentHistoryLimit);
+  const int32_t unsuccessful =
+      ro.spec.unsuccessfulRunHistoryLimit.value_or(kExperimentHistoryLimit);
+  for (const std::string& name : experimentsToDelete(ctx, others, successful, unsuccessful)) {
+    ctx.actions.push_back({Action::Kind::kDeleteExperiment, name});
+  }
+}
+
+std::vector<std::string> experimentsToDelete(const RolloutContext& ctx,
+                                             const std::vector<const json*>& others,
+                                             int32_t successful, int32_t unsuccessful) {
+  // Hash -> its ReplicaSet is being deleted.
+  std::map<std::string, bool> rs_hashes;
+  for (const auto& rs : ctx.allRSs) {
+    auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
+    if (label != rs.metadata.labels.end()) {
+      rs_hashes[label->second] = !rs.metadata.deletionTimestamp.empty();
+    }
+  }
+  if (ctx.newRS != nullptr) rs_hashes.emplace(ctx.newRS->podTemplateHash(), false);
+  std::vector<const json*> sorted = others;
+  std::sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) {  // newest first
+    const int64_t ta = kube::parseTime(str(*a, "/metadata/creationTimestamp")).value_or(0);
+    const int64_t tb = kube::parseTime(str(*b, "/metadata/creationTimestamp")).value_or(0);
+    return ta != tb ? ta > tb : exName(*a) > exName(*b);
+  });
+  int32_t kept_successful = 0, kept_unsuccessful = 0;
+  std::vector<std::string> out;
+  for (const json* ex : sorted) {
+    auto labels = json::json_pointer("/metadata/labels");
+    const bool labelled = ex->contains(labels) && ex->at(labels).is_object() &&
+                          ex->at(labels).contains(kLabelPodTemplateHash);
+    auto rs = labelled ? rs_hashes.find(exHash(*ex)) : rs_hashes.end();
+    const std::string phase = exPhase(*ex);
+    bool remove = false;
+    if (rs == rs_hashes.end() || rs->second) {
+      remove = true;
+    } else if (phase == "Successful") {
+      remove = kept_successful++ >= successful;
+    } else if (phase == "Failed" || phase == "Error" || phase == "Inconclusive") {
+      remove = kept_unsuccessful++ >= unsuccessful;
+    }
+    if (remove && str(*ex, "/metadata/deletionTimestamp").empty()) out.push_back(exName(*ex));
+  }
+  return out;
+}
+
+std::vector<kube::WeightDestination> experimentWeightDestinations(const RolloutContext& ctx) {
+  std::vector<kube::WeightDestination> out;
+  CurrentStep cur = currentStep(ctx.rollout);
+  if (cur.step == nullptr || ctx.currentExperiment == nullptr) return out;
+  if (exPhase(*ctx.currentExperiment) != "Running") return out;
+  const json* step = nullptr;  // GetCurrentExperimentStep
+  for (int32_t i = *cur.index; i >= 0 && step == nullptr; --i) {
+    const auto& s = ctx.rollout.spec.canary->steps[i];
+    if (s.experiment && s.experiment->is_object()) step = &*s.experiment;
+  }
+  if (step == nullptr) return out;
+  const json templates = step->value("templates", json::array());
+  auto p = json::json_pointer("/status/templateStatuses");
+  if (!ctx.currentExperiment->contains(p) || !ctx.currentExperiment->at(p).is_array()) return out;
+  for (const auto& ts : ctx.currentExperiment->at(p)) {
+    const std::string name = ts.value("name", "");
+    for (const auto& t : templates) {
+      if (!t.is_object() || t.value("name", "") != name) continue;
+      if (!t.contains("weight") || !t["weight"].is_number_integer()) continue;
+      kube::WeightDestination d;
+      d.weight = t["weight"].get<int32_t>();
+      d.serviceName = ts.value("serviceName", "");
+      d.podTemplateHash = ts.value("podTemplateHash", "");
+      if (!d.serviceName.empty()) out.push_back(d);
+    }
+  }
+  return out;
 }
 
 bool experimentStepCompleted(const RolloutContext& ctx) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "controller/conditions.h"
+#include "controller/duration.h"
 #include "controller/hash.h"
 #include "controller/pause.h"
 #include "controller/replica_math.h"
@@ -299,6 +300,8 @@ void finishStatus(RolloutContext& ctx) {
   ctx.newStatus.message = message;
   ctx.newStatus.observedGeneration = std::to_string(ctx.rollout.metadata.generation);
   setWorkloadObservedGeneration(ctx);
+  // Reads the final pause status, abort and stable ReplicaSet (persistRolloutStatus order).
+  calculateDuration(ctx);
 }
 
 void planInvalidSpec(RolloutContext& ctx) {

@@ -5,6 +5,7 @@
 
 #include "controller/conditions.h"
 #include "controller/replica_math.h"
+#include "controller/rollout_experiment.h"
 #include "controller/service.h"
 
 namespace vane::controller {
@@ -53,7 +54,54 @@ bool delayDestinationRule(const RolloutContext& ctx, bool aborted) {
   }
   return false;
 }
+
+// The branches of reconcileTrafficRouting that add calculateWeightDestinationsFromExperiment:
+// an unavailable canary, or a step before the last (reached or not), never a promotion or abort.
+bool routesToExperiment(const RolloutContext& ctx) {
+  const kube::Rollout& ro = ctx.rollout;
+  if (fullyPromoted(ctx) || ctx.isAborted()) return false;
+  if (ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0) return true;
+  if (ro.status.promoteFull) return false;
+  CurrentStep cur = currentStep(ro);
+  if (!cur.index) return false;
+  const auto& w = ro.status.canary.weights;
+  const bool at_desired =
+      atDesiredReplicaCounts(ro, ctx.newRS, ctx.stableRS, ctx.otherRSs, w ? &*w : nullptr);
+  return !at_desired || *cur.index != static_cast<int32_t>(ro.spec.canary->steps.size());
+}
+
+nlohmann::json destinationJson(const kube::WeightDestination& d) {
+  nlohmann::json j = {{"weight", d.weight}};
+  if (!d.serviceName.empty()) j["serviceName"] = d.serviceName;
+  if (!d.podTemplateHash.empty()) j["podTemplateHash"] = d.podTemplateHash;
+  return j;
+}
+
+// Go's %v of []WeightDestination, as trafficWeightUpdatedMessage prints it: [{10 svc hash}].
+std::string destinationsText(const nlohmann::json& additional) {
+  std::string out = "[";
+  for (const auto& d : additional) {
+    if (out.size() > 1) out += " ";
+    out += format("{%d %s %s}", d.value("weight", 0), d.value("serviceName", "").c_str(),
+                  d.value("podTemplateHash", "").c_str());
+  }
+  return out + "]";
+}
 }  // namespace
+
+std::vector<trafficrouting::WeightDestination> routerAdditionalDestinations(
+    const nlohmann::json& body) {
+  std::vector<trafficrouting::WeightDestination> out;
+  if (!body.is_object() || !body.contains("additional") || !body["additional"].is_array()) {
+    return out;
+  }
+  for (const auto& d : body["additional"]) {
+    if (!d.is_object()) continue;
+    out.push_back(
+        {d.value("weight", 0), d.value("serviceName", ""), d.value("podTemplateHash", "")});
+  }
+  return out;
+}
 
 int32_t desiredCanaryWeight(const RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
@@ -103,33 +151,53 @@ void planTrafficRouting(RolloutContext& ctx) {
                              path + ".setMirrorRoute"});
     }
   }
+  nlohmann::json additional = nlohmann::json::array();
+  int32_t additional_sum = 0;
+  if (routesToExperiment(ctx)) {
+    for (const auto& d : experimentWeightDestinations(ctx)) {
+      additional.push_back(destinationJson(d));
+      additional_sum += d.weight;
+    }
+  }
+  const nlohmann::json weight_body = {{"additional", additional}};
   const std::string canary_hash = ctx.newRS ? ctx.newRS->podTemplateHash() : ctx.desiredHash;
   const std::string stable_hash = ctx.stableRS->podTemplateHash();
   const auto& prev = ro.status.canary.weights;
   // A canary without pods loses its weight before the subsets move (argo-rollouts #4775).
   if (canary_unavailable && prev && prev->canary.weight > 0) {
-    ctx.actions.push_back({Action::Kind::kSetWeight, "", desired});
+    ctx.actions.push_back({Action::Kind::kSetWeight, "", desired, weight_body});
   }
   // Only move traffic onto ReplicaSets that can take it (router.h call order).
   if (desired > 0 && (ctx.newRS == nullptr || !replicaSetFullyAvailable(*ctx.newRS))) return;
   if (delayDestinationRule(ctx, aborted)) return;
-  ctx.actions.push_back({Action::Kind::kUpdateHash, "", 0,
-                         nlohmann::json{{"canary", canary_hash}, {"stable", stable_hash}}});
-  ctx.actions.push_back({Action::Kind::kSetWeight, "", desired});
+  ctx.actions.push_back(
+      {Action::Kind::kUpdateHash, "", 0,
+       nlohmann::json{
+           {"canary", canary_hash}, {"stable", stable_hash}, {"additional", additional}}});
+  ctx.actions.push_back({Action::Kind::kSetWeight, "", desired, weight_body});
+  // calculateWeightStatus: the additional weights come out of stable's share.
   kube::TrafficWeights w;
   w.canary = {desired, c.canaryService, canary_hash};
-  w.stable = {100 - desired, c.stableService, stable_hash};
+  w.stable = {100 - desired - additional_sum, c.stableService, stable_hash};
+  if (!additional.empty()) w.additional = additional;
+  const nlohmann::json prev_additional =
+      prev && prev->additional.is_array() ? prev->additional : nlohmann::json::array();
   // calculateWeightStatus / trafficWeightUpdatedMessage: an event whenever the weights change.
   const auto same = [](const kube::WeightDestination& a, const kube::WeightDestination& b) {
     return a.weight == b.weight && a.serviceName == b.serviceName &&
            a.podTemplateHash == b.podTemplateHash;
   };
-  if (!prev || !same(prev->canary, w.canary) || !same(prev->stable, w.stable)) {
+  if (!prev || !same(prev->canary, w.canary) || !same(prev->stable, w.stable) ||
+      prev_additional != additional) {
     std::string detail;
     if (!prev) {
       detail = format("to %d", desired);
     } else if (prev->canary.weight != desired) {
       detail = format("from %d to %d", prev->canary.weight, desired);
+    }
+    if (prev && prev_additional != additional) {
+      detail += (detail.empty() ? "" : ", ") + std::string("additional: ") +
+                (additional.empty() ? "[]" : destinationsText(additional));
     }
     ctx.event("Normal", kEventTrafficWeightUpdated, "Traffic weight updated " + detail);
   }

@@ -1,17 +1,27 @@
 // Traffic-routing concern (Argo rollout/trafficrouting.go): the weight for this moment, in the
 // router call order of trafficrouting/router.h. Weight only rises once the canary ReplicaSet is
 // at its counts and available (scale first, shift second); on abort it drops to 0 before any
-// scale-down is planned (traffic first).
+// scale-down is planned (traffic first). While an experiment step's Experiment runs, its weighted
+// templates are additional destinations, their weight taken from stable.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <vector>
+
 #include "controller/context.h"
+#include "trafficrouting/types.h"
 
 namespace vane::controller {
 
 /// The canary weight Argo would set now (0..100).
 int32_t desiredCanaryWeight(const RolloutContext& ctx);
 
-/// Plans router actions and records status.canary.weights.
+/// Plans router actions and records status.canary.weights (with `additional` as Argo writes it).
 void planTrafficRouting(RolloutContext& ctx);
+
+/// The additional destinations of a kSetWeight/kUpdateHash action body ({"additional": [...]},
+/// the status.canary.weights.additional[] shape); empty when absent.
+std::vector<trafficrouting::WeightDestination> routerAdditionalDestinations(
+    const nlohmann::json& body);
 
 }  // namespace vane::controller

@@ -5,6 +5,7 @@
 #include "controller/conditions.h"
 #include "controller/context.h"
 #include "controller/replica_math.h"
+#include "controller/rollout_experiment.h"
 
 namespace vane::controller {
 
@@ -158,6 +159,21 @@ class Validator {
         if (kinds != 1) {
           invalid(rp + ".match[" + std::to_string(j) + "].headerValue", value, kMessageStringMatch);
         }
+      }
+    }
+    // Experiment template weights need a router that can weight them (after the routes, as in
+    // Argo).
+    const json templates = s.experiment && s.experiment->is_object()
+                               ? s.experiment->value("templates", json::array())
+                               : json::array();
+    for (std::size_t j = 0; templates.is_array() && j < templates.size(); ++j) {
+      if (!present(templates[j], "weight")) continue;
+      const std::string wp = path + ".experiment.templates[" + std::to_string(j) + "].weight";
+      if (!routed) {
+        invalid(wp, templates[j]["weight"], kMessageExperimentWeightWithoutRouting);
+      } else if (!present(*c.trafficRouting, "alb") && !present(*c.trafficRouting, "smi") &&
+                 !present(*c.trafficRouting, "istio") && !present(*c.trafficRouting, "plugins")) {
+        invalid(wp, templates[j]["weight"], kMessageExperimentWeightUnsupportedRouting);
       }
     }
   }

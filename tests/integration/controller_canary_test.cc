@@ -164,6 +164,15 @@ TEST_F(ControllerCanaryTest, ControllerRestartsAtRandomPoints) {
   EXPECT_EQ(status("stableRS"), canary_);
   json rs = get(kube::resources::kReplicaSets, "web-" + canary_);
   EXPECT_EQ(rs["metadata"]["annotations"]["rollout.argoproj.io/revision"], "2");
+  // status.duration survives the restarts, and each update (initial deploy, v2) is observed
+  // once: a restart stops the workers after their reconcile, status write and observation.
+  json duration = rollout()["status"].value("duration", json::object());
+  EXPECT_EQ(duration.value("completionStatus", ""), "Promoted") << duration.dump();
+  EXPECT_TRUE(duration.contains("finishedAt")) << duration.dump();
+  const std::string sample = "rollout_duration_seconds_count{status=\"Promoted\"} 2\n";
+  EXPECT_TRUE(vane::testing::waitFor(
+      [&] { return metrics_.serve().body.find(sample) != std::string::npos; }, seconds(10)))
+      << metrics_.serve().body;
 }
 
 // --instance-id: only Rollouts labelled with it are reconciled (filtered by the server), and

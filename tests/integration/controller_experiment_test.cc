@@ -3,6 +3,8 @@
 // in-process and manifests applied with real kubectl.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "controller/experiment.h"
 #include "support/controller_fixture.h"
 #include "support/manifests.h"
@@ -25,7 +27,10 @@ std::string rolloutYaml(const std::string& image, const std::string& experiment)
 )" + experiment + "      - setWeight: 100\n");
 }
 
-constexpr const char* kTemplates = R"(          templates:
+// scaleDownDelaySeconds: 0 scales the ended templates down at once (Argo's default keeps their
+// pods 30 s; the unit tests cover the delay).
+constexpr const char* kTemplates = R"(          scaleDownDelaySeconds: 0
+          templates:
           - name: baseline
             specRef: stable
             metadata:
@@ -208,6 +213,195 @@ TEST_F(ControllerExperimentTest, PromoteDuringTheExperimentTerminatesIt) {
       [&] { return rsReplicas(name + "-baseline") == 0 && rsReplicas(name + "-canary") == 0; },
       seconds(20)))
       << describeExperiment(name);
+}
+
+// The Istio VirtualService of the weighted scenario: all traffic on stable.
+constexpr const char* kExperimentVirtualService = R"(apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: web-vsvc
+spec:
+  hosts:
+  - web
+  http:
+  - name: primary
+    route:
+    - destination:
+        host: web-stable
+      weight: 100
+    - destination:
+        host: web-canary
+      weight: 0
+)";
+
+// host -> weight of the VirtualService's primary route.
+std::map<std::string, int> primaryWeights(const json& vs) {
+  std::map<std::string, int> out;
+  auto p = json::json_pointer("/spec/http");
+  if (!vs.contains(p)) return out;
+  for (const auto& r : vs.at(p)) {
+    if (r.value("name", "") != "primary") continue;
+    for (const auto& d : r.value("route", json::array())) {
+      out[d["destination"].value("host", "")] = d.value("weight", 0);
+    }
+  }
+  return out;
+}
+
+std::string weightsText(const std::map<std::string, int>& m) {
+  std::string out;
+  for (const auto& [host, w] : m) out += host + "=" + std::to_string(w) + " ";
+  return out;
+}
+
+TEST_F(ControllerExperimentTest, WeightedTemplatesGetServicesAndIstioWeightsDuringTheStep) {
+  const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
+  kubectlOk("apply -f " + istio + "virtualservice.crd.yaml -f " + istio +
+            "destinationrule.crd.yaml");
+  const kube::Resource vs_resource = res::virtualServices("v1alpha3");
+  ASSERT_TRUE(vane::testing::waitFor([&] { return client_->list(vs_resource, "default", {}).ok(); },
+                                     seconds(30)));
+  startController();
+  ASSERT_FALSE(HasFatalFailure());
+  applyYaml(kExperimentVirtualService);
+  // Containers with a port: Argo creates a template Service only when there is one.
+  auto yaml = [](const std::string& version) {
+    return vane::testing::webRollout(
+        "nginx:" + version +
+            "\n        ports:\n        - name: http\n          containerPort: 8080",
+        2, R"(    canary:
+      canaryService: web-canary
+      stableService: web-stable
+      trafficRouting:
+        istio:
+          virtualService:
+            name: web-vsvc
+            routes:
+            - primary
+      steps:
+      - setWeight: 20
+      - experiment:
+          scaleDownDelaySeconds: 0
+          templates:
+          - name: baseline
+            specRef: stable
+            weight: 10
+          - name: canary
+            specRef: canary
+            weight: 5
+            service:
+              name: web-exp-canary
+      - pause: {}
+)");
+  };
+  applyYaml(yaml("1"));
+  ASSERT_TRUE(waitRollout([](const json& s) { return s.value("phase", "") == "Healthy"; }))
+      << describe();
+  applyYaml(yaml("2"));
+  std::string name;
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] {
+        name = status("canary/currentExperiment");
+        return !name.empty();
+      },
+      seconds(40)))
+      << describe();
+  const std::string baseline_svc = name + "-baseline";
+
+  // During the step: the templates' Services take 10 and 5 out of stable's 80.
+  const std::map<std::string, int> during = {
+      {"web-stable", 65}, {"web-canary", 20}, {baseline_svc, 10}, {"web-exp-canary", 5}};
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] { return primaryWeights(get(vs_resource, "web-vsvc")) == during; }, seconds(40)))
+      << weightsText(primaryWeights(get(vs_resource, "web-vsvc"))) << "\n"
+      << describeExperiment(name);
+  json ex = experiment(name);
+  EXPECT_EQ(ex["status"]["phase"], "Running") << ex.dump();
+  const json rs = get(res::kReplicaSets, baseline_svc);
+  const std::string baseline_hash =
+      rs["metadata"]["labels"].value("rollouts-pod-template-hash", "");
+  ASSERT_FALSE(baseline_hash.empty()) << rs.dump();
+  const std::string canary_hash =
+      get(res::kReplicaSets, name + "-canary")["metadata"]["labels"].value(
+          "rollouts-pod-template-hash", "");
+  json weights;
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] {
+        weights = rollout().value(json::json_pointer("/status/canary/weights"), json());
+        return weights.is_object() && weights.contains("additional");
+      },
+      seconds(20)))
+      << describe();
+  EXPECT_EQ(weights["additional"],
+            json::parse(R"([{"weight":10,"serviceName":")" + baseline_svc +
+                        R"(","podTemplateHash":")" + baseline_hash +
+                        R"("},{"weight":5,"serviceName":"web-exp-canary","podTemplateHash":")" +
+                        canary_hash + R"("}])"))
+      << weights.dump();
+  EXPECT_EQ(weights["stable"]["weight"], 65) << weights.dump();
+  EXPECT_EQ(weights["canary"]["weight"], 20) << weights.dump();
+
+  // The template Services: owned by the Experiment, selecting the template's pods.
+  const json svc = get(res::kServices, baseline_svc);
+  ASSERT_TRUE(svc.contains("spec")) << describeExperiment(name);
+  EXPECT_EQ(svc["spec"]["selector"],
+            json({{"app", "web"}, {"rollouts-pod-template-hash", baseline_hash}}));
+  EXPECT_EQ(svc["spec"]["ports"][0]["port"], 8080) << svc.dump();
+  EXPECT_EQ(svc["spec"]["ports"][0]["name"], "http") << svc.dump();
+  EXPECT_EQ(svc["metadata"]["ownerReferences"][0]["kind"], "Experiment");
+  EXPECT_EQ(svc["metadata"]["ownerReferences"][0]["name"], name);
+  const json named = get(res::kServices, "web-exp-canary");
+  EXPECT_EQ(named["spec"]["selector"]["rollouts-pod-template-hash"], canary_hash) << named.dump();
+  std::map<std::string, std::string> recorded;
+  for (const auto& ts : ex["status"]["templateStatuses"]) {
+    recorded[ts.value("name", "")] = ts.value("serviceName", "");
+  }
+  EXPECT_EQ(recorded, (std::map<std::string, std::string>{{"baseline", baseline_svc},
+                                                          {"canary", "web-exp-canary"}}));
+
+  // Promote past the step: the experiment is terminated, the weights return to canary/stable
+  // and the Services go once the template pods are gone.
+  patchStatus("web", R"({"status":{"currentStepIndex":2}})");
+  const std::map<std::string, int> after = {{"web-stable", 80}, {"web-canary", 20}};
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] { return primaryWeights(get(vs_resource, "web-vsvc")) == after; }, seconds(40)))
+      << weightsText(primaryWeights(get(vs_resource, "web-vsvc"))) << "\n"
+      << describeExperiment(name);
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] {
+        weights = rollout().value(json::json_pointer("/status/canary/weights"), json());
+        return weights.is_object() && !weights.contains("additional");
+      },
+      seconds(20)))
+      << describe();
+  EXPECT_EQ(weights["stable"]["weight"], 80) << weights.dump();
+  EXPECT_TRUE(vane::testing::waitFor([&] { return phaseOf(name) == "Successful"; }, seconds(30)))
+      << describeExperiment(name);
+  json progressing;
+  for (const auto& c : experiment(name)["status"].value("conditions", json::array())) {
+    if (c.value("type", "") == "Progressing") progressing = c;
+  }
+  EXPECT_EQ(progressing.value("status", ""), "False") << progressing.dump();
+  EXPECT_EQ(progressing.value("reason", ""), "ExperimentCompleted") << progressing.dump();
+  EXPECT_TRUE(vane::testing::waitFor(
+      [&] {
+        return !get(res::kServices, baseline_svc).contains("spec") &&
+               !get(res::kServices, "web-exp-canary").contains("spec");
+      },
+      seconds(30)))
+      << describeExperiment(name);
+  // The status that forgets them is written after the deletes.
+  EXPECT_TRUE(vane::testing::waitFor(
+      [&] {
+        for (const auto& ts : experiment(name)["status"]["templateStatuses"]) {
+          if (ts.contains("serviceName")) return false;
+        }
+        return true;
+      },
+      seconds(20)))
+      << describeExperiment(name);
+  // The stable Services the user owns are untouched.
+  EXPECT_TRUE(get(res::kServices, "web-stable").contains("spec"));
 }
 
 }  // namespace

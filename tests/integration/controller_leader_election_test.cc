@@ -200,15 +200,18 @@ TEST_F(ControllerLeaderElectionTest, FollowerTakesOverWhenTheLeaderIsKilled) {
   EXPECT_TRUE(b_->running());
 }
 
-TEST_F(ControllerLeaderElectionTest, LeaderThatCannotRenewStopsAndExitsNonZero) {
+TEST_F(ControllerLeaderElectionTest, LeaderThatCannotRenewShutsDownAsArgoDoes) {
   startLeaderAndFollower();
   if (HasFatalFailure()) return;
 
-  // No API server for longer than the renew deadline: A must stop acting and exit with status 1
-  // (kube-controller-manager's "leaderelection lost"); B keeps campaigning.
+  // No API server for longer than the renew deadline: A must stop acting and, as Argo's
+  // controller does, log OnStoppedLeading, shut down and exit 0; B keeps campaigning.
   server_->kill9();
   ASSERT_TRUE(waitFor([&] { return !a_->running(); }, 30s)) << a_->log();
-  EXPECT_NE(a_->log().find("vane-controller exited with status 1"), std::string::npos) << a_->log();
+  EXPECT_NE(a_->log().find("vane-controller exited with status 0"), std::string::npos) << a_->log();
+  EXPECT_NE(a_->log().find("OnStoppedLeading called, shutting down: " + a_->identity()),
+            std::string::npos)
+      << a_->log();
   ASSERT_EQ(a_->lostLeadership().size(), 1u) << a_->log();
   EXPECT_TRUE(b_->running());
   EXPECT_TRUE(b_->startedLeading().empty());

@@ -35,6 +35,9 @@ void ControllerFixture::startController(const std::string& instance_id) {
   controller::ControllerOptions opts;
   opts.workers = 2;
   opts.instanceId = instance_id;
+  opts.rolloutFinished = [this](const controller::RolloutDuration& d) {
+    metrics_.observeRolloutDuration(d);
+  };
   controller_ = std::make_unique<controller::RolloutController>(*client_, opts, events_.get(),
                                                                 &routers_, &providers_);
   Status st = controller_->start(std::chrono::seconds(20));

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "analysis/provider.h"
+#include "controller/metrics.h"
 #include "controller/rollout_controller.h"
 #include "kube/client.h"
 #include "kube/events.h"
@@ -53,6 +54,10 @@ class ControllerFixture : public ::testing::Test {
   std::unique_ptr<kube::EventRecorder> events_;
   analysis::ProviderRegistry providers_;    // job (simulated Jobs: vane.dev/simulate-job)
   trafficrouting::RouterRegistry routers_;  // Istio (apply its CRDs to use it)
+  /// The controller's metrics as vane-controller wires them (finished updates); kept across
+  /// startController(). metrics_.serve().body is what GET /metrics returns. Declared
+  /// before controller_ so that it outlives the controller.
+  controller::ControllerMetrics metrics_;
   std::unique_ptr<controller::RolloutController> controller_;
   std::string dir_;
   int files_ = 0;

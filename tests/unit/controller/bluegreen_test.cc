@@ -30,7 +30,6 @@ World makeWorld(int replicas, json extra = json::object()) {
   return w;
 }
 
-std::string hashOf(World& w) { return podTemplateHash(w.rollout()["spec"]["template"]); }
 
 json* runNamed(World& w, const std::string& suffix) {
   for (auto& r : w.analysisRuns()) {

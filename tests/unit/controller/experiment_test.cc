@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "controller/conditions.h"
 #include "controller/hash.h"
 #include "controller/rollout_experiment.h"
+#include "controller/trafficrouting.h"
+#include "controller/validation.h"
 #include "world.h"
 
 namespace vane::controller {
@@ -30,6 +34,7 @@ json experiment(json spec_extra = json::object()) {
                                           {{"name", "canary"},
                                            {"selector", {{"matchLabels", {{"app", "web"}}}}},
                                            {"template", podTemplate("v2")}}})}};
+  spec["scaleDownDelaySeconds"] = 0;  // scaled down at once unless a test says otherwise
   spec.merge_patch(spec_extra);
   return {{"apiVersion", "argoproj.io/v1alpha1"},
           {"kind", "Experiment"},
@@ -44,6 +49,8 @@ class ExWorld {
   json& experiment() { return ex_; }
   std::map<std::string, json>& replicaSets() { return rss_; }
   std::vector<json>& runs() { return runs_; }
+  /// Services the plan created, by template name.
+  std::map<std::string, json>& services() { return svcs_; }
   const json& status() const { return ex_["status"]; }
   std::string phase() const { return ex_["status"].value("phase", ""); }
   json templateStatus(const std::string& name) const {
@@ -73,6 +80,7 @@ class ExWorld {
     ctx.experiment = ex_;
     ctx.templateRSs = rss_;
     ctx.analysisRuns = runs_;
+    ctx.templateServices = svcs_;
     ctx.now = now;
     planExperiment(ctx);
     last = ctx.actions;
@@ -119,6 +127,22 @@ class ExWorld {
           if (r["metadata"]["name"] == a.name) r["spec"]["terminate"] = true;
         }
         break;
+      case Action::Kind::kAnnotateReplicaSet:
+        for (auto& [name, rs] : rss_) {
+          if (rs["metadata"]["name"] == a.name) rs["metadata"]["annotations"].merge_patch(a.body);
+        }
+        break;
+      case Action::Kind::kCreateService:
+        svcs_[a.body["metadata"]["annotations"][kAnnotationExperimentTemplate]] = a.body;
+        break;
+      case Action::Kind::kDeleteService:
+        for (auto it = svcs_.begin(); it != svcs_.end(); ++it) {
+          if (it->second["metadata"]["name"] == a.name) {
+            svcs_.erase(it);
+            break;
+          }
+        }
+        break;
       default:
         break;
     }
@@ -126,6 +150,7 @@ class ExWorld {
   json ex_;
   std::map<std::string, json> rss_;
   std::vector<json> runs_;
+  std::map<std::string, json> svcs_;
 };
 
 TEST(ExperimentPlanTest, TemplatesRunForTheDurationThenScaleDown) {
@@ -171,6 +196,123 @@ TEST(ExperimentPlanTest, TemplatesRunForTheDurationThenScaleDown) {
   EXPECT_EQ(w.replicas("canary"), 0);
   EXPECT_EQ(w.phase(), "Successful");
   EXPECT_FALSE(w.requeueAt.has_value());
+}
+
+TEST(ExperimentPlanTest, EndedTemplatesKeepTheirPodsForTheScaleDownDelay) {
+  json ex = experiment({{"duration", "10s"}});
+  ex["spec"].erase("scaleDownDelaySeconds");  // Argo's default: 30 s
+  ExWorld w(ex);
+  w.settle();
+  w.now += 11;
+  w.settle();
+  EXPECT_EQ(w.phase(), "Successful");
+  // Annotated with the deadline, still at their replicas, requeued for the deadline.
+  const std::string deadline = kube::formatTime(w.now + 30);
+  for (const char* t : {"baseline", "canary"}) {
+    EXPECT_EQ(w.replicaSets()[t]["metadata"]["annotations"][kAnnotationScaleDownDeadline], deadline)
+        << t;
+  }
+  EXPECT_EQ(w.replicas("baseline"), 2);
+  EXPECT_EQ(w.replicas("canary"), 1);
+  ASSERT_TRUE(w.requeueAt.has_value());
+  EXPECT_EQ(*w.requeueAt, *kube::parseTime(deadline));
+  w.now = *kube::parseTime(deadline) - 1;
+  w.settle();
+  EXPECT_EQ(w.replicas("baseline"), 2);
+  w.now += 1;
+  w.reconcile();
+  EXPECT_EQ(w.replicas("baseline"), 0);
+  EXPECT_EQ(w.replicas("canary"), 0);
+  w.settle();
+  EXPECT_EQ(w.replicas("baseline"), 0);
+  EXPECT_FALSE(w.requeueAt.has_value());
+}
+
+TEST(ExperimentPlanTest, ZeroScaleDownDelayRemovesAStaleDeadline) {
+  ExWorld w(experiment({{"duration", "10s"}}));
+  w.settle();
+  w.replicaSets()["canary"]["metadata"]["annotations"][kAnnotationScaleDownDeadline] =
+      kube::formatTime(w.now + 300);
+  w.now += 11;
+  w.settle();
+  EXPECT_EQ(w.replicas("canary"), 0);
+  EXPECT_FALSE(
+      w.replicaSets()["canary"]["metadata"]["annotations"].contains(kAnnotationScaleDownDeadline));
+}
+
+TEST(ExperimentPlanTest, ProgressingConditionFollowsTheTemplates) {
+  ExWorld w(experiment({{"duration", "30s"}}));
+  auto progressing = [&w] {
+    for (const auto& c : w.status().value("conditions", json::array())) {
+      if (c["type"] == "Progressing") return c;
+    }
+    return json();
+  };
+  w.reconcile();
+  json c = progressing();
+  EXPECT_EQ(c["status"], "True");
+  EXPECT_EQ(c["reason"], "ReplicaSetUpdated");
+  EXPECT_EQ(c["message"], "Experiment \"ex\" is progressing.");
+  const std::string since = c["lastTransitionTime"];
+  w.now += 5;
+  w.reconcile();  // available: the counts moved
+  EXPECT_EQ(progressing()["reason"], "ReplicaSetUpdated");
+  EXPECT_EQ(progressing()["lastTransitionTime"], since);
+  EXPECT_EQ(progressing()["lastUpdateTime"], kube::formatTime(w.now));
+  w.reconcile();  // no progress, running within the duration
+  c = progressing();
+  EXPECT_EQ(c["status"], "True");
+  EXPECT_EQ(c["reason"], "NewReplicaSetAvailable");
+  EXPECT_EQ(c["message"], "Experiment \"ex\" is running.");
+  EXPECT_EQ(c["lastTransitionTime"], since);
+  const json steady = w.status();
+  w.now += 1;
+  w.reconcile();
+  EXPECT_EQ(w.status(), steady);  // nothing to write while it runs
+  w.now += 31;
+  w.settle();
+  c = progressing();
+  EXPECT_EQ(c["status"], "False");
+  EXPECT_EQ(c["reason"], "ExperimentCompleted");
+  EXPECT_EQ(c["message"], "Experiment \"ex\" has successfully ran and completed.");
+  EXPECT_EQ(w.status()["conditions"].size(), 1u);
+}
+
+TEST(ExperimentPlanTest, InvalidSpecOnlySetsItsCondition) {
+  json ex = experiment();
+  ex["spec"]["templates"][1]["name"] = "baseline";
+  ExWorld w(ex);
+  w.reconcile();
+  EXPECT_TRUE(w.last.empty());
+  EXPECT_TRUE(w.replicaSets().empty());
+  ASSERT_EQ(w.status()["conditions"].size(), 1u);
+  const json c = w.status()["conditions"][0];
+  EXPECT_EQ(c["type"], "InvalidSpec");
+  EXPECT_EQ(c["status"], "True");
+  EXPECT_EQ(c["reason"], "InvalidSpec");
+  EXPECT_EQ(c["message"], "Experiment ex has repeated template name 'baseline' in templates");
+  EXPECT_FALSE(w.status().contains("phase"));
+
+  w.experiment()["spec"]["templates"][1].erase("selector");
+  w.reconcile();
+  EXPECT_EQ(w.status()["conditions"][0]["message"],
+            "Rollout has missing field '.Spec.Templates[1].Selector'");
+  w.experiment()["spec"]["templates"][1]["selector"] = json::object();
+  w.reconcile();
+  EXPECT_EQ(w.status()["conditions"][0]["message"],
+            "This experiment is selecting all pods at index 1. A non-empty selector is "
+            "required.");
+  w.experiment()["spec"]["templates"][1]["selector"] = {{"matchLabels", {{"app", "web"}}}};
+  w.experiment()["spec"]["templates"][1]["name"] = "canary";
+  w.reconcile();
+  EXPECT_EQ(w.replicaSets().size(), 2u);
+  for (const auto& cond : w.status()["conditions"]) EXPECT_NE(cond["type"], "InvalidSpec");
+  EXPECT_EQ(
+      verifyExperimentSpec(experiment(
+          {{"templates", json::array({{{"name", "a"},
+                                       {"minReadySeconds", 700},
+                                       {"selector", {{"matchLabels", {{"a", "b"}}}}}}})}})),
+      "MinReadySeconds cannot be longer than ProgressDeadlineSeconds. Check template index 0");
 }
 
 json analyses(bool required) {
@@ -272,6 +414,102 @@ TEST(ExperimentPlanTest, ProgressDeadlineFailsATemplateThatNeverBecomesAvailable
   EXPECT_EQ(w.replicas("canary"), 0);
 }
 
+// --- Template Services (experiments/service.go) ------------------------------------------
+
+json exServicePorts() {
+  return json::parse(R"([{"name":"http","containerPort":8080,"protocol":"TCP"},
+                         {"containerPort":9090}])");
+}
+
+// baseline: no service; canary: `service: {}`; preview: `service: {name: preview-svc}`.
+json serviceExperiment() {
+  json ex = experiment();
+  auto& t = ex["spec"]["templates"];
+  t[1]["service"] = json::object();
+  t[1]["template"]["spec"]["containers"][0]["ports"] = exServicePorts();
+  json preview = t[1];
+  preview["name"] = "preview";
+  preview["service"] = {{"name", "preview-svc"}};
+  t.push_back(preview);
+  return ex;
+}
+
+TEST(ExperimentServiceTest, ATemplateWithServiceGetsOneOwnedByTheExperiment) {
+  ExWorld w(serviceExperiment());
+  w.reconcile();  // the ReplicaSets first; their Services on the next pass (as Argo)
+  EXPECT_TRUE(w.services().empty());
+  w.reconcile();
+  ASSERT_EQ(w.services().size(), 2u);
+  ASSERT_TRUE(w.services().count("canary"));
+  const json svc = w.services()["canary"];
+  const json rs = w.replicaSets()["canary"];
+  EXPECT_EQ(svc["metadata"]["name"], "ex-canary");
+  EXPECT_EQ(svc["metadata"]["namespace"], "default");
+  EXPECT_EQ(svc["spec"]["selector"], rs["metadata"]["labels"]);
+  EXPECT_EQ(svc["spec"]["selector"]["app"], "web");
+  const std::string hash = rs["metadata"]["labels"]["rollouts-pod-template-hash"];
+  EXPECT_FALSE(hash.empty());
+  EXPECT_EQ(svc["spec"]["selector"]["rollouts-pod-template-hash"], hash);
+  EXPECT_EQ(svc["spec"]["ports"], json::parse(R"([
+      {"name":"http","port":8080,"targetPort":8080,"protocol":"TCP"},
+      {"port":9090,"targetPort":9090}])"));
+  EXPECT_EQ(svc["metadata"]["ownerReferences"][0]["kind"], "Experiment");
+  EXPECT_EQ(svc["metadata"]["ownerReferences"][0]["uid"], "ex-uid");
+  EXPECT_EQ(svc["metadata"]["ownerReferences"][0]["controller"], true);
+  EXPECT_EQ(svc["metadata"]["annotations"][kAnnotationExperimentName], "ex");
+  EXPECT_EQ(svc["metadata"]["annotations"][kAnnotationExperimentTemplate], "canary");
+  EXPECT_EQ(w.services()["preview"]["metadata"]["name"], "preview-svc");
+  EXPECT_EQ(w.templateStatus("canary")["serviceName"], "ex-canary");
+  EXPECT_EQ(w.templateStatus("canary")["podTemplateHash"], hash);
+  EXPECT_EQ(w.templateStatus("preview")["serviceName"], "preview-svc");
+  EXPECT_FALSE(w.templateStatus("baseline").contains("serviceName"));
+  // Created once: a seen Service is only recorded.
+  w.settle();
+  for (const Action& a : w.last) EXPECT_NE(a.kind, Action::Kind::kCreateService);
+  EXPECT_EQ(w.phase(), "Running");
+  EXPECT_EQ(w.templateStatus("canary")["serviceName"], "ex-canary");
+}
+
+TEST(ExperimentServiceTest, TheServiceGoesOnceTheEndedTemplateHasNoPods) {
+  ExWorld w(serviceExperiment());
+  w.settle();
+  ASSERT_EQ(w.services().size(), 2u);
+  w.experiment()["spec"]["terminate"] = true;
+  // The first pass scales down while the pods are still available: the Services stay.
+  w.reconcile();
+  EXPECT_EQ(w.replicas("canary"), 0);
+  EXPECT_EQ(w.services().size(), 2u);
+  w.settle();
+  EXPECT_TRUE(w.services().empty());
+  EXPECT_EQ(w.phase(), "Successful");
+  EXPECT_FALSE(w.templateStatus("canary").contains("serviceName"));
+  EXPECT_FALSE(w.templateStatus("canary").contains("podTemplateHash"));
+}
+
+TEST(ExperimentServiceTest, NoContainerPortNoService) {
+  json ex = experiment();
+  ex["spec"]["templates"][1]["service"] = json::object();
+  ExWorld w(ex);
+  w.settle();
+  EXPECT_TRUE(w.services().empty());
+  EXPECT_EQ(w.phase(), "Running");
+  EXPECT_FALSE(w.templateStatus("canary").contains("serviceName"));
+}
+
+TEST(ExperimentServiceTest, ServiceBodyIsPure) {
+  json ex = serviceExperiment();
+  json rs = experimentReplicaSet(ex, ex["spec"]["templates"][1], 1);
+  auto svc = experimentService(ex, ex["spec"]["templates"][1], rs);
+  ASSERT_TRUE(svc.has_value());
+  EXPECT_EQ((*svc)["metadata"]["name"], rs["metadata"]["name"]);
+  EXPECT_FALSE(experimentService(ex, ex["spec"]["templates"][0],
+                                 experimentReplicaSet(ex, ex["spec"]["templates"][0], 1))
+                   .has_value());
+  EXPECT_EQ(experimentServiceTakenMessage("s", "t"),
+            "Failed to create Service s for template 't': service s already exists and is not "
+            "owned by experiment template t");
+}
+
 // --- The canary experiment step -------------------------------------------------------------
 
 json experimentSteps() {
@@ -284,7 +522,6 @@ json experimentSteps() {
     {"setWeight":40}])");
 }
 
-std::string hashOf(World& w) { return podTemplateHash(w.rollout()["spec"]["template"]); }
 
 // Deploys v1 and starts v2 up to the experiment step; returns {stable, canary} hashes.
 std::pair<std::string, std::string> toExperimentStep(World& w) {
@@ -456,6 +693,212 @@ TEST(ExperimentStepTest, BadSpecRefIsReportedNotCreated) {
                 e.message.find("steps[1].experiment.templates[0].specRef") != std::string::npos;
   }
   EXPECT_TRUE(reported);
+}
+
+// --- Weighted experiment templates with traffic routing ------------------------------------
+
+json weightedSteps() {
+  return json::parse(R"([{"setWeight":20},
+    {"experiment":{"templates":[
+       {"name":"baseline","specRef":"stable","weight":10},
+       {"name":"canary","specRef":"canary","weight":5,"service":{"name":"exp-canary"}},
+       {"name":"plain","specRef":"canary"}]}},
+    {"setWeight":40}])");
+}
+
+json istioCanary() {
+  return json::parse(R"({"canaryService": "canary", "stableService": "stable",
+    "trafficRouting": {"istio": {"virtualService": {"name": "vs", "routes": ["primary"]}}}})");
+}
+
+// The Experiment controller's part: Running, with the Services of its weighted templates.
+void runWithServices(World& w, const std::string& v1, const std::string& v2) {
+  ASSERT_FALSE(w.experiments().empty());
+  json& ex = w.experiments().back();
+  const std::string name = ex["metadata"]["name"];
+  ex["status"] = {{"phase", "Running"},
+                  {"templateStatuses",
+                   {{{"name", "baseline"},
+                     {"status", "Running"},
+                     {"serviceName", name + "-baseline"},
+                     {"podTemplateHash", v1 + "x"}},
+                    {{"name", "canary"},
+                     {"status", "Running"},
+                     {"serviceName", "exp-canary"},
+                     {"podTemplateHash", v2 + "x"}},
+                    {{"name", "plain"}, {"status", "Running"}}}}};
+}
+
+json exStatusWeights(World& w) {
+  const json& ro = w.rollout();
+  return ro.value(json::json_pointer("/status/canary/weights"), json::object());
+}
+
+const Action* findAction(const std::vector<Action>& actions, Action::Kind kind) {
+  for (const Action& a : actions) {
+    if (a.kind == kind) return &a;
+  }
+  return nullptr;
+}
+
+TEST(ExperimentWeightTest, WeightedTemplatesAreAdditionalDestinationsWhileItRuns) {
+  World w(testing::basicRollout(5, weightedSteps(), istioCanary()));
+  auto [v1, v2] = toExperimentStep(w);
+  ASSERT_EQ(w.experiments().size(), 1u);
+  const json& t = w.experiments()[0]["spec"]["templates"];
+  EXPECT_EQ(t[0]["service"], json::object());  // weight implies a Service
+  EXPECT_EQ(t[1]["service"], json({{"name", "exp-canary"}}));
+  EXPECT_FALSE(t[2].contains("service"));
+  // Not Running yet: no additional destination.
+  w.reconcile();
+  EXPECT_FALSE(exStatusWeights(w).contains("additional"));
+
+  runWithServices(w, v1, v2);
+  const std::string name = w.experiments()[0]["metadata"]["name"];
+  w.reconcile();
+  const json want = json::array(
+      {{{"weight", 10}, {"serviceName", name + "-baseline"}, {"podTemplateHash", v1 + "x"}},
+       {{"weight", 5}, {"serviceName", "exp-canary"}, {"podTemplateHash", v2 + "x"}}});
+  const Action* set = findAction(w.lastActions(), Action::Kind::kSetWeight);
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->replicas, 20);
+  EXPECT_EQ(set->body["additional"], want);
+  const Action* hash = findAction(w.lastActions(), Action::Kind::kUpdateHash);
+  ASSERT_NE(hash, nullptr);
+  EXPECT_EQ(hash->body["additional"], want);
+  auto d = routerAdditionalDestinations(set->body);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].weight, 10);
+  EXPECT_EQ(d[1].serviceName, "exp-canary");
+  const json weights = exStatusWeights(w);
+  EXPECT_EQ(weights["canary"]["weight"], 20);
+  EXPECT_EQ(weights["stable"]["weight"], 65);  // 100 - 20 - 10 - 5
+  EXPECT_EQ(weights["additional"], want);
+  bool evented = false;
+  for (const auto& e : w.events()) {
+    evented |= e.reason == kEventTrafficWeightUpdated &&
+               e.message == "Traffic weight updated additional: [{10 " + name + "-baseline " + v1 +
+                                "x} {5 exp-canary " + v2 + "x}]";
+  }
+  EXPECT_TRUE(evented);
+
+  // The experiment ends: the weights go back to canary and stable.
+  w.experiments()[0]["status"]["phase"] = "Successful";
+  w.settle();
+  EXPECT_EQ(*w.status().currentStepIndex, 3);
+  const json after = exStatusWeights(w);
+  EXPECT_FALSE(after.contains("additional")) << after.dump();
+  EXPECT_EQ(after["stable"]["weight"].get<int>() + after["canary"]["weight"].get<int>(), 100);
+  const Action* last = findAction(w.lastActions(), Action::Kind::kSetWeight);
+  if (last != nullptr) {
+    EXPECT_TRUE(routerAdditionalDestinations(last->body).empty());
+  }
+}
+
+TEST(ExperimentWeightTest, AbortTakesTheExperimentWeightsBack) {
+  World w(testing::basicRollout(5, weightedSteps(), istioCanary()));
+  auto [v1, v2] = toExperimentStep(w);
+  runWithServices(w, v1, v2);
+  w.reconcile();
+  ASSERT_TRUE(exStatusWeights(w).contains("additional"));
+  w.patchStatus({{"abort", true}});
+  w.reconcile();
+  const json weights = exStatusWeights(w);
+  EXPECT_FALSE(weights.contains("additional")) << weights.dump();
+  EXPECT_EQ(weights["canary"]["weight"], 0);
+  EXPECT_EQ(weights["stable"]["weight"], 100);
+  const Action* set = findAction(w.lastActions(), Action::Kind::kSetWeight);
+  ASSERT_NE(set, nullptr);
+  EXPECT_TRUE(routerAdditionalDestinations(set->body).empty());
+  EXPECT_TRUE(w.experiments()[0]["spec"].value("terminate", false));
+}
+
+std::vector<SpecError> experimentWeightErrors(json canary_extra) {
+  auto ro = kube::decodeRollout(testing::basicRollout(5, weightedSteps(), canary_extra));
+  EXPECT_TRUE(ro.ok());
+  std::vector<SpecError> out;
+  for (auto& e : validateRolloutSpec(*ro)) {
+    if (e.field.find(".weight") != std::string::npos) out.push_back(e);
+  }
+  return out;
+}
+
+TEST(ExperimentWeightTest, WeightNeedsTrafficRouting) {
+  auto errors = experimentWeightErrors(json::object());
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].field, "spec.strategy.canary.steps[1].experiment.templates[0].weight");
+  EXPECT_EQ(errors[0].value, 10);
+  EXPECT_EQ(errors[0].detail, kMessageExperimentWeightWithoutRouting);
+  EXPECT_EQ(errors[1].field, "spec.strategy.canary.steps[1].experiment.templates[1].weight");
+  EXPECT_EQ(errors[0].toString(),
+            "spec.strategy.canary.steps[1].experiment.templates[0].weight: Invalid value: 10: " +
+                std::string(kMessageExperimentWeightWithoutRouting));
+
+  errors = experimentWeightErrors(json::parse(R"({"canaryService": "canary",
+    "stableService": "stable", "trafficRouting": {"nginx": {"stableIngress": "web"}}})"));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].detail, kMessageExperimentWeightUnsupportedRouting);
+
+  EXPECT_TRUE(experimentWeightErrors(istioCanary()).empty());
+}
+
+// --- Experiment history (FilterExperimentsToDelete) ----------------------------------------
+
+json historyExperiment(const std::string& name, const std::string& hash, const std::string& phase,
+                       int64_t created) {
+  json ex = {{"metadata", {{"name", name}, {"creationTimestamp", kube::formatTime(created)}}},
+             {"status", {{"phase", phase}}}};
+  if (!hash.empty()) ex["metadata"]["labels"] = {{"rollouts-pod-template-hash", hash}};
+  return ex;
+}
+
+kube::ReplicaSet historyReplicaSet(const std::string& hash, bool deleting) {
+  json rs = {
+      {"metadata", {{"name", "web-" + hash}, {"labels", {{"rollouts-pod-template-hash", hash}}}}},
+      {"spec", {{"replicas", 0}}}};
+  if (deleting) rs["metadata"]["deletionTimestamp"] = "2027-01-01T00:00:00Z";
+  return *kube::decodeReplicaSet(rs);
+}
+
+TEST(ExperimentHistoryTest, KeepsTheNewestPerOutcomeAndDropsThoseWithoutAReplicaSet) {
+  RolloutContext ctx;
+  ctx.allRSs = {historyReplicaSet("h1", false), historyReplicaSet("h2", true)};
+  std::vector<json> exs = {
+      historyExperiment("ok-1", "h1", "Successful", 100),
+      historyExperiment("ok-2", "h1", "Successful", 200),
+      historyExperiment("ok-3", "h1", "Successful", 300),
+      historyExperiment("bad-1", "h1", "Failed", 400),
+      historyExperiment("bad-2", "h1", "Error", 500),
+      historyExperiment("bad-3", "h1", "Inconclusive", 50),
+      historyExperiment("running", "h1", "Running", 10),
+      historyExperiment("unlabelled", "", "Successful", 900),
+      historyExperiment("no-rs", "gone", "Running", 901),
+      historyExperiment("rs-deleting", "h2", "Successful", 902),
+      historyExperiment("ok-0", "h1", "Successful", 1),
+  };
+  exs.back()["metadata"]["deletionTimestamp"] = "2027-01-01T00:00:00Z";  // already going
+  std::vector<const json*> others;
+  for (const auto& e : exs) others.push_back(&e);
+  auto out = experimentsToDelete(ctx, others, 2, 1);
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(out, (std::vector<std::string>{"bad-1", "bad-3", "no-rs", "ok-1", "rs-deleting",
+                                           "unlabelled"}));
+}
+
+TEST(ExperimentHistoryTest, TheRolloutDeletesOldExperimentsButNotItsOwn) {
+  World w(testing::basicRollout(5, experimentSteps()));
+  auto [v1, v2] = toExperimentStep(w);
+  setPhase(w, "Successful");
+  w.settle();
+  ASSERT_EQ(w.status().stableRS, v2);
+  const std::string own = w.experiments()[0]["metadata"]["name"];
+  w.experiments().push_back(historyExperiment("web-old-1-1", "gone", "Successful", w.now - 100));
+  w.reconcile();
+  std::vector<std::string> deleted;
+  for (const Action& a : w.lastActions()) {
+    if (a.kind == Action::Kind::kDeleteExperiment) deleted.push_back(a.name);
+  }
+  EXPECT_EQ(deleted, std::vector<std::string>{"web-old-1-1"}) << own;
 }
 
 }  // namespace

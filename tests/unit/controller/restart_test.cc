@@ -14,8 +14,8 @@ namespace {
 
 using nlohmann::json;
 using testing::World;
+using testing::kNow;
 
-constexpr int64_t kNow = 1800000000;
 
 kube::ReplicaSet makeRS(const std::string& hash, int32_t replicas, int64_t created) {
   json rs = {{"metadata",

@@ -10,6 +10,7 @@
 
 #include "controller/bluegreen.h"
 #include "controller/canary.h"
+#include "controller/hash.h"
 #include "controller/reconciler.h"
 #include "controller/workloadref.h"
 #include "kube/types.h"
@@ -82,6 +83,7 @@ class World {
     last_ = ctx.actions;
     for (const auto& a : ctx.actions) apply(a);
     for (const auto& e : ctx.events) events_.push_back(e);
+    if (ctx.completedDuration) finished.push_back(*ctx.completedDuration);
     json old = rollout_.value("status", json::object());
     rollout_["status"] = kube::toJson(ctx.newStatus);
     changed_ = old != rollout_["status"];
@@ -123,6 +125,8 @@ class World {
 
   const std::vector<Action>& lastActions() const { return last_; }
   std::optional<int64_t> requeueAt;
+  /// Updates that finished (ctx.completedDuration), in order: what the metrics observe.
+  std::vector<RolloutDuration> finished;
 
  private:
   json* findRS(const std::string& name) {
@@ -223,5 +227,11 @@ class World {
   std::vector<Action> last_;
   bool changed_ = false;
 };
+
+/// A fixed "now" (2027-01-15) for tests that compare timestamps.
+inline constexpr int64_t kNow = 1800000000;
+
+/// The pod-template hash of the Rollout's current spec.template.
+inline std::string hashOf(World& w) { return podTemplateHash(w.rollout()["spec"]["template"]); }
 
 }  // namespace vane::controller::testing
