@@ -12,17 +12,17 @@ namespace vane::analysis {
 namespace {
 
 constexpr const char* kAddressEnv = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
-constexpr int64_t kDefaultTimeoutSeconds = 30;
+constexpr int64_t kPrometheusDefaultTimeoutSeconds = 30;
 
 struct PrometheusSpec {
   std::string address;
   std::string query;
-  int64_t timeout = kDefaultTimeoutSeconds;
+  int64_t timeout = kPrometheusDefaultTimeoutSeconds;
   bool insecure = false;
   http::Headers headers;
 };
 
-Result<PrometheusSpec> decodeSpec(const json& metric) {
+Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   kube::Decoder m(metric, "");
   kube::Decoder d = m.child("provider").child("prometheus");
   PrometheusSpec s;
@@ -31,8 +31,8 @@ Result<PrometheusSpec> decodeSpec(const json& metric) {
     if (const char* env = std::getenv(kAddressEnv)) s.address = env;
   }
   s.query = d.string("query");
-  s.timeout = d.integer("timeout", kDefaultTimeoutSeconds);
-  if (s.timeout <= 0) s.timeout = kDefaultTimeoutSeconds;
+  s.timeout = d.integer("timeout", kPrometheusDefaultTimeoutSeconds);
+  if (s.timeout <= 0) s.timeout = kPrometheusDefaultTimeoutSeconds;
   s.insecure = d.boolean("insecure");
   for (const auto& h : d.array("headers"))
     s.headers.emplace_back(h.string("key"), h.string("value"));
@@ -167,7 +167,7 @@ PrometheusProvider::PrometheusProvider(http::ClientOptions client_options)
     : clients_(std::move(client_options)) {}
 
 std::map<std::string, std::string> PrometheusProvider::metricMetadata(const json& metric) const {
-  auto spec = decodeSpec(metric);
+  auto spec = decodePrometheusSpec(metric);
   if (!spec) return {};
   return {{std::string(kResolvedPrometheusQuery), spec->query}};
 }
@@ -177,7 +177,7 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
   // finishedAt is the reconcile's time too: the schedule (finishedAt + interval) then does not
   // drift by the query's duration, and tests with an injected clock stay deterministic.
   auto finished = [&] { return ctx.now; };
-  auto spec = decodeSpec(ctx.metric);
+  auto spec = decodePrometheusSpec(ctx.metric);
   if (!spec) return errorMeasurement(spec.status().toString(), started, finished());
   auto c = clients_.get(spec->insecure);
   if (!c) return errorMeasurement("http client: " + c.status().message(), started, finished());

@@ -6,19 +6,19 @@
 namespace vane::analysis {
 
 namespace {
-constexpr int64_t kDefaultTimeoutSeconds = 10;
+constexpr int64_t kWebDefaultTimeoutSeconds = 10;
 
 struct WebSpec {
   std::string url;
   std::string method = "GET";
   http::Headers headers;
   std::string body;
-  int64_t timeout = kDefaultTimeoutSeconds;
+  int64_t timeout = kWebDefaultTimeoutSeconds;
   std::string json_path = "{$}";
   bool insecure = false;
 };
 
-Result<WebSpec> decodeSpec(const json& metric) {
+Result<WebSpec> decodeWebSpec(const json& metric) {
   kube::Decoder m(metric, "");
   kube::Decoder d = m.child("provider").child("web");
   WebSpec s;
@@ -33,8 +33,8 @@ Result<WebSpec> decodeSpec(const json& metric) {
       s.headers.emplace_back("Content-Type", "application/json");
     }
   }
-  s.timeout = d.integer("timeoutSeconds", kDefaultTimeoutSeconds);
-  if (s.timeout <= 0) s.timeout = kDefaultTimeoutSeconds;
+  s.timeout = d.integer("timeoutSeconds", kWebDefaultTimeoutSeconds);
+  if (s.timeout <= 0) s.timeout = kWebDefaultTimeoutSeconds;
   s.json_path = d.string("jsonPath", "{$}");
   if (s.json_path.empty()) s.json_path = "{$}";
   s.insecure = d.boolean("insecure");
@@ -66,7 +66,7 @@ WebProvider::WebProvider(http::ClientOptions client_options)
 
 Measurement WebProvider::run(const MetricContext& ctx) {
   TimePoint at = ctx.now;
-  auto spec = decodeSpec(ctx.metric);
+  auto spec = decodeWebSpec(ctx.metric);
   if (!spec) return errorMeasurement(spec.status().toString(), at, at);
   auto c = clients_.get(spec->insecure);
   if (!c) return errorMeasurement("http client: " + c.status().message(), at, at);

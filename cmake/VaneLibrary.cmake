@@ -1,3 +1,11 @@
+# vane_unity(TARGET): batch the target's sources when VANE_UNITY_BUILD is on.
+function(vane_unity target)
+  if(VANE_UNITY_BUILD)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON
+      UNITY_BUILD_BATCH_SIZE ${VANE_UNITY_BATCH_SIZE})
+  endif()
+endfunction()
+
 # vane_folder_library(NAME DEPS...): one static library per source folder, made of every *.cc in the
 # folder except main.cc; a main.cc, when present, becomes the binary named by BINARY.
 function(vane_folder_library name)
@@ -6,6 +14,7 @@ function(vane_folder_library name)
   list(FILTER srcs EXCLUDE REGEX "/main\\.cc$")
   if(srcs)
     add_library(${name} STATIC ${srcs})
+    vane_unity(${name})
   else()
     add_library(${name} INTERFACE)
   endif()

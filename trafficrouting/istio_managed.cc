@@ -10,10 +10,6 @@ namespace vane::trafficrouting::istio {
 
 namespace {
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
 std::string nameOf(const json& route) {
   if (!route.is_object()) return "";
   auto it = route.find("name");

@@ -4,6 +4,7 @@
 // Mirrors rollout/trafficrouting/istio/istio.go; deviations are marked "(Vane)".
 #pragma once
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,6 +14,11 @@
 #include "trafficrouting/types.h"
 
 namespace vane::trafficrouting::istio {
+
+/// Whether v holds s.
+inline bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 inline constexpr const char* kType = "Istio";
 inline constexpr const char* kSpecHttpNotFound = "spec.http not found";

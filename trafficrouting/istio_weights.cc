@@ -11,10 +11,6 @@ namespace vane::trafficrouting::istio {
 
 namespace {
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
 std::string str(const json& obj, const char* key) {
   if (!obj.is_object()) return "";
   auto it = obj.find(key);
