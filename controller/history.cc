@@ -101,10 +101,7 @@ void planRevisionHistory(RolloutContext& ctx) {
   }
 }
 
-std::vector<std::string> analysisRunsToDelete(const RolloutContext& ctx,
-                                              const AnalysisRunHistoryLimits& limits) {
-  // Hash -> ReplicaSet being deleted. The cache view leaves out deleted ReplicaSets, whose runs
-  // then go as "no matching ReplicaSet", as Argo's "ReplicaSet has a deletionTimestamp".
+std::map<std::string, bool> replicaSetHashes(const RolloutContext& ctx) {
   std::map<std::string, bool> rs_hashes;
   for (const auto& rs : ctx.allRSs) {
     auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
@@ -113,6 +110,14 @@ std::vector<std::string> analysisRunsToDelete(const RolloutContext& ctx,
     }
   }
   if (ctx.newRS != nullptr) rs_hashes.emplace(ctx.newRS->podTemplateHash(), false);
+  return rs_hashes;
+}
+
+std::vector<std::string> analysisRunsToDelete(const RolloutContext& ctx,
+                                              const AnalysisRunHistoryLimits& limits) {
+  // The cache view leaves out deleted ReplicaSets, whose runs then go as "no matching
+  // ReplicaSet", as Argo's "ReplicaSet has a deletionTimestamp".
+  const std::map<std::string, bool> rs_hashes = replicaSetHashes(ctx);
   const std::set<std::string> current = currentRuns(ctx);
   std::vector<const json*> others;
   for (const json& run : ctx.analysisRuns) {

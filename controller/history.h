@@ -4,6 +4,7 @@
 // kDeleteAnalysisRun and never plans the same deletion twice in one reconcile.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct AnalysisRunHistoryLimits {
   int32_t successful = 5;    // spec.analysis.successfulRunHistoryLimit
   int32_t unsuccessful = 5;  // spec.analysis.unsuccessfulRunHistoryLimit
 };
+
+/// The pod-template hash of every ReplicaSet of the Rollout (the new one included), mapped to
+/// whether that ReplicaSet is being deleted.
+std::map<std::string, bool> replicaSetHashes(const RolloutContext& ctx);
 
 /// Names of the non-current AnalysisRuns to delete, as FilterAnalysisRunsToDelete: runs without
 /// a pod-template-hash label or whose hash has no ReplicaSet go; of the rest, newest first, the

@@ -6,6 +6,7 @@
 #include "analysis/args.h"
 #include "controller/conditions.h"
 #include "controller/experiment.h"
+#include "controller/history.h"
 #include "controller/replica_math.h"
 
 namespace vane::controller {
@@ -280,15 +281,7 @@ void planExperiments(RolloutContext& ctx) {
 std::vector<std::string> experimentsToDelete(const RolloutContext& ctx,
                                              const std::vector<const json*>& others,
                                              int32_t successful, int32_t unsuccessful) {
-  // Hash -> its ReplicaSet is being deleted.
-  std::map<std::string, bool> rs_hashes;
-  for (const auto& rs : ctx.allRSs) {
-    auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
-    if (label != rs.metadata.labels.end()) {
-      rs_hashes[label->second] = !rs.metadata.deletionTimestamp.empty();
-    }
-  }
-  if (ctx.newRS != nullptr) rs_hashes.emplace(ctx.newRS->podTemplateHash(), false);
+  const std::map<std::string, bool> rs_hashes = replicaSetHashes(ctx);
   std::vector<const json*> sorted = others;
   std::sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) {  // newest first
     const int64_t ta = kube::parseTime(str(*a, "/metadata/creationTimestamp")).value_or(0);

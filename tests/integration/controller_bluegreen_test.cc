@@ -45,8 +45,7 @@ class ControllerBlueGreenTest : public vane::testing::ControllerFixture {
         [&] {
           json ro = rollout();
           const json s = ro.value("status", json::object());
-          if (s.value("observedGeneration", "") !=
-              std::to_string(ro["metadata"].value("generation", 0))) {
+          if (!vane::testing::statusIsCurrent(ro)) {
             return false;
           }
           return s.value("phase", "") == phase && s.value("message", "").rfind(message, 0) == 0;

@@ -50,8 +50,7 @@ class ControllerCanaryTest : public vane::testing::ControllerFixture {
           if (s.value("phase", "") != phase || s.value("currentStepIndex", -1) != step) {
             return false;
           }
-          if (s.value("observedGeneration", "") !=
-              std::to_string(ro["metadata"].value("generation", 0))) {
+          if (!vane::testing::statusIsCurrent(ro)) {
             return false;
           }
           auto c = counts();

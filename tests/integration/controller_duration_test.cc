@@ -23,8 +23,7 @@ class ControllerDurationTest : public vane::testing::ControllerFixture {
         [&] {
           json ro = rollout();
           const json s = ro.value("status", json::object());
-          if (s.value("observedGeneration", "") !=
-              std::to_string(ro["metadata"].value("generation", 0))) {
+          if (!vane::testing::statusIsCurrent(ro)) {
             return false;
           }
           const json d = s.value("duration", json::object());
@@ -37,9 +36,7 @@ class ControllerDurationTest : public vane::testing::ControllerFixture {
         [&] {
           json ro = rollout();
           const json s = ro.value("status", json::object());
-          return s.value("observedGeneration", "") ==
-                     std::to_string(ro["metadata"].value("generation", 0)) &&
-                 s.value("phase", "") == phase;
+          return vane::testing::statusIsCurrent(ro) && s.value("phase", "") == phase;
         },
         timeout);
   }

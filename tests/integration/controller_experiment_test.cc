@@ -64,8 +64,7 @@ class ControllerExperimentTest : public vane::testing::ControllerFixture {
         [&] {
           json ro = rollout();
           const json s = ro.value("status", json::object());
-          if (s.value("observedGeneration", "") !=
-              std::to_string(ro["metadata"].value("generation", 0))) {
+          if (!vane::testing::statusIsCurrent(ro)) {
             return false;
           }
           return pred(s);
@@ -215,25 +214,6 @@ TEST_F(ControllerExperimentTest, PromoteDuringTheExperimentTerminatesIt) {
       << describeExperiment(name);
 }
 
-// The Istio VirtualService of the weighted scenario: all traffic on stable.
-constexpr const char* kExperimentVirtualService = R"(apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: web-vsvc
-spec:
-  hosts:
-  - web
-  http:
-  - name: primary
-    route:
-    - destination:
-        host: web-stable
-      weight: 100
-    - destination:
-        host: web-canary
-      weight: 0
-)";
-
 // host -> weight of the VirtualService's primary route.
 std::map<std::string, int> primaryWeights(const json& vs) {
   std::map<std::string, int> out;
@@ -263,7 +243,7 @@ TEST_F(ControllerExperimentTest, WeightedTemplatesGetServicesAndIstioWeightsDuri
                                      seconds(30)));
   startController();
   ASSERT_FALSE(HasFatalFailure());
-  applyYaml(kExperimentVirtualService);
+  applyYaml(vane::testing::webVirtualServiceYaml());
   // Containers with a port: Argo creates a template Service only when there is one.
   auto yaml = [](const std::string& version) {
     return vane::testing::webRollout(

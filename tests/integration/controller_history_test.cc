@@ -82,9 +82,7 @@ class ControllerHistoryTest : public vane::testing::ControllerFixture {
         [&] {
           json ro = rollout();
           const json s = ro.value("status", json::object());
-          if (s.value("phase", "") != "Healthy" ||
-              s.value("observedGeneration", "") !=
-                  std::to_string(ro["metadata"].value("generation", 0))) {
+          if (s.value("phase", "") != "Healthy" || !vane::testing::statusIsCurrent(ro)) {
             return false;
           }
           hash = s.value("stableRS", "");

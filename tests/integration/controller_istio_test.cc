@@ -16,6 +16,7 @@
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
+#include "support/controller_fixture.h"
 #include "support/manifests.h"
 #include "support/process.h"
 #include "trafficrouting/istio_router.h"
@@ -223,8 +224,7 @@ class ControllerIstioTest : public ::testing::Test {
           if (!ro.contains("status")) return false;
           const json& s = ro["status"];
           return s.value("phase", "") == phase && s.value("currentStepIndex", -1) == step &&
-                 s.value("observedGeneration", "") ==
-                     std::to_string(ro["metadata"].value("generation", 0)) &&
+                 vane::testing::statusIsCurrent(ro) &&
                  s.value("replicas", -1) == s.value("availableReplicas", -2);
         },
         timeout);

@@ -15,24 +15,6 @@ using nlohmann::json;
 using std::chrono::seconds;
 namespace res = kube::resources;
 
-constexpr const char* kWatchVirtualService = R"(apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: web-vsvc
-spec:
-  hosts:
-  - web
-  http:
-  - name: primary
-    route:
-    - destination:
-        host: web-stable
-      weight: 100
-    - destination:
-        host: web-canary
-      weight: 0
-)";
-
 std::string watchIstioRollout(const std::string& image) {
   return vane::testing::webRollout(image, 5, R"(    canary:
       canaryService: web-canary
@@ -64,8 +46,7 @@ class ControllerWatchTest : public vane::testing::ControllerFixture {
           json ro = rollout();
           const json s = ro.value("status", json::object());
           return s.value("phase", "") == phase && s.value("currentStepIndex", -1) == step &&
-                 s.value("observedGeneration", "") ==
-                     std::to_string(ro["metadata"].value("generation", 0));
+                 vane::testing::statusIsCurrent(ro);
         },
         seconds(60));
   }
@@ -102,7 +83,7 @@ class ControllerWatchTest : public vane::testing::ControllerFixture {
   /// with no change to the Rollout.
   void expectManualEditCorrected() {
     applyYaml(vane::testing::servicesYaml({"web-canary", "web-stable"}));
-    applyYaml(kWatchVirtualService);
+    applyYaml(vane::testing::webVirtualServiceYaml());
     applyYaml(watchIstioRollout("nginx:1"));
     ASSERT_TRUE(waitPhase("Healthy", 2)) << describe();
     kubectlOk(

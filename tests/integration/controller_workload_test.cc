@@ -100,9 +100,8 @@ class ControllerWorkloadTest : public vane::testing::ControllerFixture {
         [&] {
           json ro = rollout();
           const json s = ro.value("status", json::object());
-          return s.value("observedGeneration", "") ==
-                     std::to_string(ro["metadata"].value("generation", 0)) &&
-                 s.value("phase", "") == phase && s.value("message", "").rfind(message, 0) == 0;
+          return vane::testing::statusIsCurrent(ro) && s.value("phase", "") == phase &&
+                 s.value("message", "").rfind(message, 0) == 0;
         },
         timeout);
   }

@@ -20,6 +20,13 @@
 
 namespace vane::testing {
 
+/// Whether ro's status was computed for its current spec (status.observedGeneration is the
+/// string of metadata.generation, as Argo writes it).
+inline bool statusIsCurrent(const nlohmann::json& ro) {
+  return ro.value("status", nlohmann::json::object()).value("observedGeneration", "") ==
+         std::to_string(ro["metadata"].value("generation", 0));
+}
+
 class ControllerFixture : public ::testing::Test {
  protected:
   void SetUp() override;

@@ -58,4 +58,24 @@ spec:
 )";
 }
 
+std::string webVirtualServiceYaml() {
+  return R"(apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: web-vsvc
+spec:
+  hosts:
+  - web
+  http:
+  - name: primary
+    route:
+    - destination:
+        host: web-stable
+      weight: 100
+    - destination:
+        host: web-canary
+      weight: 0
+)";
+}
+
 }  // namespace vane::testing

@@ -20,6 +20,10 @@ std::string servicesYaml(std::initializer_list<std::string> names, const std::st
 std::string webRollout(const std::string& image, int replicas, const std::string& strategy,
                        const std::string& extra_spec = "", const std::string& pod_annotations = "");
 
+/// The VirtualService `web-vsvc` for host `web`: one http route `primary` with all traffic on
+/// web-stable and none on web-canary.
+std::string webVirtualServiceYaml();
+
 /// An AnalysisTemplate `name` whose one metric, `smoke`, is a Job that vane-apiserver
 /// --simulate-workloads completes with `outcome` ("succeed" or "fail").
 std::string jobAnalysisTemplate(const std::string& name, const std::string& outcome);
