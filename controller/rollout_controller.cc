@@ -105,7 +105,8 @@ RolloutController::RolloutController(kube::Client& client, ControllerOptions opt
   experiments_->addHandlers(
       {ex, [ex](const kube::ObjectPtr&, const kube::ObjectPtr& n) { ex(n); }, ex});
   auto ex_owner = [this](const kube::ObjectPtr& o) { enqueueExperimentOwner(o); };
-  for (auto* inf : {replicaSets_.get(), analysisRuns_.get()}) {
+  // Template Services too: one deleted by hand is made again at once (Argo watches them).
+  for (auto* inf : {replicaSets_.get(), analysisRuns_.get(), services_.get()}) {
     inf->addHandlers({ex_owner,
                       [ex_owner](const kube::ObjectPtr&, const kube::ObjectPtr& n) { ex_owner(n); },
                       ex_owner});

@@ -339,6 +339,18 @@ TEST_F(ControllerExperimentTest, WeightedTemplatesGetServicesAndIstioWeightsDuri
   EXPECT_EQ(recorded, (std::map<std::string, std::string>{{"baseline", baseline_svc},
                                                           {"canary", "web-exp-canary"}}));
 
+  // A template Service deleted by hand is made again (its deletion requeues the Experiment).
+  const std::string old_uid = named["metadata"].value("uid", "");
+  ASSERT_TRUE(client_->remove(res::kServices, "default", "web-exp-canary").isOk());
+  EXPECT_TRUE(vane::testing::waitFor(
+      [&] {
+        const json again = get(res::kServices, "web-exp-canary");
+        return again.contains("metadata") && again["metadata"].value("uid", "") != old_uid &&
+               again["spec"]["selector"].value("rollouts-pod-template-hash", "") == canary_hash;
+      },
+      seconds(10)))
+      << describeExperiment(name);
+
   // Promote past the step: the experiment is terminated, the weights return to canary/stable
   // and the Services go once the template pods are gone.
   patchStatus("web", R"({"status":{"currentStepIndex":2}})");
