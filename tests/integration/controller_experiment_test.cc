@@ -396,5 +396,54 @@ TEST_F(ControllerExperimentTest, WeightedTemplatesGetServicesAndIstioWeightsDuri
   EXPECT_TRUE(get(res::kServices, "web-stable").contains("spec"));
 }
 
+// `kubectl vane retry experiment` (as Argo's) clears the status of an ended Experiment: the
+// controller runs it again from the start, with the same template ReplicaSet.
+TEST_F(ControllerExperimentTest, RetriedExperimentRunsAgain) {
+  applyYaml(R"(apiVersion: argoproj.io/v1alpha1
+kind: Experiment
+metadata:
+  name: standalone
+spec:
+  duration: 2s
+  scaleDownDelaySeconds: 0
+  templates:
+  - name: only
+    replicas: 1
+    selector:
+      matchLabels:
+        app: standalone
+    template:
+      metadata:
+        labels:
+          app: standalone
+      spec:
+        containers:
+        - name: c
+          image: nginx:1
+)");
+  auto availableAt = [&] {
+    return experiment("standalone").value("status", json::object()).value("availableAt", "");
+  };
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] { return phaseOf("standalone") == "Successful" && rsReplicas("standalone-only") == 0; },
+      seconds(40)))
+      << describeExperiment("standalone");
+  const std::string first = availableAt();
+  ASSERT_FALSE(first.empty()) << describeExperiment("standalone");
+  const std::string rs_uid = get(res::kReplicaSets, "standalone-only")["metadata"].value("uid", "");
+
+  kubectlOk(
+      R"(patch experiment standalone --subresource=status --type merge -p '{"status":null}')");
+  EXPECT_TRUE(vane::testing::waitFor(
+      [&] {
+        const std::string again = availableAt();
+        return phaseOf("standalone") == "Successful" && !again.empty() && again != first &&
+               rsReplicas("standalone-only") == 0;
+      },
+      seconds(40)))
+      << describeExperiment("standalone");
+  EXPECT_EQ(get(res::kReplicaSets, "standalone-only")["metadata"].value("uid", ""), rs_uid);
+}
+
 }  // namespace
 }  // namespace vane::controller
