@@ -2,7 +2,11 @@
 // metricproviders/prometheus/prometheus.go). Spec fields, as Argo names them:
 //   provider.prometheus: {address, query, timeout (seconds, default 30), insecure,
 //                         headers: [{key, value}], authentication: {basicAuth: {username,
-//                         password}}}
+//                         password}, oauth2: {tokenUrl, clientId, clientSecret, scopes}},
+//                         rangeQuery: {start, end, step}}
+// oauth2 is the client-credentials grant; its token is sent as "Bearer ..." and kept until it
+// expires. rangeQuery uses /api/v1/query_range; start and end are time expressions (now(),
+// date("..."), duration("5m"), + and -), step a duration.
 // The address falls back to $ARGO_ROLLOUTS_PROMETHEUS_ADDRESS. A bearer token is sent as a header
 // ({key: Authorization, value: "Bearer ..."}), as Argo users do.
 #pragma once
@@ -32,10 +36,13 @@ struct PrometheusResult {
 /// "HTTP 503: Service Unavailable".
 Result<PrometheusResult> parsePrometheusResponse(int http_status, const std::string& body);
 
+struct PrometheusTokenCache;  // oauth2 tokens by client settings, in prometheus_provider.cc
+
 class PrometheusProvider : public MetricProvider {
  public:
   /// client_options are used for https addresses (insecure spec fields override verification).
   explicit PrometheusProvider(http::ClientOptions client_options = {});
+  ~PrometheusProvider() override;
   std::string_view type() const override { return "prometheus"; }
   Measurement run(const MetricContext& ctx) override;
   Measurement resume(const MetricContext&, const Measurement& m) override { return m; }
@@ -44,6 +51,7 @@ class PrometheusProvider : public MetricProvider {
 
  private:
   HttpClients clients_;
+  std::unique_ptr<PrometheusTokenCache> tokens_;  // authentication.oauth2, until expiry
 };
 
 /// Base64 (standard alphabet, padded), for basic authentication headers.

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "analysis/analysis_run.h"
 #include "analysis/prometheus_provider.h"
@@ -287,6 +288,266 @@ TEST(AnalysisTestAppTest, ErrorRatePassesThenFails) {
   app.terminate();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// authentication.oauth2 (client credentials): a token endpoint and a proxy that lets a query
+// through to the real Prometheus only with the token it last issued, both in-test servers on port
+// 0.
+class PromOAuth2Fixture : public AnalysisPrometheusTest {
+ protected:
+  void SetUp() override {
+    AnalysisPrometheusTest::SetUp();
+    auto token = http::Server::start({}, [this](const http::Request& r) { return tokenAnswer(r); });
+    ASSERT_TRUE(token.ok()) << token.status().message();
+    token_server_ = std::move(token).value();
+    forward_ = newClient();
+    ASSERT_NE(forward_, nullptr);
+    auto proxy = http::Server::start({}, [this](const http::Request& r) { return proxyAnswer(r); });
+    ASSERT_TRUE(proxy.ok()) << proxy.status().message();
+    proxy_server_ = std::move(proxy).value();
+  }
+  void TearDown() override {
+    if (proxy_server_) proxy_server_->stop();
+    if (token_server_) token_server_->stop();
+  }
+
+  http::Response tokenAnswer(const http::Request& r) {
+    std::lock_guard lock(mu_);
+    token_requests_.push_back(r);
+    if (reject_basic_ && r.header("Authorization")) {
+      return http::Response::json(401, R"({"error":"invalid_client"})");
+    }
+    if (!token_body_.empty()) return http::Response::json(200, token_body_);
+    issued_ = "tok-" + std::to_string(token_requests_.size());
+    return http::Response::json(
+        200,
+        json({{"access_token", issued_}, {"token_type", "bearer"}, {"expires_in", 60}}).dump());
+  }
+  http::Response proxyAnswer(const http::Request& r) {
+    std::string want;
+    {
+      std::lock_guard lock(mu_);
+      query_auth_.push_back(r.header("Authorization").value_or(""));
+      want = "Bearer " + issued_;
+    }
+    if (r.header("Authorization").value_or("") != want) {
+      return http::Response::json(401,
+                                  R"({"status":"error","errorType":"auth","error":"bad token"})");
+    }
+    http::ClientRequest fwd{r.method, prom_->url() + r.target, {}, r.body, 10s};
+    if (auto ct = r.header("Content-Type")) fwd.headers.emplace_back("Content-Type", *ct);
+    auto resp = forward_->send(fwd);
+    if (!resp) return http::Response::text(502, resp.status().message());
+    return http::Response::json(resp->status, resp->body);
+  }
+  std::string proxyUrl() const {
+    return "http://127.0.0.1:" + std::to_string(proxy_server_->port());
+  }
+  std::string tokenUrl() const {
+    return "http://127.0.0.1:" + std::to_string(token_server_->port()) + "/oauth/token";
+  }
+  json oauthMetric(json oauth2) {
+    json m = prometheusMetric("oauth-m", proxyUrl(), "vector(1)",
+                              {{"successCondition", "result[0] == 1"}});
+    m["provider"]["prometheus"]["authentication"] = {{"oauth2", oauth2}};
+    return m;
+  }
+  json goodOAuth2() const {
+    return {{"tokenUrl", tokenUrl()},
+            {"clientId", "vane client"},
+            {"clientSecret", "s3cret"},
+            {"scopes", {"read", "metrics"}}};
+  }
+  Measurement measure(PrometheusProvider& p, const json& metric, std::chrono::seconds offset) {
+    MetricContext ctx{metric, "default", "it-run", "uid-1", t0_ + offset};
+    return p.run(ctx);
+  }
+
+  std::mutex mu_;
+  std::vector<http::Request> token_requests_;
+  std::vector<std::string> query_auth_;
+  std::string issued_ = "none";
+  std::string token_body_;  // when set, the token endpoint answers this instead
+  bool reject_basic_ = false;
+  std::unique_ptr<http::Server> token_server_, proxy_server_;
+  std::unique_ptr<http::Client> forward_;
+};
+
+TEST_F(PromOAuth2Fixture, TokenIsSentAsBearerAndCachedUntilExpiry) {
+  PrometheusProvider provider;
+  json metric = oauthMetric(goodOAuth2());
+  Measurement m0 = measure(provider, metric, 0s);
+  EXPECT_EQ(m0.phase, Phase::kSuccessful) << m0.message;
+  EXPECT_EQ(m0.value, "[1]");
+  Measurement m30 = measure(provider, metric, 30s);  // within expires_in (60s): cached token
+  EXPECT_EQ(m30.phase, Phase::kSuccessful) << m30.message;
+  {
+    std::lock_guard lock(mu_);
+    ASSERT_EQ(token_requests_.size(), 1u);
+    const http::Request& tr = token_requests_[0];
+    EXPECT_EQ(tr.method, "POST");
+    EXPECT_EQ(tr.path, "/oauth/token");
+    EXPECT_THAT(tr.header("Content-Type").value_or(""),
+                HasSubstr("application/x-www-form-urlencoded"));
+    EXPECT_THAT(tr.body, HasSubstr("grant_type=client_credentials"));
+    EXPECT_THAT(tr.body, HasSubstr("scope=read%20metrics"));
+    // Client credentials go in a basic header, each url-encoded first (Go's AuthStyleInHeader).
+    EXPECT_EQ(tr.header("Authorization").value_or(""),
+              "Basic " + base64Encode("vane%20client:s3cret"));
+    EXPECT_EQ(query_auth_, (std::vector<std::string>{"Bearer tok-1", "Bearer tok-1"}));
+  }
+  // 55s: inside Go's 10s expiry margin, so a new token is fetched and used.
+  Measurement m55 = measure(provider, metric, 55s);
+  EXPECT_EQ(m55.phase, Phase::kSuccessful) << m55.message;
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(token_requests_.size(), 2u);
+  EXPECT_EQ(query_auth_.back(), "Bearer tok-2");
+}
+
+TEST_F(PromOAuth2Fixture, CredentialsMoveToBodyWhenBasicHeaderIsRefused) {
+  reject_basic_ = true;
+  PrometheusProvider provider;
+  json metric = oauthMetric(goodOAuth2());
+  Measurement m = measure(provider, metric, 0s);
+  EXPECT_EQ(m.phase, Phase::kSuccessful) << m.message;
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(token_requests_.size(), 2u);
+  EXPECT_FALSE(token_requests_[1].header("Authorization").has_value());
+  EXPECT_THAT(token_requests_[1].body, HasSubstr("client_id=vane%20client"));
+  EXPECT_THAT(token_requests_[1].body, HasSubstr("client_secret=s3cret"));
+}
+
+TEST_F(PromOAuth2Fixture, BadTokenJsonIsErrorNamingMetricAndField) {
+  token_body_ = "this is not json";
+  PrometheusProvider provider;
+  json metric = oauthMetric(goodOAuth2());
+  Measurement m = measure(provider, metric, 0s);
+  EXPECT_EQ(m.phase, Phase::kError);
+  EXPECT_THAT(m.message, HasSubstr("metric \"oauth-m\""));
+  EXPECT_THAT(m.message, HasSubstr("provider.prometheus.authentication.oauth2.tokenUrl"));
+  EXPECT_THAT(m.message, HasSubstr("not a JSON token"));
+  std::lock_guard lock(mu_);
+  EXPECT_TRUE(query_auth_.empty());  // no query without a token
+}
+
+TEST_F(PromOAuth2Fixture, TokenWithoutAccessTokenIsError) {
+  token_body_ = R"({"token_type":"bearer","expires_in":60})";
+  PrometheusProvider provider;
+  Measurement m = measure(provider, oauthMetric(goodOAuth2()), 0s);
+  EXPECT_EQ(m.phase, Phase::kError);
+  EXPECT_THAT(m.message, HasSubstr("no access_token"));
+}
+
+TEST_F(PromOAuth2Fixture, TokenEndpointDownIsErrorInRun) {
+  json oauth2 = goodOAuth2();
+  oauth2["tokenUrl"] = "http://127.0.0.1:" + std::to_string(vt::freePort()) + "/token";
+  json run = analysisRun({oauthMetric(oauth2)});
+  step(run, 0s);
+  const json& m = firstMeasurement(run);
+  EXPECT_EQ(m["phase"], "Error") << run["status"].dump(2);
+  std::string msg = m["message"];
+  EXPECT_THAT(msg,
+              HasSubstr("metric \"oauth-m\": provider.prometheus.authentication.oauth2.tokenUrl"));
+  EXPECT_THAT(msg, HasSubstr("cannot fetch token"));
+}
+
+TEST_F(PromOAuth2Fixture, MissingClientSecretIsInvalid) {
+  json oauth2 = goodOAuth2();
+  oauth2.erase("clientSecret");
+  PrometheusProvider provider;
+  Measurement m = measure(provider, oauthMetric(oauth2), 0s);
+  EXPECT_EQ(m.phase, Phase::kError);
+  EXPECT_THAT(m.message, HasSubstr("metric \"oauth-m\": "
+                                   "provider.prometheus.authentication.oauth2.clientSecret is "
+                                   "required when tokenUrl is set"));
+  std::lock_guard lock(mu_);
+  EXPECT_TRUE(token_requests_.empty());
+}
+
+TEST_F(PromOAuth2Fixture, ScopesMustBeStrings) {
+  json oauth2 = goodOAuth2();
+  oauth2["scopes"] = {"read", 7};
+  PrometheusProvider provider;
+  Measurement m = measure(provider, oauthMetric(oauth2), 0s);
+  EXPECT_EQ(m.phase, Phase::kError);
+  EXPECT_THAT(m.message, HasSubstr("metric \"oauth-m\": "
+                                   "provider.prometheus.authentication.oauth2.scopes[1]"));
+}
+
+// rangeQuery: /api/v1/query_range on the real Prometheus; the matrix is flattened as Argo does.
+json promRangeQuery(const std::string& start, const std::string& end, const std::string& step) {
+  return {{"start", start}, {"end", end}, {"step", step}};
+}
+
+TEST_F(AnalysisPrometheusTest, RangeQueryFlattensAllSamples) {
+  json metric = prometheusMetric("range", prom_->url(), "vector(1)",
+                                 {{"successCondition", "len(result) == 5 && all(result, # == 1)"}});
+  metric["provider"]["prometheus"]["rangeQuery"] =
+      promRangeQuery("now() - duration(\"1m\")", "now()", "15s");
+  json run = analysisRun({metric});
+  step(run, 0s);
+  EXPECT_EQ(run["status"]["phase"], "Successful") << run["status"].dump(2);
+  EXPECT_EQ(firstMeasurement(run)["value"], "[1,1,1,1,1]");
+}
+
+TEST_F(AnalysisPrometheusTest, RangeQuerySendsEvaluatedBounds) {
+  // time() at each step: the samples are the evaluated start, start + step, ..., end.
+  json metric = prometheusMetric(
+      "range", prom_->url(), "time()",
+      {{"successCondition",
+        "len(result) == 4 && result[0] == 1767225600 && result[3] == 1767225630"}});
+  metric["provider"]["prometheus"]["rangeQuery"] =
+      promRangeQuery("date(\"2026-01-01T00:00:00Z\")",
+                     "(date(\"2026-01-01T00:00:00Z\") + duration(\"1m\")) - duration('30s')", "10");
+  json run = analysisRun({metric});
+  step(run, 0s);
+  EXPECT_EQ(run["status"]["phase"], "Successful") << run["status"].dump(2);
+}
+
+TEST_F(AnalysisPrometheusTest, RangeQueryEndBeforeStartIsServerError) {
+  json metric = prometheusMetric("range", prom_->url(), "vector(1)",
+                                 {{"successCondition", "true"}, {"consecutiveErrorLimit", 0}});
+  metric["provider"]["prometheus"]["rangeQuery"] =
+      promRangeQuery("now()", "now() - duration(\"1h\")", "1m");
+  json run = analysisRun({metric});
+  step(run, 0s);
+  EXPECT_EQ(firstMeasurement(run)["phase"], "Error") << run["status"].dump(2);
+  EXPECT_THAT(firstMeasurement(run)["message"].get<std::string>(),
+              HasSubstr("prometheus query failed: bad_data"));
+}
+
+TEST_F(AnalysisPrometheusTest, RangeQueryBadFieldsNameMetricAndField) {
+  struct Case {
+    json range;
+    std::string want;
+  };
+  std::vector<Case> cases = {
+      {promRangeQuery("now() -", "now()", "1m"),
+       "metric \"range\": provider.prometheus.rangeQuery.start: failed to parse \"now() -\" as "
+       "time"},
+      {promRangeQuery("now()", "duration(\"5m\")", "1m"),
+       "provider.prometheus.rangeQuery.end: failed to parse \"duration(\"5m\")\" as time: "
+       "expected time.Time, but got time.Duration"},
+      {promRangeQuery("now() - duration(\"5\")", "now()", "1m"),
+       "rangeQuery.start: failed to parse \"now() - duration(\"5\")\" as time: time: invalid "
+       "duration \"5\""},
+      {promRangeQuery("now()", "now()", ""),
+       "metric \"range\": provider.prometheus.rangeQuery.step is required in a range query"},
+      {promRangeQuery("now()", "now()", "fast"),
+       "provider.prometheus.rangeQuery.step: failed to parse \"fast\" as a positive duration"},
+      {{{"end", "now()"}, {"step", "1m"}},
+       "provider.prometheus.rangeQuery.start is required in a range query"},
+  };
+  for (const auto& c : cases) {
+    json metric =
+        prometheusMetric("range", prom_->url(), "vector(1)", {{"successCondition", "true"}});
+    metric["provider"]["prometheus"]["rangeQuery"] = c.range;
+    json run = analysisRun({metric});
+    step(run, 0s);
+    EXPECT_EQ(firstMeasurement(run)["phase"], "Error") << c.range.dump();
+    EXPECT_THAT(firstMeasurement(run)["message"].get<std::string>(), HasSubstr(c.want))
+        << c.range.dump();
+  }
 }
 
 }  // namespace
