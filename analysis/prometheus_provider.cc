@@ -1,6 +1,5 @@
 #include "analysis/prometheus_provider.h"
 
-#include <openssl/evp.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "analysis/http_auth.h"
 #include "analysis/types.h"
 #include "kube/decode.h"
 
@@ -20,15 +20,6 @@ namespace {
 
 constexpr const char* kAddressEnv = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
 constexpr int64_t kPrometheusDefaultTimeoutSeconds = 30;
-
-// Argo's authentication.oauth2: the client-credentials grant
-// (golang.org/x/oauth2/clientcredentials).
-struct PrometheusOAuth2 {
-  std::string token_url;
-  std::string client_id;
-  std::string client_secret;
-  std::vector<std::string> scopes;
-};
 
 // Argo's rangeQuery: start and end are expr time expressions, step a DurationString.
 struct PrometheusRangeQuery {
@@ -44,7 +35,7 @@ struct PrometheusSpec {
   int64_t timeout = kPrometheusDefaultTimeoutSeconds;
   bool insecure = false;
   http::Headers headers;
-  std::optional<PrometheusOAuth2> oauth2;
+  std::optional<OAuth2Config> oauth2;
   std::optional<PrometheusRangeQuery> range;
 };
 
@@ -70,7 +61,7 @@ Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
                                                                     basic.string("password")));
   }
   kube::Decoder oauth = d.child("authentication").child("oauth2");
-  PrometheusOAuth2 o;
+  OAuth2Config o;
   o.token_url = oauth.string("tokenUrl");
   o.client_id = oauth.string("clientId");
   o.client_secret = oauth.string("clientSecret");
@@ -199,12 +190,6 @@ Result<json> decodeData(const std::string& type, const json& result) {
     }
   }
   return out;
-}
-
-std::string trimmedBody(const std::string& body) {
-  std::string s = body.substr(0, 300);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s.empty() ? "(empty body)" : s;
 }
 
 // Evaluates rangeQuery.start/end: the time part of expr that Argo's evaluate.EvalTime users write,
@@ -349,187 +334,18 @@ Result<std::string> prometheusQueryForm(const PrometheusSpec& spec, TimePoint no
 
 }  // namespace
 
-// A token from the client-credentials grant, cached per (tokenUrl, clientId, clientSecret, scopes,
-// insecure) until it expires, as oauth2.ReuseTokenSource does: a token counts as expired 10s early
-// (Go's expiryDelta) and one without expires_in never expires.
-struct PrometheusOAuth2Token {
-  std::string header;  // "Bearer abc"
-  std::optional<TimePoint> expiry;
-};
-
-struct PrometheusTokenCache {
-  std::mutex mu;
-  std::map<std::string, PrometheusOAuth2Token> tokens;
-};
-
-namespace {
-
-constexpr auto kPrometheusTokenExpiryDelta = std::chrono::seconds(10);
-
-std::string prometheusTokenCacheKey(const PrometheusOAuth2& o, bool insecure) {
-  std::string key = o.token_url + '\n' + o.client_id + '\n' + o.client_secret + '\n';
-  for (const auto& s : o.scopes) key += s + ' ';
-  return key + (insecure ? "\ninsecure" : "");
-}
-
-std::string joinedScopes(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& s : scopes) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
-
-// Decodes a token endpoint's 2xx body: JSON, or a form body when the server says
-// application/x-www-form-urlencoded or text/plain (as Go's oauth2 accepts).
-Result<PrometheusOAuth2Token> decodeTokenResponse(const http::ClientResponse& resp, TimePoint now) {
-  std::string content_type = http::findHeader(resp.headers, "Content-Type").value_or("");
-  std::string access_token, token_type;
-  std::optional<int64_t> expires_in;
-  if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0 ||
-      content_type.rfind("text/plain", 0) == 0) {
-    std::string_view body = resp.body;
-    while (!body.empty()) {
-      size_t amp = body.find('&');
-      std::string kv(body.substr(0, amp));
-      std::replace(kv.begin(), kv.end(), '+', ' ');  // form encoding; urlDecode keeps '+'
-      size_t eq = kv.find('=');
-      std::string k = http::urlDecode(kv.substr(0, eq));
-      std::string v = eq == std::string::npos ? "" : http::urlDecode(kv.substr(eq + 1));
-      if (k == "access_token") access_token = v;
-      if (k == "token_type") token_type = v;
-      if (k == "expires_in" && !v.empty()) {
-        char* end = nullptr;
-        long long n = std::strtoll(v.c_str(), &end, 10);
-        if (end == v.c_str() + v.size()) expires_in = n;
-      }
-      body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    }
-  } else {
-    json doc = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      return Status(Code::kInternal, "answer is not a JSON token: " + trimmedBody(resp.body));
-    }
-    auto str = [&](const char* k) {
-      auto it = doc.find(k);
-      return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    access_token = str("access_token");
-    token_type = str("token_type");
-    if (auto it = doc.find("expires_in"); it != doc.end() && !it->is_null()) {
-      if (it->is_number_integer()) {
-        expires_in = it->get<int64_t>();
-      } else if (it->is_number()) {
-        expires_in = static_cast<int64_t>(it->get<double>());
-      } else if (it->is_string() && !it->get_ref<const std::string&>().empty()) {
-        const std::string& v = it->get_ref<const std::string&>();
-        char* end = nullptr;
-        long long n = std::strtoll(v.c_str(), &end, 10);
-        if (end != v.c_str() + v.size()) {
-          return Status(Code::kInternal, "expires_in \"" + v + "\" is not a number");
-        }
-        expires_in = n;
-      } else {
-        return Status(Code::kInternal, "expires_in is not a number: " + it->dump());
-      }
-    }
-  }
-  if (access_token.empty()) {
-    return Status(Code::kInternal, "answer has no access_token: " + trimmedBody(resp.body));
-  }
-  // Go's Token.Type(): "bearer" in any case (or none) is sent as "Bearer"; other types as given.
-  std::string lower = token_type;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lower.empty() || lower == "bearer") token_type = "Bearer";
-  PrometheusOAuth2Token t;
-  t.header = token_type + " " + access_token;
-  if (expires_in && *expires_in != 0) t.expiry = now + std::chrono::seconds(*expires_in);
-  return t;
-}
-
-// Fetches a token: the client credentials in a basic authorization header first, then, when the
-// endpoint refuses that, in the form body (Go's AuthStyleAutoDetect).
-Result<PrometheusOAuth2Token> fetchOAuth2Token(http::Client& client, const PrometheusOAuth2& o,
-                                               std::chrono::seconds timeout, TimePoint now) {
-  std::string form = "grant_type=client_credentials";
-  if (!o.scopes.empty()) form += "&scope=" + http::urlEncode(joinedScopes(o.scopes));
-  Result<http::ClientResponse> resp = Status(Code::kInternal, "no token request sent");
-  for (bool in_header : {true, false}) {
-    http::ClientRequest req;
-    req.method = "POST";
-    req.url = o.token_url;
-    req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    req.headers.emplace_back("Accept", "application/json");
-    req.body = form;
-    if (in_header) {
-      req.headers.emplace_back("Authorization",
-                               "Basic " + base64Encode(http::urlEncode(o.client_id) + ":" +
-                                                       http::urlEncode(o.client_secret)));
-    } else {
-      req.body += "&client_id=" + http::urlEncode(o.client_id) +
-                  "&client_secret=" + http::urlEncode(o.client_secret);
-    }
-    req.timeout = timeout;
-    resp = client.send(req);
-    if (!resp) return Status(Code::kUnavailable, "request failed: " + resp.status().message());
-    if (resp->status >= 200 && resp->status < 300) break;
-  }
-  if (resp->status < 200 || resp->status >= 300) {
-    return Status(resp->status >= 500 ? Code::kUnavailable : Code::kInvalid,
-                  "HTTP " + std::to_string(resp->status) + ": " + trimmedBody(resp->body));
-  }
-  return decodeTokenResponse(*resp, now);
-}
-
-// The Authorization value for a metric's oauth2 settings: the cached token while it is valid,
-// otherwise a new one. Errors name the metric and the tokenUrl field.
-Result<std::string> oauth2AuthorizationHeader(PrometheusTokenCache& cache, http::Client& client,
-                                              const PrometheusSpec& spec, TimePoint now) {
-  const PrometheusOAuth2& o = *spec.oauth2;
-  std::string key = prometheusTokenCacheKey(o, spec.insecure);
-  {
-    std::lock_guard lock(cache.mu);
-    auto it = cache.tokens.find(key);
-    if (it != cache.tokens.end() &&
-        (!it->second.expiry || now + kPrometheusTokenExpiryDelta < *it->second.expiry)) {
-      return it->second.header;
-    }
-  }
-  // Fetched outside the lock: a slow token endpoint must not hold up other metrics. Two metrics
-  // racing for the same key both fetch; the later token wins, both are valid.
-  auto token = fetchOAuth2Token(client, o, std::chrono::seconds(spec.timeout), now);
-  if (!token) {
-    return Status(token.status().code(), "metric \"" + spec.name + "\": " + kOAuth2Path +
-                                             ".tokenUrl " + o.token_url +
-                                             ": cannot fetch token: " + token.status().message());
-  }
-  std::lock_guard lock(cache.mu);
-  cache.tokens[key] = *token;
-  return token->header;
-}
-
-}  // namespace
-
-std::string base64Encode(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return out;
-}
-
 Result<PrometheusResult> parsePrometheusResponse(int http_status, const std::string& body) {
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   Code code = http_status >= 500 ? Code::kUnavailable : Code::kInvalid;
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("status")) {
     Status st(http_status >= 200 && http_status < 300 ? Code::kInternal : code,
-              "HTTP " + std::to_string(http_status) + ": " + trimmedBody(body));
+              "HTTP " + std::to_string(http_status) + ": " + bodyExcerpt(body));
     return st.withHttpStatus(http_status);
   }
   if (doc.value("status", "") != "success") {
     std::string type = doc.value("errorType", "");
     std::string err = doc.value("error", "");
-    std::string msg = (type.empty() ? "" : type + ": ") + (err.empty() ? trimmedBody(body) : err);
+    std::string msg = (type.empty() ? "" : type + ": ") + (err.empty() ? bodyExcerpt(body) : err);
     return Status(code, msg + " (HTTP " + std::to_string(http_status) + ")")
         .withHttpStatus(http_status);
   }
@@ -550,7 +366,7 @@ Result<PrometheusResult> parsePrometheusResponse(int http_status, const std::str
 }
 
 PrometheusProvider::PrometheusProvider(http::ClientOptions client_options)
-    : clients_(std::move(client_options)), tokens_(std::make_unique<PrometheusTokenCache>()) {}
+    : clients_(std::move(client_options)), tokens_(std::make_unique<OAuth2TokenCache>()) {}
 
 PrometheusProvider::~PrometheusProvider() = default;
 
@@ -579,8 +395,14 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
   req.headers = spec->headers;
   if (spec->oauth2) {
     // The token replaces any other Authorization (Go's oauth2.Transport sets the header last).
-    auto auth = oauth2AuthorizationHeader(*tokens_, **c, *spec, ctx.now);
-    if (!auth) return errorMeasurement(auth.status().message(), started, finished());
+    auto auth = tokens_->authorization(**c, *spec->oauth2, spec->insecure,
+                                       std::chrono::seconds(spec->timeout), ctx.now);
+    if (!auth) {
+      return errorMeasurement("metric \"" + spec->name + "\": " + kOAuth2Path + ".tokenUrl " +
+                                  spec->oauth2->token_url +
+                                  ": cannot fetch token: " + auth.status().message(),
+                              started, finished());
+    }
     std::erase_if(req.headers, [](const auto& h) {
       return h.first.size() == 13 && strncasecmp(h.first.c_str(), "Authorization", 13) == 0;
     });

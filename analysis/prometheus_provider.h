@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/http_auth.h"
 #include "analysis/http_clients.h"
 #include "analysis/provider.h"
 #include "kube/http.h"
@@ -36,8 +37,6 @@ struct PrometheusResult {
 /// "HTTP 503: Service Unavailable".
 Result<PrometheusResult> parsePrometheusResponse(int http_status, const std::string& body);
 
-struct PrometheusTokenCache;  // oauth2 tokens by client settings, in prometheus_provider.cc
-
 class PrometheusProvider : public MetricProvider {
  public:
   /// client_options are used for https addresses (insecure spec fields override verification).
@@ -51,10 +50,7 @@ class PrometheusProvider : public MetricProvider {
 
  private:
   HttpClients clients_;
-  std::unique_ptr<PrometheusTokenCache> tokens_;  // authentication.oauth2, until expiry
+  std::unique_ptr<OAuth2TokenCache> tokens_;  // authentication.oauth2, until expiry
 };
-
-/// Base64 (standard alphabet, padded), for basic authentication headers.
-std::string base64Encode(std::string_view in);
 
 }  // namespace vane::analysis
