@@ -6,10 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/status.h"
 
@@ -49,9 +48,8 @@ inline const Resource kCRDs{"apiextensions.k8s.io", "v1", "customresourcedefinit
 inline const Resource kRollouts{"argoproj.io", "v1alpha1", "rollouts", "Rollout", true};
 inline const Resource kAnalysisTemplates{"argoproj.io", "v1alpha1", "analysistemplates",
                                          "AnalysisTemplate", true};
-inline const Resource kClusterAnalysisTemplates{"argoproj.io", "v1alpha1",
-                                                "clusteranalysistemplates",
-                                                "ClusterAnalysisTemplate", false};
+inline const Resource kClusterAnalysisTemplates{
+    "argoproj.io", "v1alpha1", "clusteranalysistemplates", "ClusterAnalysisTemplate", false};
 inline const Resource kAnalysisRuns{"argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun", true};
 inline const Resource kExperiments{"argoproj.io", "v1alpha1", "experiments", "Experiment", true};
 /// Istio objects; the version is chosen with --istio-api-version (v1, v1beta1, v1alpha3).
@@ -62,11 +60,11 @@ Resource destinationRules(const std::string& version = "v1beta1");
 struct ListOptions {
   std::string label_selector;
   std::string field_selector;
-  int64_t limit = 0;               // 0: no paging
+  int64_t limit = 0;  // 0: no paging
   std::string continue_token;
-  std::string resource_version;    // for list: "" (most recent) or "0"; for watch: start after
-  int timeout_seconds = 0;         // watch only; 0: server default
-  bool allow_bookmarks = true;     // watch only
+  std::string resource_version;  // for list: "" (most recent) or "0"; for watch: start after
+  int timeout_seconds = 0;       // watch only; 0: server default
+  bool allow_bookmarks = true;   // watch only
 };
 
 enum class PatchType { kMerge, kJson, kStrategicMerge, kApply };
@@ -103,10 +101,10 @@ struct RestConfig {
   std::string token;       // static bearer token
   std::string token_file;  // re-read when it changes (projected service-account tokens)
   std::string username, password;
-  json exec;               // users[].user.exec, run to obtain a token when set
+  json exec;                            // users[].user.exec, run to obtain a token when set
   std::optional<int64_t> token_expiry;  // exec token's expirationTimestamp (unix seconds)
-  std::string namespace_;  // context namespace ("default" when unset)
-  double qps = 50;         // client-side limiter; <= 0 disables
+  std::string namespace_;               // context namespace ("default" when unset)
+  double qps = 50;                      // client-side limiter; <= 0 disables
   int burst = 100;
   std::string user_agent = "vane";
 };
@@ -138,8 +136,7 @@ class Client {
                             const ListOptions& opts = {}) = 0;
   virtual Result<json> create(const Resource& r, const std::string& ns, const json& obj) = 0;
   virtual Result<json> update(const Resource& r, const std::string& ns, const json& obj) = 0;
-  virtual Result<json> updateStatus(const Resource& r, const std::string& ns,
-                                    const json& obj) = 0;
+  virtual Result<json> updateStatus(const Resource& r, const std::string& ns, const json& obj) = 0;
   /// body is the patch document; subresource "" or "status"; field_manager for apply.
   virtual Result<json> patch(const Resource& r, const std::string& ns, const std::string& name,
                              PatchType type, const json& body, const std::string& subresource = "",

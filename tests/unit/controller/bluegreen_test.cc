@@ -30,7 +30,6 @@ World makeWorld(int replicas, json extra = json::object()) {
   return w;
 }
 
-
 json* runNamed(World& w, const std::string& suffix) {
   for (auto& r : w.analysisRuns()) {
     const std::string name = r["metadata"]["name"];

@@ -21,7 +21,6 @@ json steps() {
                          {"pause":{"duration":"1m"}}])");
 }
 
-
 // Deploys v1 (initial deploy: no steps) and starts v2; returns {stable, canary} hashes.
 std::pair<std::string, std::string> startUpdate(World& w) {
   w.settle();

@@ -24,7 +24,6 @@ using testing::World;
 const json kCanaryMeta = {{"labels", {{"role", "canary"}}}};
 const json kStableMeta = {{"labels", {{"role", "stable"}}}, {"annotations", {{"team", "a"}}}};
 
-
 json* rsOf(World& w, const std::string& hash) {
   for (auto& rs : w.replicaSets()) {
     if (rs["metadata"]["labels"].value(kLabelPodTemplateHash, "") == hash) return &rs;

@@ -522,7 +522,6 @@ json experimentSteps() {
     {"setWeight":40}])");
 }
 
-
 // Deploys v1 and starts v2 up to the experiment step; returns {stable, canary} hashes.
 std::pair<std::string, std::string> toExperimentStep(World& w) {
   w.settle();

@@ -13,9 +13,8 @@ namespace vane::controller {
 namespace {
 
 using nlohmann::json;
-using testing::World;
 using testing::kNow;
-
+using testing::World;
 
 kube::ReplicaSet makeRS(const std::string& hash, int64_t revision, int32_t replicas,
                         int64_t created) {
@@ -168,7 +167,8 @@ TEST(AnalysisRunHistoryTest, FiltersAsArgo) {
 }
 
 TEST(AnalysisRunHistoryTest, LimitsComeFromSpecAnalysis) {
-  Fixture f(json{{"analysis", {{"successfulRunHistoryLimit", 1}, {"unsuccessfulRunHistoryLimit", 0}}}});
+  Fixture f(
+      json{{"analysis", {{"successfulRunHistoryLimit", 1}, {"unsuccessfulRunHistoryLimit", 0}}}});
   f.ctx.analysisRuns = {makeRun("s1", f.hash, "Successful", kNow - 50),
                         makeRun("s2", f.hash, "Successful", kNow - 40),
                         makeRun("f1", f.hash, "Failed", kNow - 30)};

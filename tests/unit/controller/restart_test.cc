@@ -13,9 +13,8 @@ namespace vane::controller {
 namespace {
 
 using nlohmann::json;
-using testing::World;
 using testing::kNow;
-
+using testing::World;
 
 kube::ReplicaSet makeRS(const std::string& hash, int32_t replicas, int64_t created) {
   json rs = {{"metadata",
