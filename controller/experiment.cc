@@ -43,12 +43,8 @@ void setByName(json& status, const char* field, const json& entry) {
 }
 
 json experimentOwnerRefs(const json& ex) {
-  return json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
-                       {"kind", "Experiment"},
-                       {"name", kube::strAt(ex, "/metadata/name")},
-                       {"uid", kube::strAt(ex, "/metadata/uid")},
-                       {"controller", true},
-                       {"blockOwnerDeletion", true}}});
+  return kube::controllerOwnerRefs("Experiment", kube::strAt(ex, "/metadata/name"),
+                                   kube::strAt(ex, "/metadata/uid"));
 }
 
 bool templateCompleted(const std::string& s) {

@@ -68,12 +68,8 @@ Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Act
   md["labels"].erase(analysis::kLabelRolloutType);
   const std::string instance = kube::metaEntry(ex, "labels", kLabelInstanceId);
   if (!instance.empty()) md["labels"][kLabelInstanceId] = instance;
-  md["ownerReferences"] = json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
-                                        {"kind", "Experiment"},
-                                        {"name", kube::strAt(ex, "/metadata/name")},
-                                        {"uid", kube::strAt(ex, "/metadata/uid")},
-                                        {"controller", true},
-                                        {"blockOwnerDeletion", true}}});
+  md["ownerReferences"] = kube::controllerOwnerRefs("Experiment", kube::strAt(ex, "/metadata/name"),
+                                                    kube::strAt(ex, "/metadata/uid"));
   auto created = deps_.client->create(res::kAnalysisRuns, ns, body);
   if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
   return Status::ok();

@@ -174,19 +174,7 @@ void log(const Flags& f, const std::string& level, const std::string& msg) {
 
 // Wall-clock time with microseconds, so leadership changes logged by different processes on one
 // machine can be put in order.
-std::string nowString() {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
-  return buf;
-}
+std::string nowString() { return vane::kube::microTime(std::chrono::system_clock::now()); }
 
 }  // namespace
 

@@ -177,12 +177,8 @@ Result<json> experimentFromStep(const RolloutContext& ctx, const std::string& na
                 {"namespace", ro.metadata.namespace_},
                 {"labels", labels},
                 {"annotations", {{kAnnotationRevision, revisionOf(ctx)}}},
-                {"ownerReferences", json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
-                                                  {"kind", "Rollout"},
-                                                  {"name", ro.metadata.name},
-                                                  {"uid", ro.metadata.uid},
-                                                  {"controller", true},
-                                                  {"blockOwnerDeletion", true}}})}}},
+                {"ownerReferences",
+                 kube::controllerOwnerRefs("Rollout", ro.metadata.name, ro.metadata.uid)}}},
               {"spec", spec}};
 }
 

@@ -12,9 +12,6 @@
 #include <thread>
 
 namespace vane::kube {
-namespace {
-
-using Steady = std::chrono::steady_clock;
 
 std::string microTime(std::chrono::system_clock::time_point t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -27,6 +24,10 @@ std::string microTime(std::chrono::system_clock::time_point t) {
                 static_cast<long long>(us % 1000000));
   return buf;
 }
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
 
 class LeaderElectorImpl : public LeaderElector {
  public:

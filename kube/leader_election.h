@@ -45,4 +45,7 @@ class LeaderElector {
   virtual std::string leader() const = 0;
 };
 
+/// t as a Kubernetes MicroTime (RFC 3339 UTC with microseconds), as Lease times are written.
+std::string microTime(std::chrono::system_clock::time_point t);
+
 }  // namespace vane::kube

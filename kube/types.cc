@@ -572,4 +572,14 @@ std::string formatTime(int64_t unix_seconds) {
   return buf;
 }
 
+nlohmann::json controllerOwnerRefs(const std::string& kind, const std::string& name,
+                                   const std::string& uid) {
+  return nlohmann::json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                                 {"kind", kind},
+                                 {"name", name},
+                                 {"uid", uid},
+                                 {"controller", true},
+                                 {"blockOwnerDeletion", true}}});
+}
+
 }  // namespace vane::kube

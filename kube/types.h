@@ -216,4 +216,9 @@ bool podAvailable(const nlohmann::json& pod, int32_t min_ready_seconds, int64_t 
 std::optional<int64_t> parseTime(const std::string& rfc3339);
 std::string formatTime(int64_t unix_seconds);
 
+/// metadata.ownerReferences with one controlling argoproj.io/v1alpha1 owner (a Rollout or an
+/// Experiment), blockOwnerDeletion set, as Argo writes them on what it creates.
+nlohmann::json controllerOwnerRefs(const std::string& kind, const std::string& name,
+                                   const std::string& uid);
+
 }  // namespace vane::kube

@@ -3,9 +3,10 @@
 // stable or the canary instance in those proportions, so the canary's error rate reaches Prometheus
 // in step with the rollout. Requests carrying the header route's header always go to the canary.
 //
-//   vane-loadgen --kubeconfig K --namespace demo --virtualservice demo-vsvc --route primary \
-//     --stable-host demo-stable --stable-url http://127.0.0.1:P1 \
+//   vane-loadgen --kubeconfig K --namespace demo --virtualservice demo-vsvc --route primary
+//     --stable-host demo-stable --stable-url http://127.0.0.1:P1
 //     --canary-host demo-canary --canary-url http://127.0.0.1:P2 --rps 40 --duration 180
+//   (one command line)
 #include <atomic>
 #include <chrono>
 #include <csignal>
