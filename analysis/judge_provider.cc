@@ -215,13 +215,13 @@ Result<JudgeSpec> decodeJudgeSpec(const json& metric) {
     ms.baselineQuery = md.string("baselineQuery", query);
     if (ms.canaryQuery.empty() || ms.baselineQuery.empty()) {
       md.fail(ms.canaryQuery.empty() ? "canaryQuery" : "baselineQuery",
-              "is required: give query (with a {{role}} placeholder) or canaryQuery and "
+              "is required: give query (with a ${role} placeholder) or canaryQuery and "
               "baselineQuery");
     } else if (!query.empty() && !md.has("canaryQuery") && !md.has("baselineQuery") &&
                resolveJudgeQuery(query, "canary", "a") ==
                    resolveJudgeQuery(query, "baseline", "b")) {
       md.fail("query",
-              "has no {{role}} or {{scope}} placeholder, so canary and baseline would be "
+              "has no ${role} or ${scope} placeholder, so canary and baseline would be "
               "the same series");
     }
     decodeJudgeSettings(md, ms.config);
@@ -264,6 +264,7 @@ std::string resolveJudgeQuery(std::string query, std::string_view role, std::str
   replaceAll("{{ scope }}", scope);
   replaceAll("{{scope}}", scope);
   replaceAll("${scope}", scope);
+  replaceAll("${role}", role);
   return query;
 }
 

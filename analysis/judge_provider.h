@@ -20,8 +20,9 @@
 //         groupWeights: {latency: 60, errors: 40}
 //         metrics:
 //         - name: latency
-//           query: 'avg(latency{role="{{role}}"})'   # {{role}}: canary / baseline, {{scope}}:
+//           query: 'avg(latency{role="${role}"})'   # ${role}: canary / baseline, ${scope}:
 //           # or canaryQuery: ... and baselineQuery: ...   the scope of that role
+//           # (Kayenta's ${...} form: Argo resolves every {{...}} as an argument first)
 //           groups: [latency]                  # default: one group named after the metric
 //           direction: increase                # and the other Kayenta analysisConfigurations
 //           nanStrategy: remove                # .canary keys, flat or under
@@ -97,7 +98,8 @@ void decodeJudgeSettings(const kube::Decoder& d, judge::MetricConfig& out);
 void decodeKayentaCanaryConfig(const kube::Decoder& d, std::vector<JudgeMetricSpec>& metrics,
                                std::map<std::string, double>& weights);
 
-/// Substitutes {{role}}, {{ role }}, {{scope}} and Kayenta's ${scope} in a query.
+/// Substitutes ${role} and ${scope} (Kayenta's form) in a query; {{role}} and {{scope}} too, for
+/// the CLI (in an AnalysisTemplate Argo's argument resolution rejects any {{...}} but args).
 std::string resolveJudgeQuery(std::string query, std::string_view role, std::string_view scope);
 
 /// One range query; the answer must hold at most one series (none: no samples).

@@ -26,14 +26,14 @@ constexpr const char* kUsage =
 Usage:
   kubectl vane judge --canary 1,2,3 --baseline 4,5,6 [flags]
   kubectl vane judge --canary-file c.txt --baseline-file b.txt [flags]
-  kubectl vane judge --prometheus URL --query 'avg(latency{role="{{role}}"})' --range 10m [flags]
+  kubectl vane judge --prometheus URL --query 'avg(latency{role="${role}"})' --range 10m [flags]
   kubectl vane judge --prometheus URL --canary-query Q --baseline-query Q --range 10m [flags]
 
 Samples:
   --canary LIST, --baseline LIST    numbers separated by commas or spaces (NaN accepted)
   --canary-file F, --baseline-file F  numbers separated by commas, spaces or newlines ("-": stdin)
   --prometheus URL                  query_range over [now - range, now]
-  --query Q                         one query with a {{role}} placeholder (canary / baseline)
+  --query Q                         one query with a ${role} placeholder (canary / baseline)
   --canary-query Q, --baseline-query Q
   --range D (default 10m), --step D (default 15s), --timeout D (default 30s)
 

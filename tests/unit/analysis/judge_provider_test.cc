@@ -67,7 +67,7 @@ class JudgeProviderTest : public ::testing::Test {
               {"threshold", {{"pass", 95}, {"marginal", 75}}},
               {"metrics",
                {{{"name", "latency"},
-                 {"query", "avg(latency{role=\"{{role}}\"})"},
+                 {"query", "avg(latency{role=\"${role}\"})"},
                  {"direction", "increase"},
                  {"effectSize", {{"allowedIncrease", 1.1}}}}}}};
     j.update(judge_extra);
@@ -104,7 +104,7 @@ TEST_F(JudgeProviderTest, CanaryTwentyFivePercentSlowerFailsWithItsNumbers) {
   EXPECT_NEAR(1.25, lat["effectSize"]["value"].get<double>(), 1e-9);
   EXPECT_EQ(40, lat["canary"]["count"]);
 
-  // Both roles were queried over [now - 10m, now] with the {{role}} placeholder resolved.
+  // Both roles were queried over [now - 10m, now] with the ${role} placeholder resolved.
   ASSERT_EQ(2u, bodies_.size());
   EXPECT_THAT(bodies_[0], HasSubstr("canary"));
   EXPECT_THAT(bodies_[1], HasSubstr("baseline"));
@@ -165,7 +165,7 @@ TEST(JudgeProviderSpec, ErrorsNameTheField) {
                {{"vane.dev/judge",
                  {{"address", "http://p"},
                   {"threshold", {{"marginal", 75}}},
-                  {"metrics", {{{"name", "l"}, {"query", "x{r=\"{{role}}\"}"}}}}}}}}}}};
+                  {"metrics", {{{"name", "l"}, {"query", "x{r=\"${role}\"}"}}}}}}}}}}};
   auto s = decodeJudgeSpec(m);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.status().message(), HasSubstr("threshold.pass"));
@@ -181,7 +181,7 @@ TEST(JudgeProviderSpec, ErrorsNameTheField) {
   m["provider"]["plugin"]["vane.dev/judge"]["metrics"][0]["query"] = "x";
   s = decodeJudgeSpec(m);
   ASSERT_FALSE(s.ok());
-  EXPECT_THAT(s.status().message(), HasSubstr("no {{role}} or {{scope}} placeholder"));
+  EXPECT_THAT(s.status().message(), HasSubstr("no ${role} or ${scope} placeholder"));
 
   json other = {{"name", "j"}, {"provider", {{"plugin", {{"acme/metric", json::object()}}}}}};
   EXPECT_THAT(decodeJudgeSpec(other).status().message(), HasSubstr("\"acme/metric\""));
@@ -231,8 +231,9 @@ TEST(JudgeProviderSpec, KayentaProviderIsReportedUnsupported) {
 }
 
 TEST(JudgeProviderSpec, ResolvesPlaceholders) {
-  EXPECT_EQ("a{r=\"canary\",v=\"x\",w=\"x\"}",
-            resolveJudgeQuery("a{r=\"{{ role }}\",v=\"{{scope}}\",w=\"${scope}\"}", "canary", "x"));
+  EXPECT_EQ("a{r=\"canary\",v=\"x\",w=\"x\",u=\"canary\"}",
+            resolveJudgeQuery("a{r=\"{{ role }}\",v=\"{{scope}}\",w=\"${scope}\",u=\"${role}\"}",
+                              "canary", "x"));
 }
 
 }  // namespace
