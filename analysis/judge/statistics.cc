@@ -80,15 +80,27 @@ std::vector<double> replaceNaNs(std::span<const double> v) {
   return out;
 }
 
-std::vector<double> removeOutliersIqr(std::span<const double> v, double factor) {
+std::vector<bool> detectOutliersIqr(std::span<const double> v, double factor,
+                                    bool reduceSensitivity) {
   const double q1 = percentile(v, 25), q3 = percentile(v, 75);
   const double iqr = q3 - q1;
-  const double low = std::min(percentile(v, 1), q1 - factor * iqr);
-  const double high = std::max(percentile(v, 99), q3 + factor * iqr);
+  double low = q1 - factor * iqr, high = q3 + factor * iqr;
+  if (reduceSensitivity) {
+    low = std::min(percentile(v, 1), low);
+    high = std::max(percentile(v, 99), high);
+  }
+  std::vector<bool> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = v[i] > high || v[i] < low;
+  return out;
+}
+
+std::vector<double> removeOutliersIqr(std::span<const double> v, double factor,
+                                      bool reduceSensitivity) {
+  const std::vector<bool> outlier = detectOutliersIqr(v, factor, reduceSensitivity);
   std::vector<double> out;
   out.reserve(v.size());
-  for (double x : v) {
-    if (!(x > high || x < low)) out.push_back(x);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!outlier[i]) out.push_back(v[i]);
   }
   return out;
 }

@@ -26,9 +26,13 @@ SampleStats summarize(std::span<const double> v);
 std::vector<double> removeNaNs(std::span<const double> v);
 std::vector<double> replaceNaNs(std::span<const double> v);
 
-/// IQR outlier removal with Kayenta's reduced sensitivity: fences are
-/// min(P1, Q1 - factor*IQR) and max(P99, Q3 + factor*IQR); values strictly outside are dropped.
-std::vector<double> removeOutliersIqr(std::span<const double> v, double factor);
+/// IQR outlier detection: true for values strictly outside [Q1 - factor*IQR, Q3 + factor*IQR].
+/// With reduceSensitivity (what the judge uses) the fences widen to at least P1 and P99.
+std::vector<bool> detectOutliersIqr(std::span<const double> v, double factor,
+                                    bool reduceSensitivity);
+/// The values detectOutliersIqr does not flag, in order.
+std::vector<double> removeOutliersIqr(std::span<const double> v, double factor,
+                                      bool reduceSensitivity = true);
 
 /// mean(experiment) / mean(control); NaN when either mean is 0.
 double meanRatio(std::span<const double> control, std::span<const double> experiment);
