@@ -154,5 +154,28 @@ TEST_F(JudgePrometheusTest, MissingSeriesFailsTheMetricWhenDataIsRequired) {
   EXPECT_THAT(status.value("message", ""), HasSubstr("latency NodataFailMetric: Missing data"));
 }
 
+TEST_F(JudgePrometheusTest, KubectlVaneJudgeQueriesPrometheus) {
+  const std::string cmd = std::string(VANE_BIN_DIR) + "/kubectl-vane judge --prometheus " + url() +
+                          " --canary-query 'app_latency_seconds{role=\"canary-slow\"}'"
+                          " --baseline-query 'app_latency_seconds{role=\"baseline\"}'"
+                          " --range 10m --step 15s --name latency --direction increase"
+                          " --allowed-increase 1.1 -o json 2>&1";
+  const vt::CommandResult r = vt::run(cmd, 30s);
+  EXPECT_EQ(2, r.exit_code) << r.output;  // not Pass
+  const json j = json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ("Fail", j["classification"]);
+  EXPECT_EQ("High", j["metrics"][0]["classification"]);
+  EXPECT_GE(j["metrics"][0]["canary"]["count"].get<int>(), 35);
+  EXPECT_NEAR(1.25, j["metrics"][0]["effectSize"]["value"].get<double>(), 0.05);
+
+  const vt::CommandResult bad =
+      vt::run(std::string(VANE_BIN_DIR) + "/kubectl-vane judge --prometheus " + url() +
+                  " --query 'app_latency_seconds' --range 10m 2>&1",
+              30s);
+  EXPECT_EQ(1, bad.exit_code);
+  EXPECT_THAT(bad.output, HasSubstr("returned 3 series"));
+}
+
 }  // namespace
 }  // namespace vane::analysis
