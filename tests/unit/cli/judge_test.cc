@@ -9,6 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+
+#include "analysis/judge_provider.h"
+#include "cli/yaml_docs.h"
 
 namespace vane::cli {
 namespace {
@@ -97,6 +101,23 @@ TEST(JudgeCommand, ErrorsNameTheFlag) {
               HasSubstr("--allowed-increase: 'a' is not a number"));
   EXPECT_EQ(1, judge({"--canary-file", "/nonexistent/x", "--baseline", "1"}).code);
   EXPECT_EQ(0, judge({"--help"}).code);
+}
+
+TEST(JudgeExample, TheExampleTemplateDecodes) {
+  std::ifstream in(std::string(VANE_SOURCE_DIR) + "/examples/analysis-template-judge.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = yamlToJson(text.str());
+  ASSERT_TRUE(doc.ok()) << doc.status().toString();
+  const nlohmann::json& metric = (*doc)["spec"]["metrics"][0];
+  auto spec = analysis::decodeJudgeSpec(metric);
+  ASSERT_TRUE(spec.ok()) << spec.status().toString();
+  ASSERT_EQ(2u, spec->metrics.size());
+  EXPECT_EQ(60.0, spec->groupWeights.at("latency"));
+  EXPECT_TRUE(spec->metrics[0].config.critical);
+  EXPECT_EQ(1.5, spec->metrics[0].config.params().criticalIncrease);
+  EXPECT_EQ(judge::NanStrategy::kReplace, spec->metrics[1].config.nanStrategy);
+  EXPECT_EQ("{{args.canary-hash}}", spec->scopes[0].canary.scope);
 }
 
 }  // namespace
