@@ -11,7 +11,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr const char* kAddressEnv = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
+constexpr const char* kJudgeAddressEnv = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
 
 // A duration field: a Go duration string ("30s") or a number of seconds.
 std::optional<milliseconds> durationField(const kube::Decoder& d, const std::string& key) {
@@ -163,7 +163,7 @@ Result<JudgeSpec> decodeJudgeSpec(const json& metric) {
   JudgeSpec s;
   s.address = d.string("address");
   if (s.address.empty()) {
-    if (const char* env = std::getenv(kAddressEnv)) s.address = env;
+    if (const char* env = std::getenv(kJudgeAddressEnv)) s.address = env;
   }
   while (!s.address.empty() && s.address.back() == '/') s.address.pop_back();
   if (auto w = durationField(d, "window")) s.window = *w;
@@ -247,7 +247,7 @@ Result<JudgeSpec> decodeJudgeSpec(const json& metric) {
   if (s.address.empty()) {
     return Status(Code::kInvalid, "metric \"" + name + "\": prometheus address is not set (" +
                                       "provider.plugin[\"" + std::string(kJudgePluginName) +
-                                      "\"].address or $" + kAddressEnv + ")");
+                                      "\"].address or $" + kJudgeAddressEnv + ")");
   }
   return s;
 }

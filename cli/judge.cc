@@ -19,7 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kUsage =
+constexpr const char* kJudgeUsage =
     R"(Judge a canary metric against its baseline, as the vane.dev/judge provider does
 (Kayenta's NetflixACAJudge-v1.0: Mann-Whitney 98% interval, tolerance 0.25, effect-size gates).
 
@@ -297,7 +297,7 @@ void printText(std::ostream& out, const judge::JudgeResult& r, const judge::Thre
 int runJudge(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   for (const std::string& a : args) {
     if (a == "-h" || a == "--help") {
-      out << kUsage;
+      out << kJudgeUsage;
       return 0;
     }
   }

@@ -17,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 
 // A matrix answer with one series of n samples: base * factor, with a deterministic +-5% wobble.
-std::string matrix(double base, double factor, int n = 40) {
+std::string latencyMatrix(double base, double factor, int n = 40) {
   json values = json::array();
   for (int i = 0; i < n; ++i) {
     const double wobble = 1.0 + 0.05 * ((i * 7) % 11 - 5) / 5.0;
@@ -52,7 +52,7 @@ class JudgeProviderTest : public ::testing::Test {
                      .dump());
       }
       const bool canary = r.body.find("canary") != std::string::npos;
-      return http::Response::json(200, matrix(100, canary ? canary_factor_ : 1.0));
+      return http::Response::json(200, latencyMatrix(100, canary ? canary_factor_ : 1.0));
     });
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(s).value();
