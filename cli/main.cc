@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/judge.h"
 #include "cli/options.h"
 #include "cli/plan.h"
 
@@ -17,6 +18,9 @@ int main(int argc, char** argv) {
   // plan works offline: no kubeconfig needed.
   if (!args.empty() && args[0] == "plan") {
     return cli::runPlan({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (!args.empty() && args[0] == "judge") {  // offline too
+    return cli::runJudge({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
   auto inv = cli::parseArgs(args);
   if (!inv.ok()) {

@@ -22,7 +22,7 @@ struct PlanArgs {
   std::string file, virtualServiceFile, output = "text";
 };
 
-Result<PlanArgs> parseArgs(const std::vector<std::string>& args) {
+Result<PlanArgs> parsePlanArgs(const std::vector<std::string>& args) {
   PlanArgs out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -158,7 +158,7 @@ int runPlan(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return 0;
     }
   }
-  auto parsed = parseArgs(args);
+  auto parsed = parsePlanArgs(args);
   if (!parsed.ok()) {
     err << "error: " << parsed.status().message() << "\n" << kUsage << "\n";
     return 1;

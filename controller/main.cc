@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "analysis/job_provider.h"
+#include "analysis/judge_provider.h"
 #include "analysis/prometheus_provider.h"
 #include "analysis/provider.h"
 #include "analysis/web_provider.h"
@@ -212,6 +213,8 @@ int main(int argc, char** argv) {
   analysis::ProviderRegistry providers;
   providers.add(std::make_unique<analysis::PrometheusProvider>());
   providers.add(std::make_unique<analysis::WebProvider>());
+  providers.add(std::make_unique<analysis::JudgeProvider>());  // provider.plugin["vane.dev/judge"]
+  providers.add(std::make_unique<analysis::KayentaUnsupportedProvider>());
   providers.add(std::make_unique<analysis::JobProvider>(**client));
 
   // Notifications: webhooks from the ConfigMap vane-notifications, re-read every 30 s.
