@@ -113,8 +113,8 @@ Result<Service> parseService(const std::string& data_key, const json& o) {
     s.type = Service::Type::kWebhook;
     s.webhook.url = str(o, "url");
     if (s.webhook.url.rfind("http://", 0) != 0 && s.webhook.url.rfind("https://", 0) != 0) {
-      return invalid(field + ".url", s.webhook.url.empty() ? "Required value"
-                                                           : "must be an http(s) URL");
+      return invalid(field + ".url",
+                     s.webhook.url.empty() ? "Required value" : "must be an http(s) URL");
     }
     for (const auto& h : o.value("headers", json::array())) {
       if (!h.is_object() || str(h, "name").empty()) {
@@ -138,7 +138,8 @@ Result<Service> parseService(const std::string& data_key, const json& o) {
     s.webhook.insecure_skip_verify = flag(o, "insecureSkipVerify");
   } else if (type == "teams") {
     s.type = Service::Type::kTeams;
-    for (const auto& [r, u] : o.value("recipientUrls", json::object()).items()) {
+    const json urls = o.value("recipientUrls", json::object());
+    for (const auto& [r, u] : urls.items()) {
       if (u.is_string()) s.teams.recipient_urls[r] = u.get<std::string>();
     }
   } else if (type == "email") {
@@ -196,7 +197,8 @@ Result<NotificationTemplate> parseTemplate(const std::string& data_key, const js
   st.push_back(compile(teams, "sections", t.name, tf, t.teams.sections));
   st.push_back(compile(teams, "potentialAction", t.name, tf, t.teams.potential_action));
   st.push_back(compile(teams, "themeColor", t.name, tf, t.teams.theme_color));
-  for (const auto& [name, w] : o.value("webhook", json::object()).items()) {
+  const json hooks = o.value("webhook", json::object());
+  for (const auto& [name, w] : hooks.items()) {
     const std::string wf = field + ".webhook." + name;
     WebhookTemplate wt;
     if (!str(w, "method").empty()) wt.method = str(w, "method");
@@ -249,14 +251,16 @@ std::vector<std::string> stringList(const json& v) {
 Result<ArgoConfig> parseArgoConfig(const json& configmap, const json& secret) {
   ArgoConfig cfg;
   if (secret.is_object()) {
-    for (const auto& [k, v] : secret.value("data", json::object()).items()) {
+    const json secret_data = secret.value("data", json::object());
+    for (const auto& [k, v] : secret_data.items()) {
       if (!v.is_string()) continue;
       auto decoded = kube::base64Decode(v.get<std::string>());
       if (!decoded) return invalid("data." + k, "Secret value is not base64");
       cfg.secrets[k] = *decoded;
     }
   }
-  for (const auto& [k, v] : configmap.value("data", json::object()).items()) {
+  const json data = configmap.value("data", json::object());
+  for (const auto& [k, v] : data.items()) {
     if (!v.is_string()) return invalid(key(k), "expected string");
     const bool is_service = k.rfind("service.", 0) == 0;
     const bool is_template = k.rfind("template.", 0) == 0;

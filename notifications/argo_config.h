@@ -106,9 +106,9 @@ struct NotificationTemplate {
 };
 
 struct TriggerCondition {
-  std::string when;                         // empty: always
+  std::string when;                                // empty: always
   std::optional<analysis::expr::Program> program;  // compiled `when`
-  std::vector<std::string> send;            // template names
+  std::vector<std::string> send;                   // template names
 };
 
 struct ArgoConfig {

@@ -25,8 +25,8 @@ std::shared_ptr<const ArgoConfig> ArgoConfigLoader::load(const std::string& ns) 
     return e.config;
   }
   const json secret_obj = secret ? *secret : json();
-  std::string source = cm->value("data", json::object()).dump() +
-                       secret_obj.value("data", json::object()).dump();
+  std::string source =
+      cm->value("data", json::object()).dump() + secret_obj.value("data", json::object()).dump();
   if (source == e.source) return e.config;
   e.source = std::move(source);
   auto parsed = parseArgoConfig(*cm, secret_obj);

@@ -60,8 +60,7 @@ void ArgoNotifier::notify(const json& object, const std::string& reason,
 
 bool ArgoNotifier::drain(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, timeout,
-                      [&] { return events_.empty() && jobs_.empty() && !busy_; });
+  return cv_.wait_for(lock, timeout, [&] { return events_.empty() && jobs_.empty() && !busy_; });
 }
 
 bool ArgoNotifier::seen(const std::string& key) {
@@ -168,18 +167,18 @@ bool ArgoNotifier::attempt(Job& job) {
     st = mail_(d.email);
     retryable = st.code() == Code::kUnavailable || st.code() == Code::kTimeout;
   } else {
-    http::Client* client = d.insecure_skip_verify && insecure_client_ ? insecure_client_.get()
-                                                                      : client_.get();
+    http::Client* client =
+        d.insecure_skip_verify && insecure_client_ ? insecure_client_.get() : client_.get();
     d.request.timeout = options_.request_timeout;
-    auto res = client != nullptr ? client->send(d.request)
-                                 : Result<http::ClientResponse>(
-                                       Status(Code::kInternal, "no HTTP client"));
+    auto res = client != nullptr
+                   ? client->send(d.request)
+                   : Result<http::ClientResponse>(Status(Code::kInternal, "no HTTP client"));
     if (!res) {
       st = res.status();
       retryable = true;
     } else if (res->status < 200 || res->status >= 300) {
-      st = Status(Code::kUnavailable, "HTTP " + std::to_string(res->status) + ": " +
-                                          res->body.substr(0, 200));
+      st = Status(Code::kUnavailable,
+                  "HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 200));
       retryable = res->status >= 500 || res->status == 429;
     } else if (d.slack_api) {
       // Slack answers 200 with {"ok": false, "error": "channel_not_found"} on failures.
@@ -200,8 +199,8 @@ bool ArgoNotifier::attempt(Job& job) {
     ++counts_.retried;
     auto wait = d.backoff_min * (1 << std::min(job.attempt - 1, 16));
     wait = std::min(wait, d.backoff_max);
-    job.due = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                 wait * options_.backoff_scale);
+    job.due =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(wait * options_.backoff_scale);
     return false;
   }
   ++counts_.failed;

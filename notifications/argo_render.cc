@@ -79,8 +79,8 @@ Status parseJson(const Rendered& r, const std::string& part, const std::string& 
   return Status::ok();
 }
 
-Result<std::vector<Delivery>> slack(const SlackService& s, const Rendered& r,
-                                    const Destination& d, const std::string& names) {
+Result<std::vector<Delivery>> slack(const SlackService& s, const Rendered& r, const Destination& d,
+                                    const std::string& names) {
   json body = {{"channel", d.recipient}, {"text", r.get("message")}};
   json attachments, blocks;
   if (Status st = parseJson(r, "slack.attachments", names, attachments); !st.isOk()) return st;
@@ -92,9 +92,9 @@ Result<std::vector<Delivery>> slack(const SlackService& s, const Rendered& r,
   const std::string icon = !r.get("slack.icon").empty() ? r.get("slack.icon") : s.icon;
   if (!username.empty()) body["username"] = username;
   if (!icon.empty()) body[icon.front() == ':' ? "icon_emoji" : "icon_url"] = icon;
-  if (!r.get("slack.groupingKey").empty()) body["metadata"] = {
-      {"event_type", "notification"},
-      {"event_payload", {{"groupingKey", r.get("slack.groupingKey")}}}};
+  if (!r.get("slack.groupingKey").empty())
+    body["metadata"] = {{"event_type", "notification"},
+                        {"event_payload", {{"groupingKey", r.get("slack.groupingKey")}}}};
   // A subscription without recipients goes to the service's channels.
   std::vector<std::string> channels = {d.recipient};
   if (d.recipient.empty() && !s.channels.empty()) channels = s.channels;
@@ -141,19 +141,20 @@ Result<std::vector<Delivery>> webhook(const Service& s, const Rendered& r) {
   return std::vector<Delivery>{std::move(del)};
 }
 
-Result<std::vector<Delivery>> teams(const TeamsService& s, const Rendered& r,
-                                    const Destination& d, const std::string& names) {
+Result<std::vector<Delivery>> teams(const TeamsService& s, const Rendered& r, const Destination& d,
+                                    const std::string& names) {
   auto url = s.recipient_urls.find(d.recipient);
   if (url == s.recipient_urls.end()) {
-    return Status(Code::kInvalid, "teams: no recipientUrls entry for recipient \"" +
-                                      d.recipient + "\"");
+    return Status(Code::kInvalid,
+                  "teams: no recipientUrls entry for recipient \"" + d.recipient + "\"");
   }
   json card = {{"@type", "MessageCard"},
                {"@context", "https://schema.org/extensions"},
                {"text", !r.get("teams.text").empty() ? r.get("teams.text") : r.get("message")}};
   if (!r.get("teams.title").empty()) card["title"] = r.get("teams.title");
-  card["summary"] = !r.get("teams.summary").empty() ? r.get("teams.summary")
-                                                     : card.value("title", std::string("Argo Rollouts"));
+  card["summary"] = !r.get("teams.summary").empty()
+                        ? r.get("teams.summary")
+                        : card.value("title", std::string("Argo Rollouts"));
   if (!r.get("teams.themeColor").empty()) card["themeColor"] = r.get("teams.themeColor");
   json facts, sections, actions;
   if (Status st = parseJson(r, "teams.facts", names, facts); !st.isOk()) return st;
@@ -176,9 +177,15 @@ Result<std::vector<Delivery>> teams(const TeamsService& s, const Rendered& r,
 std::vector<Delivery> email(const EmailService& s, const Rendered& r, const Destination& d) {
   Delivery del;
   del.kind = Delivery::Kind::kEmail;
-  del.email = {s.host,   s.port,        s.username, s.password,
-               s.from,   d.recipient,   r.get("email.subject"),
-               !r.get("email.body").empty() ? r.get("email.body") : r.get("message"), s.html};
+  del.email = {s.host,
+               s.port,
+               s.username,
+               s.password,
+               s.from,
+               d.recipient,
+               r.get("email.subject"),
+               !r.get("email.body").empty() ? r.get("email.body") : r.get("message"),
+               s.html};
   return {std::move(del)};
 }
 
@@ -207,10 +214,18 @@ Result<std::vector<Delivery>> render(const ArgoConfig& config,
   Result<std::vector<Delivery>> out = std::vector<Delivery>{};
   const Service& s = svc->second;
   switch (s.type) {
-    case Service::Type::kSlack: out = slack(s.slack, r, destination, names); break;
-    case Service::Type::kWebhook: out = webhook(s, r); break;
-    case Service::Type::kTeams: out = teams(s.teams, r, destination, names); break;
-    case Service::Type::kEmail: out = email(s.email, r, destination); break;
+    case Service::Type::kSlack:
+      out = slack(s.slack, r, destination, names);
+      break;
+    case Service::Type::kWebhook:
+      out = webhook(s, r);
+      break;
+    case Service::Type::kTeams:
+      out = teams(s.teams, r, destination, names);
+      break;
+    case Service::Type::kEmail:
+      out = email(s.email, r, destination);
+      break;
   }
   if (out) {
     for (auto& d : *out) {

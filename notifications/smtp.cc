@@ -42,16 +42,16 @@ class Conn {
     }
     ::freeaddrinfo(res);
     if (fd_ < 0) {
-      return Status(Code::kUnavailable,
-                    "smtp: connect " + host + ":" + std::to_string(port) + ": " +
-                        std::strerror(errno));
+      return Status(Code::kUnavailable, "smtp: connect " + host + ":" + std::to_string(port) +
+                                            ": " + std::strerror(errno));
     }
     return Status::ok();
   }
   Status write(const std::string& data) {
     for (std::size_t off = 0; off < data.size();) {
       ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return Status(Code::kUnavailable, "smtp: write: " + std::string(std::strerror(errno)));
+      if (n <= 0)
+        return Status(Code::kUnavailable, "smtp: write: " + std::string(std::strerror(errno)));
       off += static_cast<std::size_t>(n);
     }
     return Status::ok();
@@ -75,8 +75,7 @@ class Conn {
     }
     int got = std::atoi(reply.substr(0, 3).c_str());
     if (got == code) return Status::ok();
-    return Status(got >= 500 ? Code::kInvalid : Code::kUnavailable,
-                  "smtp: " + step + ": " + reply);
+    return Status(got >= 500 ? Code::kInvalid : Code::kUnavailable, "smtp: " + step + ": " + reply);
   }
 
  private:
@@ -132,10 +131,10 @@ Status sendMail(const EmailMessage& m, std::chrono::milliseconds timeout) {
   step("MAIL FROM:<" + m.from + ">", 250, "MAIL FROM");
   step("RCPT TO:<" + m.to + ">", 250, "RCPT TO");
   step("DATA", 354, "DATA");
-  std::string msg = "From: " + m.from + "\r\nTo: " + m.to + "\r\nSubject: " + m.subject +
-                    "\r\nDate: " + date() + "\r\nMIME-Version: 1.0\r\nContent-Type: " +
-                    (m.html ? "text/html" : "text/plain") + "; charset=UTF-8\r\n\r\n" +
-                    dotStuff(m.body) + ".";
+  std::string msg =
+      "From: " + m.from + "\r\nTo: " + m.to + "\r\nSubject: " + m.subject + "\r\nDate: " + date() +
+      "\r\nMIME-Version: 1.0\r\nContent-Type: " + (m.html ? "text/html" : "text/plain") +
+      "; charset=UTF-8\r\n\r\n" + dotStuff(m.body) + ".";
   step(msg, 250, "end of DATA");
   if (st.isOk()) c.write("QUIT\r\n");  // the reply does not matter: the message was accepted
   return st;
