@@ -50,3 +50,26 @@ class ArgoConfigLoader {
 };
 
 }  // namespace vane::notifications
+
+namespace vane::notifications {
+
+/// Argo-format notifications as vane-controller runs them: the loader reading the controller
+/// namespace's (and with self_service each Rollout namespace's) ConfigMap and Secret, and the
+/// notifier it feeds, with .analysisRuns read from the API server.
+class ArgoNotifications {
+ public:
+  ArgoNotifications(kube::Client& client, std::string controller_namespace, bool self_service,
+                    LogSink log = nullptr, ArgoNotifierOptions options = {})
+      : loader_(client, std::move(controller_namespace), self_service, log),
+        notifier_([this](const std::string& ns) { return loader_.configs(ns); }, options, log) {
+    notifier_.setVarsSource([this](const json& rollout) { return loader_.analysisRuns(rollout); });
+  }
+  ArgoNotifier& notifier() { return notifier_; }
+  void stop() { notifier_.stop(); }
+
+ private:
+  ArgoConfigLoader loader_;
+  ArgoNotifier notifier_;
+};
+
+}  // namespace vane::notifications
