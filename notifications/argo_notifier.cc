@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include "notifications/smtp.h"
 
@@ -114,11 +115,17 @@ void ArgoNotifier::process(const Event& e) {
   const std::string trigger = triggerForReason(e.reason);
   const json annotations = meta.value("annotations", json::object());
   const auto configs = configs_(ns);
+  // With self-service notifications two configurations apply; a subscription is served by the
+  // one that configures its service, and is an error only when none does.
+  std::set<std::string> served, unknown;
   for (std::size_t ci = 0; ci < configs.size(); ++ci) {
     const ArgoConfig& config = *configs[ci];
     auto subs = subscriptions(annotations, config);
     auto dests = subs.find(trigger);
     if (dests == subs.end()) continue;
+    for (const Destination& d : dests->second) {
+      (config.services.count(d.service) != 0 ? served : unknown).insert(d.service);
+    }
     json vars = {{"rollout", e.object}, {"secrets", config.secrets}};
     if (vars_) vars["analysisRuns"] = vars_(e.object);
     auto templates = runTrigger(config, trigger, vars);
@@ -128,6 +135,7 @@ void ArgoNotifier::process(const Event& e) {
     }
     if (templates->empty()) continue;
     for (const Destination& d : dests->second) {
+      if (config.services.count(d.service) == 0) continue;
       const std::string key = std::to_string(ci) + "|" + meta.value("uid", ns + "/" + name) + "|" +
                               e.reason + "|" + e.message + "|" + d.service + "|" + d.recipient;
       const std::string what =
@@ -154,6 +162,12 @@ void ArgoNotifier::process(const Event& e) {
         }
         jobs_.push_back({std::move(del), 0, Clock::now(), what});
       }
+    }
+  }
+  for (const auto& service : unknown) {
+    if (served.count(service) == 0) {
+      log("error", "Rollout " + ns + "/" + name + " subscribes " + trigger +
+                       " to notification service \"" + service + "\", which is not configured");
     }
   }
 }

@@ -212,5 +212,67 @@ TEST_F(ArgoNotificationsTest, CompletedAndAbortedReachSlackAndWebhookRendered) {
   EXPECT_TRUE(errors.empty()) << errors[0];
 }
 
+// vane-controller itself: outside a cluster it reads Argo's ConfigMap and Secret from
+// argo-rollouts, and with --self-service-notification-enabled also those in the Rollout's own
+// namespace, whose trigger has a `when` condition on the Rollout.
+TEST_F(ArgoNotificationsTest, ControllerBinaryWithSelfServiceNotifications) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(receiver_->port());
+  kubectlOk("create namespace argo-rollouts");
+  json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata",
+              {{"name", "argo-rollouts-notification-configmap"}, {"namespace", "argo-rollouts"}}},
+             {"data", notifications::testdata::configMapData(base + "/slack", base + "/hooks")}};
+  json secret = notifications::testdata::secret();
+  secret["metadata"]["namespace"] = "argo-rollouts";
+  applyJson("cm", cm);
+  applyJson("secret", secret);
+  json own_cm = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata", {{"name", "argo-rollouts-notification-configmap"}, {"namespace", "default"}}},
+      {"data",
+       {{"service.webhook.team",
+         "url: " + base + "/team\nheaders:\n- name: X-Team-Token\n  value: $team-token\n"},
+        {"template.team-hook",
+         "webhook:\n  team:\n    method: PUT\n    path: /{{.rollout.metadata.name}}\n"
+         "    body: '{{.rollout.metadata.name}} runs {{len .rollout.spec.template.spec.containers}}"
+         " container(s)'\n"},
+        {"trigger.on-rollout-completed",
+         "- when: rollout.spec.template.spec.containers[0].image == 'nginx:1'\n"
+         "  send: [team-hook]\n"}}}};
+  json own_secret = {
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"metadata", {{"name", "argo-rollouts-notification-secret"}, {"namespace", "default"}}},
+      {"stringData", {{"team-token", "t0ken"}}}};
+  applyJson("own-cm", own_cm);
+  applyJson("own-secret", own_secret);
+
+  vane::testing::Process controller(
+      {std::string(VANE_BIN_DIR) + "/vane-controller", "--kubeconfig", server_->kubeconfig(),
+       "--health-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0",
+       "--self-service-notification-enabled"},
+      dir_ + "/controller.log");
+  std::string yaml = kRollout;
+  yaml.replace(yaml.find("    notifications.argoproj.io/subscribe.on-rollout-aborted.slack"),
+               std::string("    notifications.argoproj.io/subscribe.on-rollout-aborted.slack: "
+                           "deploys-channel\n")
+                   .size(),
+               "    notifications.argoproj.io/subscribe.on-rollout-completed.team: \"\"\n");
+  applyYaml("rollout", yaml);
+  ASSERT_TRUE(vane::testing::waitFor(
+      [&] { return !slack("Rollout web has been completed.").empty() && !at("/team/").empty(); },
+      seconds(25)))
+      << controller.log();
+  auto team = at("/team/");
+  ASSERT_EQ(team.size(), 1u);
+  EXPECT_EQ(team[0].path, "/team/web");
+  EXPECT_EQ(team[0].body, "web runs 1 container(s)");
+  EXPECT_EQ(http::findHeader(team[0].headers, "X-Team-Token").value_or(""), "t0ken");
+  EXPECT_EQ(slack("Rollout web has been completed.")[0]["channel"], "deploys-channel");
+  EXPECT_EQ(controller.log().find("notification"), std::string::npos) << controller.log();
+}
+
 }  // namespace
 }  // namespace vane::controller
