@@ -112,6 +112,14 @@ std::string dotStuff(const std::string& body) {
   return out;
 }
 
+// A header value on one line: a rendered subject must not start new header lines.
+std::string oneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return s;
+}
+
 }  // namespace
 
 Status sendMail(const EmailMessage& m, std::chrono::milliseconds timeout) {

@@ -169,3 +169,32 @@ TEST(ArgoRender, InvalidJsonAfterRenderingNamesTheTemplatePart) {
 
 }  // namespace
 }  // namespace vane::notifications
+
+namespace vane::notifications {
+namespace {
+
+TEST(ArgoRender, TeamsMessageCardToTheRecipientUrl) {
+  ArgoConfig cfg =
+      parsed({{"service.teams", "recipientUrls:\n  ops: http://teams.local/hook/$teams-id\n"},
+              {"template.done",
+               "message: Rollout {{.rollout.metadata.name}} done\nteams:\n  title: Done\n"
+               "  themeColor: \"#000080\"\n  facts: |\n    [{\"name\": \"Image\", \"value\": "
+               "\"{{(index .rollout.spec.template.spec.containers 0).image}}\"}]\n"}},
+             {{"data", {{"teams-id", "YWJj"}}}});
+  auto r = render(cfg, {"done"}, {"teams", "ops"}, {{"rollout", testdata::rollout({})}});
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].request.url, "http://teams.local/hook/abc");
+  json card = json::parse((*r)[0].request.body);
+  EXPECT_EQ(card["@type"], "MessageCard");
+  EXPECT_EQ(card["title"], "Done");
+  EXPECT_EQ(card["text"], "Rollout web done");
+  EXPECT_EQ(card["themeColor"], "#000080");
+  EXPECT_EQ(card["sections"][0]["facts"][0]["value"], "app:purple");
+  auto unknown = render(cfg, {"done"}, {"teams", "nobody"}, {{"rollout", testdata::rollout({})}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "teams: no recipientUrls entry for recipient \"nobody\"");
+}
+
+}  // namespace
+}  // namespace vane::notifications
