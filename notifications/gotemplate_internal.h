@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,22 @@ std::string sprintf(const std::string& format, const std::vector<Value>& args);
 
 /// %v of a Value: "<no value>" when missing.
 std::string print(const Value& v);
+
+/// The sprig subset (gotemplate_sprig.cc).
+std::map<std::string, Function> sprigFunctions();
+
+// Argument conversion shared by the function sets, as text/template converts arguments.
+using Args = std::vector<Value>;
+std::string typeOf(const Value& v);          // Go's type name: "string", "int64", ...
+Status arity(const Args& a, std::size_t n);  // "wrong number of args: want n got m"
+Result<std::string> str(const Value& v);     // a string parameter ("" for nil)
+Result<int64_t> integer(const Value& v);     // an int parameter
+std::string strval(const Value& v);          // sprig's strval (%v, nil as "<nil>")
+int64_t toInt64(const Value& v);             // spf13/cast.ToInt64
+double toFloat64(const Value& v);            // spf13/cast.ToFloat64
+bool isEmpty(const Value& v);                // sprig's empty
+Value val(json j);
+std::string replaceAll(std::string s, const std::string& from, const std::string& to);
 
 /// Result<Value> from an error message.
 inline Status funcError(std::string message) { return Status(Code::kInvalid, std::move(message)); }
