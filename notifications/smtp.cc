@@ -136,11 +136,12 @@ Status sendMail(const EmailMessage& m, std::chrono::milliseconds timeout) {
                                                 std::string(1, '\0') + m.password),
          235, "AUTH");
   }
-  step("MAIL FROM:<" + m.from + ">", 250, "MAIL FROM");
-  step("RCPT TO:<" + m.to + ">", 250, "RCPT TO");
+  step("MAIL FROM:<" + oneLine(m.from) + ">", 250, "MAIL FROM");
+  step("RCPT TO:<" + oneLine(m.to) + ">", 250, "RCPT TO");
   step("DATA", 354, "DATA");
   std::string msg =
-      "From: " + m.from + "\r\nTo: " + m.to + "\r\nSubject: " + m.subject + "\r\nDate: " + date() +
+      "From: " + oneLine(m.from) + "\r\nTo: " + oneLine(m.to) +
+      "\r\nSubject: " + oneLine(m.subject) + "\r\nDate: " + date() +
       "\r\nMIME-Version: 1.0\r\nContent-Type: " + (m.html ? "text/html" : "text/plain") +
       "; charset=UTF-8\r\n\r\n" + dotStuff(m.body) + ".";
   step(msg, 250, "end of DATA");
