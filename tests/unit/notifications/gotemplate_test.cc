@@ -52,6 +52,9 @@ TEST(GoTemplate, TrimMarkersAndComments) {
   EXPECT_EQ(run("a {{/* note */}}b", json::object()), "a b");
   EXPECT_EQ(run("a {{- /* note */ -}} b", json::object()), "ab");
   EXPECT_EQ(run("{{3 -}} x", json::object()), "3x");
+  EXPECT_EQ(run("{{if 1 -}} a {{- else -}} b {{- end}}!", json::object()), "a!");
+  EXPECT_EQ(run("[\n  {{- range .xs}}\n  {{.}}\n  {{- end}}\n]", json{{"xs", {1, 2}}}),
+            "[\n  1\n  2\n]");
 }
 
 TEST(GoTemplate, ControlStructures) {
@@ -64,6 +67,8 @@ TEST(GoTemplate, ControlStructures) {
   EXPECT_EQ(run("{{range .xs}}{{if eq . \"b\"}}{{break}}{{end}}{{.}}{{end}}", d), "a");
   EXPECT_EQ(run("{{range .xs}}{{if eq . \"b\"}}{{continue}}{{end}}{{.}}{{end}}", d), "ac");
   EXPECT_EQ(run("{{with .m}}{{.k1}}{{end}}{{with .none}}x{{else}}y{{end}}", d), "1y");
+  EXPECT_EQ(run("{{with .none}}x{{else with .m}}{{.k2}}{{end}}", d), "2");
+  EXPECT_EQ(run("{{if $v := .xs}}{{len $v}}{{end}}", d), "3");
   EXPECT_EQ(run("{{$x := 5}}{{$x}}{{$x = 6}}{{$x}}{{range .xs}}{{$.n}}{{end}}", d), "56000");
 }
 
