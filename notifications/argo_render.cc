@@ -92,9 +92,8 @@ Result<std::vector<Delivery>> slack(const SlackService& s, const Rendered& r, co
   const std::string icon = !r.get("slack.icon").empty() ? r.get("slack.icon") : s.icon;
   if (!username.empty()) body["username"] = username;
   if (!icon.empty()) body[icon.front() == ':' ? "icon_emoji" : "icon_url"] = icon;
-  if (!r.get("slack.groupingKey").empty())
-    body["metadata"] = {{"event_type", "notification"},
-                        {"event_payload", {{"groupingKey", r.get("slack.groupingKey")}}}};
+  // slack.groupingKey (threads), deliveryPolicy and notifyBroadcast are not implemented: every
+  // message is a new post (deliveryPolicy Post).
   // A subscription without recipients goes to the service's channels.
   std::vector<std::string> channels = {d.recipient};
   if (d.recipient.empty() && !s.channels.empty()) channels = s.channels;
