@@ -60,6 +60,17 @@ const json* runningTwin(const RolloutContext& ctx, const std::string& base, cons
   return nullptr;
 }
 
+// emitAnalysisRunStatusChanges (rollout/analysis.go): an "AnalysisRun<Phase>" event when a run's
+// phase differs from the one the status recorded for it; notifications' on-analysis-run-* triggers.
+void emitPhaseChange(RolloutContext& ctx, const std::optional<kube::RolloutAnalysisRunStatus>& prev,
+                     const json& run, const char* type) {
+  const std::string phase = runPhase(run), name = runName(run);
+  if (phase.empty() || (prev && (prev->name != name || prev->status == phase))) return;
+  ctx.event(phase == "Failed" || phase == "Error" ? "Warning" : "Normal", "AnalysisRun" + phase,
+            format("%s Analysis Run '%s' Status New: '%s' Previous: '%s'", type, name.c_str(),
+                   phase.c_str(), prev ? prev->status.c_str() : "NoPreviousStatus"));
+}
+
 struct RunSlot {
   const char* type;
   std::optional<int32_t> stepIndex;
@@ -105,6 +116,7 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
     return name;
   }
   const std::string phase = runPhase(*run);
+  emitPhaseChange(ctx, *slot.status, *run, slot.type);
   *slot.status = kube::RolloutAnalysisRunStatus{runName(*run), phase, analysisRunMessage(*run)};
   if (phase == "Failed" || phase == "Error") {
     ctx.pause.addAbort = true;
@@ -165,9 +177,13 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
   const std::string base = ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" +
                            std::to_string(revision) + (post ? "-post" : "-pre");
   if (current == nullptr) current = runningTwin(ctx, base, type, "");
+  const auto previous = status;
   status.reset();
   if (!spec || spec->templates.empty()) return "";
-  if (current != nullptr) status = statusOf(*current);
+  if (current != nullptr) {
+    emitPhaseChange(ctx, previous, *current, type);
+    status = statusOf(*current);
+  }
   if (skipBlueGreenRun(ctx, post, current)) return "";
   std::string keep = current ? runName(*current) : "";
   if (!ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis) &&

@@ -26,6 +26,7 @@
 #include "kube/events.h"
 #include "kube/http.h"
 #include "kube/leader_election.h"
+#include "notifications/argo_loader.h"
 #include "trafficrouting/istio_router.h"
 #include "trafficrouting/router.h"
 
@@ -41,6 +42,7 @@ struct Flags {
   std::string hookAddr, hookTokenFile, hookRolloutLabel = "rollout",
                                        hookNamespaceLabel = "namespace";
   std::string notificationsNamespace;
+  bool selfServiceNotifications = false;  // Argo's --self-service-notification-enabled
   bool leaderElect = false;
   // client-go's defaults, as Argo's --leader-election-* flags have them.
   std::chrono::milliseconds leaseDuration{15000}, renewDeadline{10000}, retryPeriod{2000};
@@ -60,7 +62,8 @@ void usage() {
                "  [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-format text|json]\n"
                "  [--istio-api-version v1|v1beta1|v1alpha3]\n"
                "  [--hook-addr HOST:PORT --hook-token-file FILE] [--hook-rollout-label L]\n"
-               "  [--hook-namespace-label L] [--notifications-namespace NS]\n";
+               "  [--hook-namespace-label L] [--notifications-namespace NS]\n"
+               "  [--self-service-notification-enabled[=true|false]]\n";
 }
 
 // A Go duration made of <number><unit> parts (h, m, s, ms), e.g. "15s", "1m30s", "500ms".
@@ -116,6 +119,10 @@ bool parse(int argc, char** argv, Flags& f) {
     };
     if (a == "--leader-elect") {
       f.leaderElect = !has_value || v == "true";
+      continue;
+    }
+    if (a == "--self-service-notification-enabled") {
+      f.selfServiceNotifications = !has_value || v == "true";
       continue;
     }
     if (a == "-h" || a == "--help") return false;
@@ -227,6 +234,16 @@ int main(int argc, char** argv) {
       *recorder, notifier.get(),
       [&metrics](const std::string& ns, const std::string& name, const std::string& type,
                  const std::string& reason) { metrics.event(ns, name, type, reason); });
+  // Argo's argo-rollouts-notification-configmap/-secret: in the namespace the controller runs
+  // in; outside a cluster --notifications-namespace, default argo-rollouts.
+  notifications::ArgoNotifications argo_notifications(
+      **client,
+      !flags.notificationsNamespace.empty() ? flags.notificationsNamespace
+      : std::getenv("KUBERNETES_SERVICE_HOST") && !config->namespace_.empty() ? config->namespace_
+                                                                              : "argo-rollouts",
+      flags.selfServiceNotifications,
+      [&flags](const std::string& level, const std::string& msg) { log(flags, level, msg); });
+  events.setArgoNotifier(&argo_notifications.notifier());
   const std::string notifications_ns = !flags.notificationsNamespace.empty()
                                            ? flags.notificationsNamespace
                                        : !flags.namespace_.empty()   ? flags.namespace_
@@ -438,6 +455,7 @@ int main(int argc, char** argv) {
   if (hook_server) (*hook_server)->stop();
   notifications_loader.join();
   if (notifier) notifier->stop();
+  argo_notifications.stop();
   recorder->stop();
   (*health)->stop();
   (*metrics_server)->stop();

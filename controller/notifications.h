@@ -26,6 +26,7 @@
 #include "kube/events.h"
 #include "kube/http.h"
 #include "kube/status.h"
+#include "notifications/argo_notifier.h"
 
 namespace prometheus {
 class Registry;
@@ -110,12 +111,16 @@ class NotifyingEventRecorder : public kube::EventRecorder {
       : inner_(inner), notifier_(notifier), counter_(std::move(counter)) {}
   bool event(const nlohmann::json& object, const std::string& type, const std::string& reason,
              const std::string& message) override;
+  /// Also sends Rollout events to Argo-format notifications (argo-rollouts-notification-configmap);
+  /// nullptr disables. Set before events are recorded.
+  void setArgoNotifier(notifications::ArgoNotifier* argo) { argo_ = argo; }
   bool flush(std::chrono::milliseconds timeout) override { return inner_.flush(timeout); }
   void stop() override { inner_.stop(); }
 
  private:
   kube::EventRecorder& inner_;
   Notifier* notifier_;
+  notifications::ArgoNotifier* argo_ = nullptr;
   Counter counter_;
 };
 
