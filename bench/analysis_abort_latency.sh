@@ -63,10 +63,8 @@ scrape_configs:
 EOF
 start prometheus prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
   --web.listen-address="127.0.0.1:$prom_port"
-istio_crds="$root/../shared/data/istio-crds"
-[ -d "$istio_crds" ] || istio_crds="$root/examples/istio/local-istio-crds.yaml"
 k apply -k "$root/crds/" >/dev/null
-k apply -f "$istio_crds" >/dev/null
+k apply -f "$root/examples/istio/" >/dev/null
 waitfor 30 "the CRDs" k get rollouts,virtualservices
 start controller "$bin/vane-controller" --kubeconfig "$work/kubeconfig" \
   --metrics-addr "127.0.0.1:$(freeport)" --health-addr "127.0.0.1:$(freeport)"

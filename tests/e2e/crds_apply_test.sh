@@ -17,8 +17,8 @@ expect "re-apply crds/ unchanged" 'rollouts.argoproj.io unchanged' k apply -k "$
 expect "short name ro is discoverable" 'rollouts +ro +argoproj.io/v1alpha1 +true +Rollout' \
   k api-resources --api-group=argoproj.io
 expect "istio CRDs applied" 'virtualservices.networking.istio.io' \
-  k apply -f "$shared/data/istio-crds/virtualservice.crd.yaml" \
-  -f "$shared/data/istio-crds/destinationrule.crd.yaml"
+  k apply -f "$src/examples/istio/virtualservice.crd.yaml" \
+  -f "$src/examples/istio/destinationrule.crd.yaml"
 k wait --for=condition=Established crd/virtualservices.networking.istio.io --timeout=30s >/dev/null
 
 # --- every example, twice ---

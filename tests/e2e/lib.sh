@@ -1,7 +1,7 @@
 # Shared by the e2e scripts (sourced, not run): paths, PASS/FAIL bookkeeping, and a fresh
 # vane-apiserver on a free loopback port that is stopped by PID when the script exits.
 src=${VANE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-shared=${VANE_SHARED_DIR:-$src/../shared}
+data=${VANE_TEST_DATA_DIR:-$src/tests/data}
 bin=${VANE_BIN_DIR:-$src/build/bin}
 kubectl_bin=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
 
@@ -19,6 +19,20 @@ refuse() {
   local what=$1 re=$2; shift 2
   local out; out=$("$@" 2>&1); local rc=$?
   if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$what"; else fail "$what (rc=$rc): $out"; fi
+}
+# expect_lines DESCRIPTION RC REGEX... -- COMMAND...: the command exits with RC and each REGEX
+# matches some line of its output (stdout and stderr together).
+expect_lines() {
+  local what=$1 want=$2; shift 2
+  local res=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do res+=("$1"); shift; done
+  shift
+  local out; out=$("$@" 2>&1); local rc=$?
+  local re missing=""
+  for re in "${res[@]}"; do grep -Eq -- "$re" <<<"$out" || missing+=" '$re'"; done
+  if [ $rc -eq "$want" ] && [ -z "$missing" ]; then pass "$what"; else
+    fail "$what (rc=$rc, want $want; no line matches:${missing:- -}): $(head -n 20 <<<"$out")"
+  fi
 }
 
 # e2e_tmp NAME: a scratch directory, kept for post-mortem when a check failed.

@@ -268,7 +268,7 @@ class ControllerAnalysisTest : public ::testing::Test {
     ASSERT_TRUE(server_) << "vane-apiserver did not start";
     dir_ = vt::makeTempDir("vane-ctrl-analysis");
     const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
-    const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
+    const std::string istio = vane::testing::istioCrdDir();
     kubectlOk("apply -k " + crds);
     kubectlOk("apply -f " + istio + "virtualservice.crd.yaml");
     ASSERT_TRUE(vt::waitFor(

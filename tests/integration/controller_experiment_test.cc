@@ -235,7 +235,7 @@ std::string weightsText(const std::map<std::string, int>& m) {
 }
 
 TEST_F(ControllerExperimentTest, WeightedTemplatesGetServicesAndIstioWeightsDuringTheStep) {
-  const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
+  const std::string istio = vane::testing::istioCrdDir();
   kubectlOk("apply -f " + istio + "virtualservice.crd.yaml -f " + istio +
             "destinationrule.crd.yaml");
   const kube::Resource vs_resource = res::virtualServices("v1alpha3");

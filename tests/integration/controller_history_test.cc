@@ -172,7 +172,7 @@ TEST_F(ControllerHistoryTest, RevisionHistoryLimitKeepsTheTwoNewestOldReplicaSet
 
 TEST_F(ControllerHistoryTest, TrafficRoutedPreviousStableKeptForScaleDownDelay) {
   for (const char* crd : {"virtualservice.crd.yaml", "destinationrule.crd.yaml"}) {
-    kubectlOk("apply -f " + vane::testing::sharedDir() + "/data/istio-crds/" + crd);
+    kubectlOk("apply -f " + vane::testing::istioCrdDir() + crd);
   }
   ASSERT_TRUE(vane::testing::waitFor(
       [&] {

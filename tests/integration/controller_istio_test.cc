@@ -119,7 +119,7 @@ class ControllerIstioTest : public ::testing::Test {
     ASSERT_TRUE(server_) << "vane-apiserver did not start";
     dir_ = vane::testing::makeTempDir("vane-ctrl-istio");
     const std::string crds = std::string(VANE_SOURCE_DIR) + "/crds/";
-    const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
+    const std::string istio = vane::testing::istioCrdDir();
     kubectlOk("apply -k " + crds);
     kubectlOk("apply -f " + istio + "virtualservice.crd.yaml -f " + istio +
               "destinationrule.crd.yaml");

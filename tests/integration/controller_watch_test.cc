@@ -68,7 +68,7 @@ class ControllerWatchTest : public vane::testing::ControllerFixture {
   /// Applies the Istio CRDs and restarts the controller: it looks for them when it starts, as
   /// Argo's controller does.
   void installIstio(bool restart = true) {
-    const std::string istio = vane::testing::sharedDir() + "/data/istio-crds/";
+    const std::string istio = vane::testing::istioCrdDir();
     kubectlOk("apply -f " + istio + "virtualservice.crd.yaml -f " + istio +
               "destinationrule.crd.yaml");
     ASSERT_TRUE(vane::testing::waitFor(

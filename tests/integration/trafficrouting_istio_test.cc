@@ -1,11 +1,11 @@
 // IstioRouter against the real vane-apiserver with the real Istio CRDs, read back with kubectl.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "kube/client.h"
+#include "support/manifests.h"
 #include "support/process.h"
 #include "trafficrouting/istio_router.h"
 
@@ -14,11 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 using vane::testing::ApiServer;
-
-std::string sharedDir() {
-  const char* env = std::getenv("VANE_SHARED_DIR");
-  return env != nullptr ? env : VANE_SHARED_DIR;
-}
 
 constexpr const char* kVirtualService = R"(apiVersion: networking.istio.io/v1beta1
 kind: VirtualService
@@ -81,7 +76,7 @@ class IstioRouterIT : public ::testing::Test {
     server_ = ApiServer::start().release();
     ASSERT_NE(server_, nullptr);
     for (const char* crd : {"virtualservice.crd.yaml", "destinationrule.crd.yaml"}) {
-      auto r = kubectl("apply -f " + sharedDir() + "/data/istio-crds/" + crd);
+      auto r = kubectl("apply -f " + vane::testing::istioCrdDir() + crd);
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
     // The CRDs serve their resources once established.

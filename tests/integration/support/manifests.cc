@@ -1,13 +1,8 @@
 #include "support/manifests.h"
 
-#include <cstdlib>
-
 namespace vane::testing {
 
-std::string sharedDir() {
-  const char* env = std::getenv("VANE_SHARED_DIR");
-  return env != nullptr ? env : VANE_SHARED_DIR;
-}
+std::string istioCrdDir() { return std::string(VANE_SOURCE_DIR) + "/examples/istio/"; }
 
 std::string servicesYaml(std::initializer_list<std::string> names, const std::string& app) {
   std::string out;

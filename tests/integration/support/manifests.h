@@ -1,5 +1,5 @@
 // Manifests and paths the integration scenarios share: the Services a strategy names, an
-// AnalysisTemplate whose metric is a Job the local server completes, and ../shared.
+// AnalysisTemplate whose metric is a Job the local server completes, and Istio's CRDs.
 #pragma once
 
 #include <initializer_list>
@@ -7,8 +7,9 @@
 
 namespace vane::testing {
 
-/// The shared specs and data (VANE_SHARED_DIR from the environment, else the configured path).
-std::string sharedDir();
+/// The folder holding Istio's published CRDs with their full schemas, with a trailing slash:
+/// virtualservice.crd.yaml and destinationrule.crd.yaml (examples/istio/README.md).
+std::string istioCrdDir();
 
 /// Services selecting app=<app> on port 80, one document each, e.g. {"web-canary", "web-stable"}.
 std::string servicesYaml(std::initializer_list<std::string> names, const std::string& app = "web");

@@ -42,9 +42,16 @@ json toJson(const YAML::Node& n) {
   }
 }
 
+// A fixture of the kubectl acceptance suite (tests/data/README.md); a missing or unreadable file
+// fails the test naming the path and yields null, which no assertion below accepts.
 json fixture(const std::string& name) {
-  return toJson(
-      YAML::LoadFile(std::string(VANE_SHARED_DIR) + "/reference/kube-acceptance/fixtures/" + name));
+  const std::string path = std::string(VANE_TEST_DATA_DIR) + "/kube-acceptance/" + name;
+  try {
+    return toJson(YAML::LoadFile(path));
+  } catch (const YAML::Exception& e) {
+    ADD_FAILURE() << "fixture " << path << ": " << e.what();
+    return nullptr;
+  }
 }
 
 json widgetSchema() {
