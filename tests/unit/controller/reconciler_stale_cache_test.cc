@@ -130,6 +130,12 @@ class ReconcilerStaleCacheTest : public ::testing::Test {
     EXPECT_TRUE(inf->waitForSync(10s)) << resource.resource;
     return inf;
   }
+  /// A reconcile from a cache older than the last write: a requeue after 100 ms, no write.
+  void expectStaleRequeue(const ReconcileResult& r, const std::vector<std::string>& written) {
+    EXPECT_TRUE(r.status.isOk()) << r.status.toString();
+    EXPECT_EQ(r.requeueAfter, std::optional(kStaleCacheRequeueDelay));
+    EXPECT_EQ(api_.writes(), written) << "a reconcile from a stale cache must write nothing";
+  }
 
   StaleCacheApi api_;
   std::unique_ptr<kube::Client> client_;
@@ -156,12 +162,8 @@ TEST_F(ReconcilerStaleCacheTest, RequeuesAfter100msWithoutPlanningFromAStaleCach
 
   // The watch never delivered that write: the cache still holds resourceVersion 5.
   ASSERT_EQ((*rollouts.get("default", "web"))["metadata"]["resourceVersion"], "5");
-  ReconcileResult second = reconciler.reconcile("default/web");
-  EXPECT_TRUE(second.status.isOk()) << second.status.toString();
-  ASSERT_TRUE(second.requeueAfter.has_value());
-  EXPECT_EQ(*second.requeueAfter, kStaleCacheRequeueDelay);
+  expectStaleRequeue(reconciler.reconcile("default/web"), written);
   EXPECT_EQ(kStaleCacheRequeueDelay, 100ms);
-  EXPECT_EQ(api_.writes(), written) << "a reconcile from a stale cache must write nothing";
 }
 
 // The Experiment loop has the same guard: without it the second reconcile would create the
@@ -177,7 +179,7 @@ TEST_F(ReconcilerStaleCacheTest, ExperimentRequeuesAfter100msWithoutPlanningFrom
   ExperimentReconciler reconciler(std::move(deps));
 
   // First reconcile: the cache is current; it creates the ReplicaSet and writes the status.
-  kube::ReconcileResult first = reconciler.reconcile("default/ex");
+  ReconcileResult first = reconciler.reconcile("default/ex");
   ASSERT_TRUE(first.status.isOk()) << first.status.toString();
   const std::vector<std::string> written = api_.writes();
   ASSERT_EQ(written.size(), 2u);
@@ -186,11 +188,7 @@ TEST_F(ReconcilerStaleCacheTest, ExperimentRequeuesAfter100msWithoutPlanningFrom
             "PUT /apis/argoproj.io/v1alpha1/namespaces/default/experiments/ex/status");
 
   ASSERT_EQ((*experiments.get("default", "ex"))["metadata"]["resourceVersion"], "5");
-  kube::ReconcileResult second = reconciler.reconcile("default/ex");
-  EXPECT_TRUE(second.status.isOk()) << second.status.toString();
-  ASSERT_TRUE(second.requeueAfter.has_value());
-  EXPECT_EQ(*second.requeueAfter, kube::kStaleCacheRequeueDelay);
-  EXPECT_EQ(api_.writes(), written) << "a reconcile from a stale cache must write nothing";
+  expectStaleRequeue(reconciler.reconcile("default/ex"), written);
 }
 
 }  // namespace
