@@ -26,6 +26,7 @@
 
 #include "controller/context.h"
 #include "kube/client.h"
+#include "kube/controller_runtime.h"
 #include "kube/informer.h"
 #include "kube/status.h"
 
@@ -120,21 +121,18 @@ struct ExperimentReconcilerDeps {
   std::function<int64_t()> clock;         // unix seconds; default: wall clock
 };
 
-struct ExperimentResult {
-  Status status;  // non-ok: requeue with rate limit
-  std::optional<std::chrono::seconds> requeueAfter;
-};
-
 class ExperimentReconciler {
  public:
   explicit ExperimentReconciler(ExperimentReconcilerDeps deps);
-  /// key is "namespace/name". Idempotent; never throws.
-  ExperimentResult reconcile(const std::string& key);
+  /// key is "namespace/name". Idempotent; never throws. From a cache older than its own last
+  /// status write it plans nothing and asks for a requeue after kStaleCacheRequeueDelay.
+  kube::ReconcileResult reconcile(const std::string& key);
 
  private:
   Status createAnalysisRun(ExperimentContext& ctx, const Action& a);
   Status createService(ExperimentContext& ctx, const Action& a);
   ExperimentReconcilerDeps deps_;
+  kube::ResourceVersionTracker written_;  // the stale-cache guard, as for Rollouts
 };
 
 }  // namespace vane::controller

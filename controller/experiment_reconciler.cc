@@ -109,13 +109,19 @@ Status ExperimentReconciler::createService(ExperimentContext& ctx, const Action&
   return Status::ok();
 }
 
-ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
-  ExperimentResult out;
-  auto slash = key.find('/');
-  const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
-  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+kube::ReconcileResult ExperimentReconciler::reconcile(const std::string& key) {
+  kube::ReconcileResult out;
+  const auto [ns, name] = kube::splitKey(key);
   kube::ObjectPtr cached = deps_.experiments->get(ns, name);
+  if (!cached) written_.forget(key);
   if (!cached || !kube::strAt(*cached, "/metadata/deletionTimestamp").empty()) return out;
+  // The stale-cache guard of the Rollout loop (Argo rollout/controller.go): a cache older than our
+  // own last status write would replay the previous plan (recreate what was just deleted, scale
+  // back what was just scaled); come back once the informer has caught up.
+  if (written_.stale(key, kube::strAt(*cached, "/metadata/resourceVersion"))) {
+    out.requeueAfter = kube::kStaleCacheRequeueDelay;
+    return out;
+  }
   ExperimentContext ctx;
   ctx.experiment = *cached;
   const std::string uid = kube::strAt(*cached, "/metadata/uid");
@@ -211,6 +217,7 @@ ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
       out.status = w.status();
       return out;
     }
+    written_.recordWrite(key, kube::strAt(*w, "/metadata/resourceVersion"));
   }
   if (deps_.events != nullptr) {
     for (const auto& e : ctx.events) deps_.events->event(*cached, e.type, e.reason, e.message);

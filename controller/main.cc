@@ -20,9 +20,9 @@
 #include "analysis/provider.h"
 #include "analysis/web_provider.h"
 #include "controller/alert_hook.h"
+#include "controller/manager.h"
 #include "controller/metrics.h"
 #include "controller/notifications.h"
-#include "controller/rollout_controller.h"
 #include "kube/events.h"
 #include "kube/http.h"
 #include "kube/leader_election.h"
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
   opts.rolloutFinished = [&metrics](const controller::RolloutDuration& d) {
     metrics.observeRolloutDuration(d);
   };
-  std::unique_ptr<controller::RolloutController> ctrl;
+  std::unique_ptr<controller::Manager> ctrl;
   std::mutex ctrl_mu;
   std::atomic<bool> leading{!flags.leaderElect};
   std::atomic<bool> acting_stopped{false};  // the controller has stopped (clean shutdown)
@@ -433,8 +433,7 @@ int main(int argc, char** argv) {
   if (!g_stop) {
     {
       std::lock_guard lock(ctrl_mu);
-      ctrl = std::make_unique<controller::RolloutController>(**client, opts, &events, &routers,
-                                                             &providers);
+      ctrl = std::make_unique<controller::Manager>(**client, opts, &events, &routers, &providers);
     }
     const kube::Informer& ri = ctrl->rolloutInformer();
     const kube::Informer& ai = ctrl->analysisRunInformer();

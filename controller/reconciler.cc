@@ -129,40 +129,16 @@ void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
   ctx.now = deps_.clock();
 }
 
-void Reconciler::recordWrite(const std::string& key, const std::string& rv) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(rv.c_str(), &end, 10);
-  if (rv.empty() || *end != '\0') return;
-  std::lock_guard lock(written_mu_);
-  written_[key] = std::max(written_[key], v);
-}
-
-void Reconciler::forgetWrites(const std::string& key) {
-  std::lock_guard lock(written_mu_);
-  written_.erase(key);
-}
-
-bool Reconciler::stale(const std::string& key, const std::string& cached_rv) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(cached_rv.c_str(), &end, 10);
-  if (cached_rv.empty() || *end != '\0') return false;
-  std::lock_guard lock(written_mu_);
-  auto it = written_.find(key);
-  return it != written_.end() && v < it->second;
-}
-
 ReconcileResult Reconciler::reconcile(const std::string& key) {
   ReconcileResult out;
   const auto start = std::chrono::steady_clock::now();
-  auto slash = key.find('/');
-  const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
-  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  const auto [ns, name] = kube::splitKey(key);
   kube::ObjectPtr cached = deps_.rollouts->get(ns, name);
-  if (!cached) forgetWrites(key);
+  if (!cached) written_.forget(key);
   // A cache older than our own last write of this Rollout (the informer has not delivered it
   // yet): come back shortly rather than replay the previous step, and free the worker meanwhile
   // (Argo rollout/controller.go syncHandler: StaleCacheError, requeued after 100 ms).
-  if (cached && stale(key, (*cached)["metadata"].value("resourceVersion", ""))) {
+  if (cached && written_.stale(key, (*cached)["metadata"].value("resourceVersion", ""))) {
     out.requeueAfter = kStaleCacheRequeueDelay;
     return out;
   }

@@ -6,9 +6,7 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -16,6 +14,7 @@
 #include "controller/service.h"
 #include "controller/validation.h"
 #include "kube/client.h"
+#include "kube/controller_runtime.h"
 #include "kube/informer.h"
 #include "kube/status.h"
 
@@ -51,15 +50,8 @@ struct ReconcilerDeps {
   std::function<void(const RolloutDuration&)> rolloutFinished;
 };
 
-/// Argo's StaleCacheRequeueDelay (utils/controller/controller.go): how long a reconcile waits
-/// for the informer to deliver this controller's own last write of the Rollout.
-inline constexpr std::chrono::milliseconds kStaleCacheRequeueDelay{100};
-
-struct ReconcileResult {
-  Status status;  // non-ok: requeue with rate limit
-  /// Requeue after this long (a wait from status timestamps, or a stale cache); ok status only.
-  std::optional<std::chrono::milliseconds> requeueAfter;
-};
+using kube::kStaleCacheRequeueDelay;
+using ReconcileResult = kube::ReconcileResult;
 
 class Reconciler {
  public:
@@ -78,15 +70,11 @@ class Reconciler {
   Result<kube::json> readWorkload(const kube::Rollout& rollout) const;
   Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);
 
-  // Argo's resourceversion tracker: the resourceVersion of this controller's last write of each
-  // Rollout, so that a reconcile never plans from a cache older than its own last write.
-  void recordWrite(const std::string& key, const std::string& rv);
-  bool stale(const std::string& key, const std::string& cached_rv);
-  void forgetWrites(const std::string& key);
+  // The stale-cache guard: the resourceVersion of this controller's last write of each Rollout.
+  void recordWrite(const std::string& key, const std::string& rv) { written_.recordWrite(key, rv); }
 
   ReconcilerDeps deps_;
-  std::mutex written_mu_;
-  std::map<std::string, unsigned long long> written_;
+  kube::ResourceVersionTracker written_;
 };
 
 }  // namespace vane::controller

@@ -14,7 +14,7 @@
 
 #include "analysis/prometheus_provider.h"
 #include "analysis/provider.h"
-#include "controller/rollout_controller.h"
+#include "controller/manager.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/http.h"
@@ -281,8 +281,7 @@ class ControllerAnalysisTest : public ::testing::Test {
     trafficrouting::registerIstioRouter(routers_, *client_);
     providers_.add(std::make_unique<analysis::PrometheusProvider>());
     ControllerOptions opts;
-    controller_ =
-        std::make_unique<RolloutController>(*client_, opts, events_.get(), &routers_, &providers_);
+    controller_ = std::make_unique<Manager>(*client_, opts, events_.get(), &routers_, &providers_);
     Status st = controller_->start(seconds(20));
     ASSERT_TRUE(st.isOk()) << st.toString();
   }
@@ -373,7 +372,7 @@ class ControllerAnalysisTest : public ::testing::Test {
   std::unique_ptr<kube::EventRecorder> events_;
   trafficrouting::RouterRegistry routers_;
   analysis::ProviderRegistry providers_;
-  std::unique_ptr<RolloutController> controller_;
+  std::unique_ptr<Manager> controller_;
   std::string dir_;
   int files_ = 0;
 };

@@ -12,7 +12,7 @@
 #include <set>
 
 #include "apiserver/schema.h"
-#include "controller/rollout_controller.h"
+#include "controller/manager.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
@@ -152,7 +152,7 @@ class ControllerIstioTest : public ::testing::Test {
     ControllerOptions opts;
     opts.workers = 2;
     opts.istioApiVersion = kIstioVersion;
-    controller_ = std::make_unique<RolloutController>(*client_, opts, events_.get(), &routers_);
+    controller_ = std::make_unique<Manager>(*client_, opts, events_.get(), &routers_);
     Status st = controller_->start(seconds(20));
     ASSERT_TRUE(st.isOk()) << st.toString();
   }
@@ -387,7 +387,7 @@ class ControllerIstioTest : public ::testing::Test {
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<kube::EventRecorder> events_;
   trafficrouting::RouterRegistry routers_;
-  std::unique_ptr<RolloutController> controller_;
+  std::unique_ptr<Manager> controller_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   std::map<std::string, json> schemas_;
   std::mutex mu_;

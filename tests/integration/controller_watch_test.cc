@@ -127,8 +127,7 @@ TEST_F(ControllerWatchTest, IstioInstalledAfterTheControllerIsWatched) {
   ControllerOptions opts;
   opts.workers = 2;
   opts.istioProbeInterval = std::chrono::milliseconds(200);
-  controller_ =
-      std::make_unique<RolloutController>(*client_, opts, events_.get(), &routers_, &providers_);
+  controller_ = std::make_unique<Manager>(*client_, opts, events_.get(), &routers_, &providers_);
   Status st = controller_->start(seconds(20));
   ASSERT_TRUE(st.isOk()) << st.toString();
   installIstio(/*restart=*/false);

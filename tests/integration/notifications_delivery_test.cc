@@ -11,8 +11,8 @@
 #include <fstream>
 #include <mutex>
 
+#include "controller/manager.h"
 #include "controller/notifications.h"
-#include "controller/rollout_controller.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/http.h"
@@ -146,7 +146,7 @@ data:
   void startController() {
     recorder_ = kube::EventRecorder::create(*client_);
     events_ = std::make_unique<NotifyingEventRecorder>(*recorder_, notifier_.get(), nullptr);
-    controller_ = std::make_unique<RolloutController>(*client_, ControllerOptions{}, events_.get());
+    controller_ = std::make_unique<Manager>(*client_, ControllerOptions{}, events_.get());
     Status st = controller_->start(seconds(20));
     ASSERT_TRUE(st.isOk()) << st.toString();
   }
@@ -157,7 +157,7 @@ data:
   std::unique_ptr<kube::EventRecorder> recorder_;
   std::unique_ptr<NotifyingEventRecorder> events_;
   std::unique_ptr<Notifier> notifier_;
-  std::unique_ptr<RolloutController> controller_;
+  std::unique_ptr<Manager> controller_;
   prometheus::Registry registry_;
   std::string dir_;
   std::mutex mu_;

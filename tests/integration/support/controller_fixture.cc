@@ -38,8 +38,8 @@ void ControllerFixture::startController(const std::string& instance_id) {
   opts.rolloutFinished = [this](const controller::RolloutDuration& d) {
     metrics_.observeRolloutDuration(d);
   };
-  controller_ = std::make_unique<controller::RolloutController>(*client_, opts, events_.get(),
-                                                                &routers_, &providers_);
+  controller_ =
+      std::make_unique<controller::Manager>(*client_, opts, events_.get(), &routers_, &providers_);
   Status st = controller_->start(std::chrono::seconds(20));
   ASSERT_TRUE(st.isOk()) << st.toString();
 }

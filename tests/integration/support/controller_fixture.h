@@ -11,8 +11,8 @@
 #include <string>
 
 #include "analysis/provider.h"
+#include "controller/manager.h"
 #include "controller/metrics.h"
-#include "controller/rollout_controller.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "support/process.h"
@@ -65,7 +65,7 @@ class ControllerFixture : public ::testing::Test {
   /// startController(). metrics_.serve().body is what GET /metrics returns. Declared
   /// before controller_ so that it outlives the controller.
   controller::ControllerMetrics metrics_;
-  std::unique_ptr<controller::RolloutController> controller_;
+  std::unique_ptr<controller::Manager> controller_;
   std::string dir_;
   int files_ = 0;
 };

@@ -1,12 +1,14 @@
-// The reconciler's stale-cache guard (Argo's resourceversion tracker): after the controller wrote
-// a Rollout, a reconcile whose informer cache still holds an older version plans nothing and asks
-// for a requeue after 100 ms (Argo StaleCacheRequeueDelay) instead of holding the worker. The API
-// is a small in-test server whose watches deliver nothing, so the cache stays stale for certain.
+// The reconcilers' stale-cache guard (Argo's resourceversion tracker): after the controller wrote
+// a Rollout (or an Experiment), a reconcile whose informer cache still holds an older version
+// plans nothing and asks for a requeue after 100 ms (Argo StaleCacheRequeueDelay) instead of
+// holding the worker. The API is a small in-test server whose watches deliver nothing, so the
+// cache stays stale for certain.
 #include <gtest/gtest.h>
 
 #include <mutex>
 #include <vector>
 
+#include "controller/experiment.h"
 #include "controller/reconciler.h"
 #include "kube/http.h"
 #include "kube/informer.h"
@@ -17,8 +19,9 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// Lists (the one Rollout at resourceVersion 5, nothing else), silent watches, and writes answered
-// with rising resourceVersions; every write's method and path is recorded.
+// Lists (the one Rollout and the one Experiment at resourceVersion 5, nothing else), silent
+// watches, and writes answered with rising resourceVersions; every write's method and path is
+// recorded.
 class StaleCacheApi {
  public:
   StaleCacheApi() {
@@ -54,6 +57,23 @@ class StaleCacheApi {
                 {"spec", {{"containers", json::array({{{"name", "c"}, {"image", "v1"}}})}}}}},
               {"strategy", {{"canary", {{"steps", json::array()}}}}}}}};
   }
+  static json experiment() {
+    json pod = {{"metadata", {{"labels", {{"app", "web"}}}}},
+                {"spec", {{"containers", json::array({{{"name", "c"}, {"image", "v1"}}})}}}};
+    return {{"apiVersion", "argoproj.io/v1alpha1"},
+            {"kind", "Experiment"},
+            {"metadata",
+             {{"name", "ex"},
+              {"namespace", "default"},
+              {"uid", "uid-ex"},
+              {"generation", 1},
+              {"resourceVersion", "5"}}},
+            {"spec",
+             {{"templates", json::array({{{"name", "baseline"},
+                                          {"replicas", 1},
+                                          {"selector", {{"matchLabels", {{"app", "web"}}}}},
+                                          {"template", pod}}})}}}};
+  }
 
  private:
   http::Response handle(const http::Request& r) {
@@ -69,6 +89,7 @@ class StaleCacheApi {
     if (r.method == "GET") {
       json items = json::array();
       if (r.path.find("/rollouts") != std::string::npos) items.push_back(rollout());
+      if (r.path.find("/experiments") != std::string::npos) items.push_back(experiment());
       return http::Response::json(200,
                                   json{{"kind", "List"},
                                        {"apiVersion", "v1"},
@@ -90,45 +111,84 @@ class StaleCacheApi {
   int64_t rv_ = 8;  // the first write answers 9, newer than the cached 5
 };
 
-TEST(ReconcilerStaleCacheTest, RequeuesAfter100msWithoutPlanningFromAStaleCache) {
-  StaleCacheApi api;
-  kube::RestConfig cfg;
-  cfg.server = api.url();
-  cfg.qps = 0;
-  auto client = std::move(kube::Client::create(cfg)).value();
-  auto rollouts = kube::Informer::create(*client, kube::resources::kRollouts);
-  auto replica_sets = kube::Informer::create(*client, kube::resources::kReplicaSets);
-  auto services = kube::Informer::create(*client, kube::resources::kServices);
-  for (auto* inf : {rollouts.get(), replica_sets.get(), services.get()}) {
-    inf->start();
-    ASSERT_TRUE(inf->waitForSync(10s)) << inf->resource().resource;
+// A client of the StaleCacheApi and informers synced from it (stopped at the end).
+class ReconcilerStaleCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kube::RestConfig cfg;
+    cfg.server = api_.url();
+    cfg.qps = 0;
+    client_ = std::move(kube::Client::create(cfg)).value();
   }
+  void TearDown() override {
+    for (auto& inf : informers_) inf->stop();
+  }
+  kube::Informer* synced(const kube::Resource& resource) {
+    informers_.push_back(kube::Informer::create(*client_, resource));
+    kube::Informer* inf = informers_.back().get();
+    inf->start();
+    EXPECT_TRUE(inf->waitForSync(10s)) << resource.resource;
+    return inf;
+  }
+  /// A reconcile from a cache older than the last write: a requeue after 100 ms, no write.
+  void expectStaleRequeue(const ReconcileResult& r, const std::vector<std::string>& written) {
+    EXPECT_TRUE(r.status.isOk()) << r.status.toString();
+    EXPECT_EQ(r.requeueAfter, std::optional(kStaleCacheRequeueDelay));
+    EXPECT_EQ(api_.writes(), written) << "a reconcile from a stale cache must write nothing";
+  }
+
+  StaleCacheApi api_;
+  std::unique_ptr<kube::Client> client_;
+  std::vector<std::unique_ptr<kube::Informer>> informers_;
+};
+
+TEST_F(ReconcilerStaleCacheTest, RequeuesAfter100msWithoutPlanningFromAStaleCache) {
   ReconcilerDeps deps;
-  deps.client = client.get();
-  deps.rollouts = rollouts.get();
-  deps.replicaSets = replica_sets.get();
-  deps.services = services.get();
+  deps.client = client_.get();
+  deps.rollouts = synced(kube::resources::kRollouts);
+  deps.replicaSets = synced(kube::resources::kReplicaSets);
+  deps.services = synced(kube::resources::kServices);
   deps.clock = [] { return int64_t{1800000000}; };
+  const kube::Informer& rollouts = *deps.rollouts;
   Reconciler reconciler(std::move(deps));
 
   // First reconcile: the cache is current; it creates the ReplicaSet and writes the status.
   ReconcileResult first = reconciler.reconcile("default/web");
   ASSERT_TRUE(first.status.isOk()) << first.status.toString();
-  const std::vector<std::string> written = api.writes();
+  const std::vector<std::string> written = api_.writes();
   ASSERT_FALSE(written.empty());
   EXPECT_EQ(written.back(),
             "PUT /apis/argoproj.io/v1alpha1/namespaces/default/rollouts/web/status");
 
   // The watch never delivered that write: the cache still holds resourceVersion 5.
-  ASSERT_EQ((*rollouts->get("default", "web"))["metadata"]["resourceVersion"], "5");
-  ReconcileResult second = reconciler.reconcile("default/web");
-  EXPECT_TRUE(second.status.isOk()) << second.status.toString();
-  ASSERT_TRUE(second.requeueAfter.has_value());
-  EXPECT_EQ(*second.requeueAfter, kStaleCacheRequeueDelay);
+  ASSERT_EQ((*rollouts.get("default", "web"))["metadata"]["resourceVersion"], "5");
+  expectStaleRequeue(reconciler.reconcile("default/web"), written);
   EXPECT_EQ(kStaleCacheRequeueDelay, 100ms);
-  EXPECT_EQ(api.writes(), written) << "a reconcile from a stale cache must write nothing";
+}
 
-  for (auto* inf : {rollouts.get(), replica_sets.get(), services.get()}) inf->stop();
+// The Experiment loop has the same guard: without it the second reconcile would create the
+// template's ReplicaSet again and write the status from the stale copy.
+TEST_F(ReconcilerStaleCacheTest, ExperimentRequeuesAfter100msWithoutPlanningFromAStaleCache) {
+  ExperimentReconcilerDeps deps;
+  deps.client = client_.get();
+  deps.experiments = synced(kube::resources::kExperiments);
+  deps.replicaSets = synced(kube::resources::kReplicaSets);
+  deps.analysisRuns = synced(kube::resources::kAnalysisRuns);
+  deps.clock = [] { return int64_t{1800000000}; };
+  const kube::Informer& experiments = *deps.experiments;
+  ExperimentReconciler reconciler(std::move(deps));
+
+  // First reconcile: the cache is current; it creates the ReplicaSet and writes the status.
+  ReconcileResult first = reconciler.reconcile("default/ex");
+  ASSERT_TRUE(first.status.isOk()) << first.status.toString();
+  const std::vector<std::string> written = api_.writes();
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written.front(), "POST /apis/apps/v1/namespaces/default/replicasets");
+  EXPECT_EQ(written.back(),
+            "PUT /apis/argoproj.io/v1alpha1/namespaces/default/experiments/ex/status");
+
+  ASSERT_EQ((*experiments.get("default", "ex"))["metadata"]["resourceVersion"], "5");
+  expectStaleRequeue(reconciler.reconcile("default/ex"), written);
 }
 
 }  // namespace
