@@ -13,7 +13,7 @@
 
 #include "../unit/notifications/argo_testdata.h"
 #include "controller/notifications.h"
-#include "controller/rollout_controller.h"
+#include "controller/manager.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/http.h"
@@ -125,7 +125,7 @@ class ArgoNotificationsTest : public ::testing::Test {
   std::unique_ptr<kube::EventRecorder> recorder_;
   std::unique_ptr<NotifyingEventRecorder> events_;
   std::unique_ptr<notifications::ArgoNotifications> argo_;
-  std::unique_ptr<RolloutController> controller_;
+  std::unique_ptr<Manager> controller_;
   std::string dir_;
   std::mutex mu_;
   std::vector<Received> received_;
@@ -154,7 +154,7 @@ TEST_F(ArgoNotificationsTest, CompletedAndAbortedReachSlackAndWebhookRendered) {
         errors.push_back(level + ": " + msg);
       });
   events_->setArgoNotifier(&argo_->notifier());
-  controller_ = std::make_unique<RolloutController>(*client_, ControllerOptions{}, events_.get());
+  controller_ = std::make_unique<Manager>(*client_, ControllerOptions{}, events_.get());
   Status st = controller_->start(seconds(20));
   ASSERT_TRUE(st.isOk()) << st.toString();
 

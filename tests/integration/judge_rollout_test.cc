@@ -13,7 +13,7 @@
 
 #include "analysis/judge_provider.h"
 #include "analysis/provider.h"
-#include "controller/rollout_controller.h"
+#include "controller/manager.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/http.h"
@@ -161,7 +161,7 @@ class JudgeRolloutTest : public ::testing::Test {
     client_ = std::move(kube::Client::create(*config).value());
     events_ = kube::EventRecorder::create(*client_);
     providers_.add(std::make_unique<analysis::JudgeProvider>());
-    controller_ = std::make_unique<RolloutController>(*client_, ControllerOptions{}, events_.get(),
+    controller_ = std::make_unique<Manager>(*client_, ControllerOptions{}, events_.get(),
                                                       &routers_, &providers_);
     Status st = controller_->start(seconds(20));
     ASSERT_TRUE(st.isOk()) << st.toString();
@@ -203,7 +203,7 @@ class JudgeRolloutTest : public ::testing::Test {
   std::unique_ptr<kube::EventRecorder> events_;
   trafficrouting::RouterRegistry routers_;
   analysis::ProviderRegistry providers_;
-  std::unique_ptr<RolloutController> controller_;
+  std::unique_ptr<Manager> controller_;
 };
 
 TEST_F(JudgeRolloutTest, CanaryTwentyFivePercentSlowerIsAbortedWithTheJudgement) {
