@@ -37,9 +37,110 @@ struct PrometheusSpec {
   http::Headers headers;
   std::optional<OAuth2Config> oauth2;
   std::optional<PrometheusRangeQuery> range;
+  std::string shown_address;         // the address with any password masked, for messages
+  std::vector<std::string> secrets;  // credentials masked out of every error message
 };
 
 constexpr const char* kOAuth2Path = "provider.prometheus.authentication.oauth2";
+
+bool isAuthorization(const std::string& name) {
+  return name.size() == 13 && strncasecmp(name.c_str(), "Authorization", 13) == 0;
+}
+
+// Splits "scheme://user:pass@host/..." into the address without userinfo, the decoded user and
+// password, and the address as shown in messages (password masked, as Go's URL.Redacted()).
+struct SplitUrl {
+  std::string address, shown;
+  std::optional<std::pair<std::string, std::string>> userinfo;  // password "" when absent
+  bool has_password = false;
+};
+
+SplitUrl splitUserinfo(const std::string& url) {
+  SplitUrl out{url, url, std::nullopt};
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return out;
+  size_t start = scheme + 3;
+  size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  size_t at = url.rfind('@', end);
+  if (at == std::string::npos || at < start) return out;
+  std::string info = url.substr(start, at - start);
+  size_t colon = info.find(':');
+  std::string user = http::urlDecode(info.substr(0, colon));
+  out.has_password = colon != std::string::npos;
+  std::string pass = out.has_password ? http::urlDecode(info.substr(colon + 1)) : "";
+  out.address = url.substr(0, start) + url.substr(at + 1);
+  out.shown = url.substr(0, start) + info.substr(0, colon) +
+              (out.has_password ? ":" + std::string(kMaskedSecret) : "") + url.substr(at);
+  out.userinfo = std::pair{user, pass};
+  return out;
+}
+
+// Go's http.Client sends the address's userinfo as basic auth unless an Authorization header is
+// already set; the credentials never stay in the URL (which error messages print).
+void moveUserinfoToHeader(PrometheusSpec& s) {
+  SplitUrl u = splitUserinfo(s.address);
+  s.address = u.address;
+  s.shown_address = u.shown;
+  if (!u.userinfo) return;
+  const auto& [user, pass] = *u.userinfo;
+  s.secrets.push_back(pass);
+  bool has_auth = std::any_of(s.headers.begin(), s.headers.end(),
+                              [](const auto& h) { return isAuthorization(h.first); });
+  if (!has_auth)
+    s.headers.emplace_back("Authorization", "Basic " + base64Encode(user + ":" + pass));
+}
+
+// Header names whose values are credentials (Authorization, API keys, tokens, cookies).
+bool isSecretHeader(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  for (const char* word : {"auth", "token", "key", "secret", "pass", "cookie", "session"})
+    if (name.find(word) != std::string::npos) return true;
+  return false;
+}
+
+// A credential and its forms on the wire: as is, form-encoded, and for "Scheme value" headers
+// the value alone (so a message keeps "Bearer *****", which says what kind of credential it was).
+void addSecret(std::vector<std::string>& out, const std::string& secret) {
+  if (secret.empty()) return;
+  size_t space = secret.find(' ');
+  bool scheme_form = space != std::string::npos && space > 0 && space + 1 < secret.size() &&
+                     secret.find(' ', space + 1) == std::string::npos;
+  std::string credential = scheme_form ? secret.substr(space + 1) : secret;
+  out.push_back(credential);
+  out.push_back(http::urlEncode(credential));
+}
+
+void collectSecrets(PrometheusSpec& s) {
+  std::vector<std::string> found;
+  for (const auto& v : s.secrets) addSecret(found, v);
+  for (const auto& [name, value] : s.headers)
+    if (isSecretHeader(name)) addSecret(found, value);
+  if (s.oauth2) {
+    addSecret(found, s.oauth2->client_secret);
+    addSecret(found, base64Encode(s.oauth2->client_id + ":" + s.oauth2->client_secret));
+    addSecret(found, base64Encode(http::urlEncode(s.oauth2->client_id) + ":" +
+                                  http::urlEncode(s.oauth2->client_secret)));
+    if (auto u = splitUserinfo(s.oauth2->token_url); u.userinfo)
+      addSecret(found, u.userinfo->second);
+  }
+  s.secrets = std::move(found);
+}
+
+// Masks every credential of the spec in a message (longest first, so that no part of a longer
+// secret is left behind by masking a shorter one inside it).
+std::string redact(std::string msg, std::vector<std::string> secrets) {
+  std::sort(secrets.begin(), secrets.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const auto& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t pos = msg.find(secret); pos != std::string::npos;
+         pos = msg.find(secret, pos + kMaskedSecret.size())) {
+      msg.replace(pos, secret.size(), kMaskedSecret);
+    }
+  }
+  return msg;
+}
 
 Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   kube::Decoder m(metric, "");
@@ -59,6 +160,7 @@ Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   if (basic.has("username")) {
     s.headers.emplace_back("Authorization", "Basic " + base64Encode(basic.string("username") + ":" +
                                                                     basic.string("password")));
+    s.secrets.push_back(basic.string("password"));
   }
   kube::Decoder oauth = d.child("authentication").child("oauth2");
   OAuth2Config o;
@@ -126,6 +228,8 @@ Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   }
   if (s.query.empty()) return Status(Code::kInvalid, "prometheus query is empty");
   while (!s.address.empty() && s.address.back() == '/') s.address.pop_back();
+  moveUserinfoToHeader(s);
+  collectSecrets(s);
   return s;
 }
 
@@ -383,30 +487,34 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
   auto finished = [&] { return ctx.now; };
   auto spec = decodePrometheusSpec(ctx.metric);
   if (!spec) return errorMeasurement(spec.status().toString(), started, finished());
+  // Every message below may quote the server, a proxy or the token endpoint, which can echo what
+  // they were sent: credentials are masked out of all of them.
+  auto fail = [&](const std::string& message) {
+    return errorMeasurement(redact(message, spec->secrets), started, finished());
+  };
   auto c = clients_.get(spec->insecure);
-  if (!c) return errorMeasurement("http client: " + c.status().message(), started, finished());
+  if (!c) return fail("http client: " + c.status().message());
 
   auto form = prometheusQueryForm(*spec, ctx.now);
-  if (!form) return errorMeasurement(form.status().message(), started, finished());
+  if (!form) return fail(form.status().message());
 
   http::ClientRequest req;
   req.method = "POST";
-  req.url = spec->address + (spec->range ? "/api/v1/query_range" : "/api/v1/query");
+  const char* path = spec->range ? "/api/v1/query_range" : "/api/v1/query";
+  req.url = spec->address + path;
   req.headers = spec->headers;
   if (spec->oauth2) {
     // The token replaces any other Authorization (Go's oauth2.Transport sets the header last).
     auto auth = tokens_->authorization(**c, *spec->oauth2, spec->insecure,
                                        std::chrono::seconds(spec->timeout), ctx.now);
     if (!auth) {
-      return errorMeasurement("metric \"" + spec->name + "\": " + kOAuth2Path + ".tokenUrl " +
-                                  spec->oauth2->token_url +
-                                  ": cannot fetch token: " + auth.status().message(),
-                              started, finished());
+      return fail("metric \"" + spec->name + "\": " + kOAuth2Path + ".tokenUrl " +
+                  splitUserinfo(spec->oauth2->token_url).shown +
+                  ": cannot fetch token: " + auth.status().message());
     }
-    std::erase_if(req.headers, [](const auto& h) {
-      return h.first.size() == 13 && strncasecmp(h.first.c_str(), "Authorization", 13) == 0;
-    });
+    std::erase_if(req.headers, [](const auto& h) { return isAuthorization(h.first); });
     req.headers.emplace_back("Authorization", *auth);
+    addSecret(spec->secrets, *auth);
   }
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   req.headers.emplace_back("Accept", "application/json");
@@ -419,15 +527,26 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
     req.body.clear();
     resp = (*c)->send(req);
   }
+  if (!resp && resp.status().code() == Code::kTimeout) {
+    return fail("prometheus " + spec->shown_address + " did not answer within " +
+                std::to_string(spec->timeout) +
+                "s (provider.prometheus.timeout): " + resp.status().message());
+  }
   if (!resp) {
-    return errorMeasurement(
-        "prometheus " + spec->address + " unreachable: " + resp.status().message(), started,
-        finished());
+    return fail("prometheus " + spec->shown_address + " unreachable: " + resp.status().message());
   }
   auto parsed = parsePrometheusResponse(resp->status, resp->body);
-  if (!parsed) {
-    return errorMeasurement("prometheus query failed: " + parsed.status().message(), started,
-                            finished());
+  if (!parsed) return fail("prometheus query failed: " + parsed.status().message());
+  // Argo's processResponse takes a vector or a scalar from an instant query and errors on any
+  // other type ("Prometheus metric type not supported"); a range query gives a matrix. A
+  // proxy answering with the wrong shape must not have its samples judged as if they were right.
+  const std::string& type = parsed->result_type;
+  bool expected = spec->range ? type == "matrix" : (type == "vector" || type == "scalar");
+  if (!expected) {
+    return fail(std::string("prometheus query failed: ") + path + " answered a " + type +
+                (spec->range ? "; a range query must give a matrix"
+                             : "; an instant query must give a vector or a scalar") +
+                " (Prometheus metric type not supported)");
   }
   Measurement m = measurementFromResult(parsed->value, ctx.metric, started, finished());
   for (size_t i = 0; i < parsed->warnings.size(); ++i)
