@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "analysis/credentials.h"
 #include "analysis/http_auth.h"
 #include "analysis/types.h"
 #include "kube/decode.h"
@@ -47,99 +48,39 @@ bool isAuthorization(const std::string& name) {
   return name.size() == 13 && strncasecmp(name.c_str(), "Authorization", 13) == 0;
 }
 
-// Splits "scheme://user:pass@host/..." into the address without userinfo, the decoded user and
-// password, and the address as shown in messages (password masked, as Go's URL.Redacted()).
-struct SplitUrl {
-  std::string address, shown;
-  std::optional<std::pair<std::string, std::string>> userinfo;  // password "" when absent
-  bool has_password = false;
-};
-
-SplitUrl splitUserinfo(const std::string& url) {
-  SplitUrl out{url, url, std::nullopt};
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return out;
-  size_t start = scheme + 3;
-  size_t end = std::min(url.find_first_of("/?#", start), url.size());
-  size_t at = url.rfind('@', end);
-  if (at == std::string::npos || at < start) return out;
-  std::string info = url.substr(start, at - start);
-  size_t colon = info.find(':');
-  std::string user = http::urlDecode(info.substr(0, colon));
-  out.has_password = colon != std::string::npos;
-  std::string pass = out.has_password ? http::urlDecode(info.substr(colon + 1)) : "";
-  out.address = url.substr(0, start) + url.substr(at + 1);
-  out.shown = url.substr(0, start) + info.substr(0, colon) +
-              (out.has_password ? ":" + std::string(kMaskedSecret) : "") + url.substr(at);
-  out.userinfo = std::pair{user, pass};
-  return out;
-}
-
 // Go's http.Client sends the address's userinfo as basic auth unless an Authorization header is
-// already set; the credentials never stay in the URL (which error messages print).
+// already set, which is how Argo users reach Grafana Cloud and other protected endpoints
+// (argoproj/argo-rollouts#2500, open). The credentials never stay in the URL, which error
+// messages print.
 void moveUserinfoToHeader(PrometheusSpec& s) {
-  SplitUrl u = splitUserinfo(s.address);
-  s.address = u.address;
+  UrlUserinfo u = splitUserinfo(s.address);
+  s.address = u.url;
   s.shown_address = u.shown;
-  if (!u.userinfo) return;
-  const auto& [user, pass] = *u.userinfo;
+  if (!u.user) return;
+  std::string pass = u.password.value_or("");
   s.secrets.push_back(pass);
   bool has_auth = std::any_of(s.headers.begin(), s.headers.end(),
                               [](const auto& h) { return isAuthorization(h.first); });
-  if (!has_auth)
-    s.headers.emplace_back("Authorization", "Basic " + base64Encode(user + ":" + pass));
+  if (!has_auth) {
+    s.headers.emplace_back("Authorization", "Basic " + base64Encode(*u.user + ":" + pass));
+  }
 }
 
-// Header names whose values are credentials (Authorization, API keys, tokens, cookies).
-bool isSecretHeader(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  for (const char* word : {"auth", "token", "key", "secret", "pass", "cookie", "session"})
-    if (name.find(word) != std::string::npos) return true;
-  return false;
-}
-
-// A credential and its forms on the wire: as is, form-encoded, and for "Scheme value" headers
-// the value alone (so a message keeps "Bearer *****", which says what kind of credential it was).
-void addSecret(std::vector<std::string>& out, const std::string& secret) {
-  if (secret.empty()) return;
-  size_t space = secret.find(' ');
-  bool scheme_form = space != std::string::npos && space > 0 && space + 1 < secret.size() &&
-                     secret.find(' ', space + 1) == std::string::npos;
-  std::string credential = scheme_form ? secret.substr(space + 1) : secret;
-  out.push_back(credential);
-  out.push_back(http::urlEncode(credential));
-}
-
+// Everything masked out of this metric's error messages.
 void collectSecrets(PrometheusSpec& s) {
   std::vector<std::string> found;
-  for (const auto& v : s.secrets) addSecret(found, v);
+  for (const auto& v : s.secrets) addCredential(found, v);
   for (const auto& [name, value] : s.headers)
-    if (isSecretHeader(name)) addSecret(found, value);
+    if (isCredentialHeader(name)) addCredential(found, value);
   if (s.oauth2) {
-    addSecret(found, s.oauth2->client_secret);
-    addSecret(found, base64Encode(s.oauth2->client_id + ":" + s.oauth2->client_secret));
-    addSecret(found, base64Encode(http::urlEncode(s.oauth2->client_id) + ":" +
-                                  http::urlEncode(s.oauth2->client_secret)));
-    if (auto u = splitUserinfo(s.oauth2->token_url); u.userinfo)
-      addSecret(found, u.userinfo->second);
+    const OAuth2Config& o = *s.oauth2;
+    addCredential(found, o.client_secret);
+    addCredential(found, base64Encode(o.client_id + ":" + o.client_secret));
+    addCredential(
+        found, base64Encode(http::urlEncode(o.client_id) + ":" + http::urlEncode(o.client_secret)));
+    addCredential(found, splitUserinfo(o.token_url).password.value_or(""));
   }
   s.secrets = std::move(found);
-}
-
-// Masks every credential of the spec in a message (longest first, so that no part of a longer
-// secret is left behind by masking a shorter one inside it).
-std::string redact(std::string msg, std::vector<std::string> secrets) {
-  std::sort(secrets.begin(), secrets.end(),
-            [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t pos = msg.find(secret); pos != std::string::npos;
-         pos = msg.find(secret, pos + kMaskedSecret.size())) {
-      msg.replace(pos, secret.size(), kMaskedSecret);
-    }
-  }
-  return msg;
 }
 
 Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
@@ -490,7 +431,7 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
   // Every message below may quote the server, a proxy or the token endpoint, which can echo what
   // they were sent: credentials are masked out of all of them.
   auto fail = [&](const std::string& message) {
-    return errorMeasurement(redact(message, spec->secrets), started, finished());
+    return errorMeasurement(maskCredentials(message, spec->secrets), started, finished());
   };
   auto c = clients_.get(spec->insecure);
   if (!c) return fail("http client: " + c.status().message());
@@ -514,7 +455,7 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
     }
     std::erase_if(req.headers, [](const auto& h) { return isAuthorization(h.first); });
     req.headers.emplace_back("Authorization", *auth);
-    addSecret(spec->secrets, *auth);
+    addCredential(spec->secrets, *auth);
   }
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   req.headers.emplace_back("Accept", "application/json");
