@@ -94,7 +94,7 @@ TEST_F(PrometheusFaultsTest, EachFaultIsAnErrorNamingTheReason) {
     json r = run("vector(0.01)", {{"consecutiveErrorLimit", 0}});
     auto started = std::chrono::steady_clock::now();
     step(r, fault);
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);  // the timeout bounds a stall
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // the proxy holds 10 s
     EXPECT_EQ(r["status"]["phase"], "Error") << r["status"].dump(2);
     EXPECT_EQ(lastPhase(r), "Error");
     EXPECT_THAT(lastMessage(r), HasSubstr(reason));

@@ -238,7 +238,7 @@ TEST_F(PromFaultFixture, StallPastTimeoutIsError) {
   setFault(Fault::kStall);
   auto t0 = std::chrono::steady_clock::now();
   Measurement m = measure(metric());
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2900ms);  // the server holds 3 s
   EXPECT_EQ(m.phase, Phase::kError);
   EXPECT_THAT(m.message, HasSubstr("did not answer within 1s (provider.prometheus.timeout)"));
 }
