@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "analysis/credentials.h"
 #include "analysis/http_auth.h"
 #include "analysis/types.h"
 #include "kube/decode.h"
@@ -37,9 +38,50 @@ struct PrometheusSpec {
   http::Headers headers;
   std::optional<OAuth2Config> oauth2;
   std::optional<PrometheusRangeQuery> range;
+  std::string shown_address;         // the address with any password masked, for messages
+  std::vector<std::string> secrets;  // credentials masked out of every error message
 };
 
 constexpr const char* kOAuth2Path = "provider.prometheus.authentication.oauth2";
+
+bool isAuthorization(const std::string& name) {
+  return name.size() == 13 && strncasecmp(name.c_str(), "Authorization", 13) == 0;
+}
+
+// Go's http.Client sends the address's userinfo as basic auth unless an Authorization header is
+// already set, which is how Argo users reach Grafana Cloud and other protected endpoints
+// (argoproj/argo-rollouts#2500, open). The credentials never stay in the URL, which error
+// messages print.
+void moveUserinfoToHeader(PrometheusSpec& s) {
+  UrlUserinfo u = splitUserinfo(s.address);
+  s.address = u.url;
+  s.shown_address = u.shown;
+  if (!u.user) return;
+  std::string pass = u.password.value_or("");
+  s.secrets.push_back(pass);
+  bool has_auth = std::any_of(s.headers.begin(), s.headers.end(),
+                              [](const auto& h) { return isAuthorization(h.first); });
+  if (!has_auth) {
+    s.headers.emplace_back("Authorization", "Basic " + base64Encode(*u.user + ":" + pass));
+  }
+}
+
+// Everything masked out of this metric's error messages.
+void collectSecrets(PrometheusSpec& s) {
+  std::vector<std::string> found;
+  for (const auto& v : s.secrets) addCredential(found, v);
+  for (const auto& [name, value] : s.headers)
+    if (isCredentialHeader(name)) addCredential(found, value);
+  if (s.oauth2) {
+    const OAuth2Config& o = *s.oauth2;
+    addCredential(found, o.client_secret);
+    addCredential(found, base64Encode(o.client_id + ":" + o.client_secret));
+    addCredential(
+        found, base64Encode(http::urlEncode(o.client_id) + ":" + http::urlEncode(o.client_secret)));
+    addCredential(found, splitUserinfo(o.token_url).password.value_or(""));
+  }
+  s.secrets = std::move(found);
+}
 
 Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   kube::Decoder m(metric, "");
@@ -59,6 +101,7 @@ Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   if (basic.has("username")) {
     s.headers.emplace_back("Authorization", "Basic " + base64Encode(basic.string("username") + ":" +
                                                                     basic.string("password")));
+    s.secrets.push_back(basic.string("password"));
   }
   kube::Decoder oauth = d.child("authentication").child("oauth2");
   OAuth2Config o;
@@ -126,6 +169,8 @@ Result<PrometheusSpec> decodePrometheusSpec(const json& metric) {
   }
   if (s.query.empty()) return Status(Code::kInvalid, "prometheus query is empty");
   while (!s.address.empty() && s.address.back() == '/') s.address.pop_back();
+  moveUserinfoToHeader(s);
+  collectSecrets(s);
   return s;
 }
 
@@ -383,30 +428,34 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
   auto finished = [&] { return ctx.now; };
   auto spec = decodePrometheusSpec(ctx.metric);
   if (!spec) return errorMeasurement(spec.status().toString(), started, finished());
+  // Every message below may quote the server, a proxy or the token endpoint, which can echo what
+  // they were sent: credentials are masked out of all of them.
+  auto fail = [&](const std::string& message) {
+    return errorMeasurement(maskCredentials(message, spec->secrets), started, finished());
+  };
   auto c = clients_.get(spec->insecure);
-  if (!c) return errorMeasurement("http client: " + c.status().message(), started, finished());
+  if (!c) return fail("http client: " + c.status().message());
 
   auto form = prometheusQueryForm(*spec, ctx.now);
-  if (!form) return errorMeasurement(form.status().message(), started, finished());
+  if (!form) return fail(form.status().message());
 
   http::ClientRequest req;
   req.method = "POST";
-  req.url = spec->address + (spec->range ? "/api/v1/query_range" : "/api/v1/query");
+  const char* path = spec->range ? "/api/v1/query_range" : "/api/v1/query";
+  req.url = spec->address + path;
   req.headers = spec->headers;
   if (spec->oauth2) {
     // The token replaces any other Authorization (Go's oauth2.Transport sets the header last).
     auto auth = tokens_->authorization(**c, *spec->oauth2, spec->insecure,
                                        std::chrono::seconds(spec->timeout), ctx.now);
     if (!auth) {
-      return errorMeasurement("metric \"" + spec->name + "\": " + kOAuth2Path + ".tokenUrl " +
-                                  spec->oauth2->token_url +
-                                  ": cannot fetch token: " + auth.status().message(),
-                              started, finished());
+      return fail("metric \"" + spec->name + "\": " + kOAuth2Path + ".tokenUrl " +
+                  splitUserinfo(spec->oauth2->token_url).shown +
+                  ": cannot fetch token: " + auth.status().message());
     }
-    std::erase_if(req.headers, [](const auto& h) {
-      return h.first.size() == 13 && strncasecmp(h.first.c_str(), "Authorization", 13) == 0;
-    });
+    std::erase_if(req.headers, [](const auto& h) { return isAuthorization(h.first); });
     req.headers.emplace_back("Authorization", *auth);
+    addCredential(spec->secrets, *auth);
   }
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   req.headers.emplace_back("Accept", "application/json");
@@ -419,15 +468,26 @@ Measurement PrometheusProvider::run(const MetricContext& ctx) {
     req.body.clear();
     resp = (*c)->send(req);
   }
+  if (!resp && resp.status().code() == Code::kTimeout) {
+    return fail("prometheus " + spec->shown_address + " did not answer within " +
+                std::to_string(spec->timeout) +
+                "s (provider.prometheus.timeout): " + resp.status().message());
+  }
   if (!resp) {
-    return errorMeasurement(
-        "prometheus " + spec->address + " unreachable: " + resp.status().message(), started,
-        finished());
+    return fail("prometheus " + spec->shown_address + " unreachable: " + resp.status().message());
   }
   auto parsed = parsePrometheusResponse(resp->status, resp->body);
-  if (!parsed) {
-    return errorMeasurement("prometheus query failed: " + parsed.status().message(), started,
-                            finished());
+  if (!parsed) return fail("prometheus query failed: " + parsed.status().message());
+  // Argo's processResponse takes a vector or a scalar from an instant query and errors on any
+  // other type ("Prometheus metric type not supported"); a range query gives a matrix. A
+  // proxy answering with the wrong shape must not have its samples judged as if they were right.
+  const std::string& type = parsed->result_type;
+  bool expected = spec->range ? type == "matrix" : (type == "vector" || type == "scalar");
+  if (!expected) {
+    return fail(std::string("prometheus query failed: ") + path + " answered a " + type +
+                (spec->range ? "; a range query must give a matrix"
+                             : "; an instant query must give a vector or a scalar") +
+                " (Prometheus metric type not supported)");
   }
   Measurement m = measurementFromResult(parsed->value, ctx.metric, started, finished());
   for (size_t i = 0; i < parsed->warnings.size(); ++i)

@@ -8,7 +8,10 @@
 // expires. rangeQuery uses /api/v1/query_range; start and end are time expressions (now(),
 // date("..."), duration("5m"), + and -), step a duration.
 // The address falls back to $ARGO_ROLLOUTS_PROMETHEUS_ADDRESS. A bearer token is sent as a header
-// ({key: Authorization, value: "Bearer ..."}), as Argo users do.
+// ({key: Authorization, value: "Bearer ..."}), as Argo users do; user:password@ in the address is
+// sent as basic auth. An instant query must answer a vector or a scalar, a range query a matrix;
+// any other answer, a timeout, a 5xx or a non-JSON body is an Error measurement whose message
+// never contains a credential (passwords, secret header values, oauth2 secret and token).
 #pragma once
 
 #include <memory>

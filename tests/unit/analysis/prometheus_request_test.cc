@@ -153,6 +153,9 @@ TEST_F(PromRequestFixture, OAuth2WithoutTokenUrlIsIgnored) {
 }
 
 TEST_F(PromRequestFixture, RangeQueryDurationArithmeticAndErrors) {
+  query_answer_ = http::Response::json(
+      200,
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}})");
   json m = metric({{"rangeQuery",
                     {{"start", "now() - (duration(\"1h\") - duration(\"59m\"))"},
                      {"end", "duration(\"30s\") + now()"},
