@@ -1,7 +1,7 @@
 // The Rollout reconciler: reconcile(key) reads the Rollout and what it owns from the informer
-// caches, plans with planRollout() (pure), performs the planned writes in order, and writes the
-// status once through /status (on 409: re-read the Rollout and plan again). Level-triggered and
-// idempotent; never throws. Time-based waits come back as requeueAfter.
+// caches, plans with planRollout() (pure), performs the planned writes through the Executor, and
+// writes the status once through /status (on 409: re-read the Rollout and plan again).
+// Level-triggered and idempotent; never throws. Time-based waits come back as requeueAfter.
 #pragma once
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "controller/context.h"
+#include "controller/executor.h"
 #include "controller/service.h"
 #include "controller/validation.h"
 #include "kube/client.h"
@@ -70,13 +71,10 @@ class Reconciler {
 
  private:
   Result<bool> reconcileObject(const kube::json& obj, ReconcileResult& out);
-  Status execute(RolloutContext& ctx, const kube::json& obj, std::string& resource_version);
-  Status executeRouter(RolloutContext& ctx, const Action& a);
   void emitEvents(const RolloutContext& ctx, const kube::json& obj);
   void buildContext(RolloutContext& ctx, const kube::json& obj);
   std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
   Result<kube::json> readWorkload(const kube::Rollout& rollout) const;
-  Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);
 
   // Argo's resourceversion tracker: the resourceVersion of this controller's last write of each
   // Rollout, so that a reconcile never plans from a cache older than its own last write.
@@ -85,6 +83,7 @@ class Reconciler {
   void forgetWrites(const std::string& key);
 
   ReconcilerDeps deps_;
+  Executor executor_;
   std::mutex written_mu_;
   std::map<std::string, unsigned long long> written_;
 };
