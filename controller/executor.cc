@@ -42,6 +42,13 @@ struct Executor::Run {
   Result<json> mergePatch(const kube::Resource& r, const std::string& name, const json& body) {
     return client().patch(r, ns, name, kube::PatchType::kMerge, body);
   }
+  // Deletes and terminations of what is already gone are done.
+  Status remove(const kube::Resource& r, const std::string& name) {
+    return okUnless(client().remove(r, ns, name), Code::kNotFound);
+  }
+  Status terminate(const kube::Resource& r, const std::string& name) {
+    return okUnless(mergePatch(r, name, {{"spec", {{"terminate", true}}}}), Code::kNotFound);
+  }
 
   Status operator()(const CreateReplicaSet& a) {
     return okUnless(client().create(res::kReplicaSets, ns, a.object), Code::kAlreadyExists);
@@ -59,9 +66,7 @@ struct Executor::Run {
   Status operator()(const PatchReplicaSet& a) {
     return mergePatch(res::kReplicaSets, a.name, a.patch).status();
   }
-  Status operator()(const DeleteReplicaSet& a) {
-    return okUnless(client().remove(res::kReplicaSets, ns, a.name), Code::kNotFound);
-  }
+  Status operator()(const DeleteReplicaSet& a) { return remove(res::kReplicaSets, a.name); }
   Status operator()(const AnnotateRollout& a) {
     auto r = mergePatch(res::kRollouts, a.name, annotationsPatch(a.annotations));
     if (!r) return r.status();
@@ -89,34 +94,22 @@ struct Executor::Run {
         .status();
   }
   Status operator()(const CreateService& a);
-  Status operator()(const DeleteService& a) {
-    return okUnless(client().remove(res::kServices, ns, a.name), Code::kNotFound);
-  }
+  Status operator()(const DeleteService& a) { return remove(res::kServices, a.name); }
   Status operator()(const UpdateHash& a) { return route(a); }
   Status operator()(const SetWeight& a) { return route(a); }
   Status operator()(const SetHeaderRoute& a) { return route(a); }
   Status operator()(const SetMirrorRoute& a) { return route(a); }
   Status operator()(const RemoveManagedRoutes& a) { return route(a); }
   Status operator()(const CreateAnalysisRun& a);
-  Status operator()(const TerminateAnalysisRun& a) {
-    return okUnless(mergePatch(res::kAnalysisRuns, a.name, {{"spec", {{"terminate", true}}}}),
-                    Code::kNotFound);
-  }
-  Status operator()(const DeleteAnalysisRun& a) {
-    return okUnless(client().remove(res::kAnalysisRuns, ns, a.name), Code::kNotFound);
-  }
+  Status operator()(const TerminateAnalysisRun& a) { return terminate(res::kAnalysisRuns, a.name); }
+  Status operator()(const DeleteAnalysisRun& a) { return remove(res::kAnalysisRuns, a.name); }
   Status operator()(const CreateExperiment& a) {
     json ex = a.object;
     if (Status s = resolveExperimentFieldRefs(ex, target.object); !s) return s;
     return okUnless(client().create(res::kExperiments, ns, ex), Code::kAlreadyExists);
   }
-  Status operator()(const TerminateExperiment& a) {
-    return okUnless(mergePatch(res::kExperiments, a.name, {{"spec", {{"terminate", true}}}}),
-                    Code::kNotFound);
-  }
-  Status operator()(const DeleteExperiment& a) {
-    return okUnless(client().remove(res::kExperiments, ns, a.name), Code::kNotFound);
-  }
+  Status operator()(const TerminateExperiment& a) { return terminate(res::kExperiments, a.name); }
+  Status operator()(const DeleteExperiment& a) { return remove(res::kExperiments, a.name); }
 
   template <class A>
   Status route(const A& a) {
@@ -204,8 +197,7 @@ Status Executor::Run::operator()(const RestartPods& a) {
     std::vector<json> live;
     for (const json& p : list->value("items", json::array())) live.push_back(p);
     auto r = restartPods(a, inRestartOrder(a, live), target.now, [&](const json& pod) {
-      return okUnless(client().remove(res::kPods, ns, kube::strAt(pod, "/metadata/name")),
-                      Code::kNotFound);
+      return remove(res::kPods, kube::strAt(pod, "/metadata/name"));
     });
     if (!r) return r.status();
     result = *r;
