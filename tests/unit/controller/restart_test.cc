@@ -211,5 +211,40 @@ TEST(RestartPlanTest, CanaryPlanRestartsBeforeAnythingElse) {
   EXPECT_TRUE(std::holds_alternative<RestartPods>(w.lastActions()[0]));
 }
 
+// Executed: the canary deletes what the budget allows and stops that reconcile (no status, no
+// events); the ReplicaSet controller replaces the pods; once none predates restartAt the status
+// records it.
+TEST(RestartPlanTest, CanaryRestartStopsEachReconcileUntilEveryPodIsNew) {
+  World w(testing::basicRollout(3, json::array()));
+  w.settle();
+  w.now += 100;
+  const std::string restart_at = kube::formatTime(w.now - 10);
+  w.rollout()["spec"]["restartAt"] = restart_at;
+  w.bumpGeneration();
+  const json before = w.rollout()["status"];
+  const size_t events = w.events().size();
+  auto deletedPods = [&] {
+    int n = 0;
+    for (const auto& r : w.client().requests) n += r.verb == "delete" && r.resource == "pods";
+    w.client().requests.clear();
+    return n;
+  };
+  deletedPods();
+  for (int i = 0; i < 3; ++i) {
+    w.reconcile();
+    EXPECT_EQ(deletedPods(), 1) << "reconcile " << i;  // maxUnavailable 0: one at a time
+    EXPECT_EQ(w.rollout()["status"], before) << "reconcile " << i;
+    EXPECT_EQ(w.events().size(), events);
+    w.now += 1;
+  }
+  w.reconcile();  // every pod is newer than restartAt
+  EXPECT_EQ(deletedPods(), 0);
+  EXPECT_EQ(w.status().restartedAt, restart_at);
+  for (const auto& pod : w.pods()) {
+    EXPECT_GT(kube::parseTime(pod["metadata"]["creationTimestamp"]).value_or(0),
+              kube::parseTime(restart_at).value_or(0));
+  }
+}
+
 }  // namespace
 }  // namespace vane::controller

@@ -183,8 +183,10 @@ class World {
     ExecReport report;
     lastError = execute(ctx, report);
     if (!lastError.ok() && !allowExecErrors) ADD_FAILURE() << "executor: " << lastError.toString();
-    for (const auto& e : ctx.events) events_.push_back(e);
-    for (const auto& e : report.events) events_.push_back(e);
+    if (!report.stopped) {  // a stopping pod restart records nothing, as the Reconciler
+      for (const auto& e : ctx.events) events_.push_back(e);
+      for (const auto& e : report.events) events_.push_back(e);
+    }
     changed_ = false;
     requeueAt = ctx.requeueAt;
     if (lastError.ok() && !report.stopped) {
@@ -303,7 +305,17 @@ class World {
         json meta = rs["spec"]["template"].value("metadata", json::object());
         meta["name"] = rs["metadata"].value("name", "") + "-" + std::to_string(podSerial_++);
         meta["ownerReferences"] = json::array({{{"uid", uid}, {"controller", true}}});
+        meta["creationTimestamp"] = kube::formatTime(now);
         pods.push_back({{"metadata", meta}});
+        owned.push_back(pods.size() - 1);
+      }
+      for (size_t i : owned) {  // Ready as podsReady says, since the pod's creation
+        json& pod = pods[i];
+        const std::string since = pod["metadata"].value("creationTimestamp", "");
+        const json ready = {{"type", "Ready"},
+                            {"status", podsReady ? "True" : "False"},
+                            {"lastTransitionTime", since}};
+        pod["status"] = {{"conditions", json::array({ready})}};
       }
       for (int i = static_cast<int>(owned.size()) - 1; i >= n; --i) {
         pods.erase(pods.begin() + static_cast<std::ptrdiff_t>(owned[i]));
