@@ -71,6 +71,13 @@ void emitPhaseChange(RolloutContext& ctx, const std::optional<kube::RolloutAnaly
                    phase.c_str(), prev ? prev->status.c_str() : "NoPreviousStatus"));
 }
 
+analysis::RunType runType(const std::string& type) {
+  return type == kRolloutTypeStep            ? analysis::RunType::kStep
+         : type == kRolloutTypePrePromotion  ? analysis::RunType::kPrePromotion
+         : type == kRolloutTypePostPromotion ? analysis::RunType::kPostPromotion
+                                             : analysis::RunType::kBackground;
+}
+
 struct RunSlot {
   const char* type;
   std::optional<int32_t> stepIndex;
@@ -104,12 +111,8 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
   }
   if (run == nullptr) {
     std::string name = uniqueName(ctx, base);
-    json body = {{"analysis", slot.analysis->raw},
-                 {"type", slot.type},
-                 {"podHash", ctx.desiredHash},
-                 {"revision", revision}};
-    if (slot.stepIndex) body["stepIndex"] = *slot.stepIndex;
-    ctx.actions.push_back({Action::Kind::kCreateAnalysisRun, name, 0, body});
+    ctx.actions.push_back(CreateAnalysisRun{name, slot.analysis->raw, runType(slot.type),
+                                            slot.stepIndex, ctx.desiredHash, ""});
     ctx.event("Normal", kEventAnalysisRunCreated,
               format("%s Analysis Run '%s' created", slot.type, name.c_str()));
     *slot.status = kube::RolloutAnalysisRunStatus{name, "", ""};
@@ -189,11 +192,8 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
   if (!ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis) &&
       needsNewRun(ctx, current)) {
     std::string name = uniqueName(ctx, base);
-    ctx.actions.push_back({Action::Kind::kCreateAnalysisRun, name, 0,
-                           json{{"analysis", spec->raw},
-                                {"type", type},
-                                {"podHash", ctx.desiredHash},
-                                {"revision", revision}}});
+    ctx.actions.push_back(
+        CreateAnalysisRun{name, spec->raw, runType(type), std::nullopt, ctx.desiredHash, ""});
     ctx.event("Normal", kEventAnalysisRunCreated,
               format("%s Analysis Run '%s' created", type, name.c_str()));
     status = kube::RolloutAnalysisRunStatus{name, "", ""};
@@ -217,7 +217,7 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
 void terminateOthers(RolloutContext& ctx, const std::set<std::string>& keep) {
   for (const auto& r : ctx.analysisRuns) {
     if (keep.count(runName(r)) || terminated(r) || terminalPhase(runPhase(r))) continue;
-    ctx.actions.push_back({Action::Kind::kTerminateAnalysisRun, runName(r)});
+    ctx.actions.push_back(TerminateAnalysisRun{runName(r)});
   }
 }
 

@@ -1,5 +1,5 @@
 // Analysis concern (Argo rollout/analysis.go): step and background AnalysisRuns are created
-// through Action::kCreateAnalysisRun (built by the analysis engine's run builder), tracked by
+// through CreateAnalysisRun (built by the analysis engine's run builder), tracked by
 // name in status.canary.current*AnalysisRunStatus, and judged: Failed/Error -> abort with a
 // message naming the metric, Inconclusive -> pause InconclusiveAnalysisRun. Stale runs are
 // terminated (spec.terminate=true).

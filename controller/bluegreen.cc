@@ -101,7 +101,7 @@ struct BlueGreenPlan {
 
   void switchService(const std::string& name, std::string& current, const std::string& hash) {
     if (name.empty() || hash.empty() || current == hash) return;
-    ctx.actions.push_back({Action::Kind::kPatchServiceSelector, name, 0, hash});
+    ctx.actions.push_back(PatchServiceSelector{name, hash, ctx.rollout.metadata.name});
     ctx.event("Normal", kEventSwitchService,
               format(kMessageSwitchService, name.c_str(), current.c_str(), hash.c_str()));
     current = hash;
@@ -120,8 +120,8 @@ struct BlueGreenPlan {
 
   void removeDeadline(const kube::ReplicaSet* rs) {
     if (rs == nullptr || rs->annotation(kAnnotationScaleDownDeadline).empty()) return;
-    ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs->metadata.name, 0,
-                           json{{kAnnotationScaleDownDeadline, nullptr}}});
+    ctx.actions.push_back(
+        AnnotateReplicaSet{rs->metadata.name, json{{kAnnotationScaleDownDeadline, nullptr}}});
   }
 
   void planNewReplicaSetScale() {
@@ -132,9 +132,9 @@ struct BlueGreenPlan {
       if (deadline.empty()) {
         planScale(ctx, rs, rs.replicas);  // desired-replicas annotation only
         if (ctx.stableRS->status.availableReplicas >= ro.spec.replicasOrDefault()) {
-          ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs.metadata.name, 0,
-                                 json{{kAnnotationScaleDownDeadline,
-                                       kube::formatTime(ctx.now + abortDelaySeconds())}}});
+          ctx.actions.push_back(AnnotateReplicaSet{
+              rs.metadata.name, json{{kAnnotationScaleDownDeadline,
+                                      kube::formatTime(ctx.now + abortDelaySeconds())}}});
           ctx.requeueNoLaterThan(ctx.now + abortDelaySeconds());
         }
         return;
@@ -184,9 +184,9 @@ struct BlueGreenPlan {
         if (annotated < limit && delay > 0) {
           ++annotated;
           desired = rs.replicas;
-          ctx.actions.push_back(
-              {Action::Kind::kAnnotateReplicaSet, rs.metadata.name, 0,
-               json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
+          ctx.actions.push_back(AnnotateReplicaSet{
+              rs.metadata.name,
+              json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
           ctx.requeueNoLaterThan(ctx.now + delay);
         }
       } else if (++annotated <= limit) {

@@ -1,8 +1,8 @@
 // One RolloutContext per reconcile (Argo rollout/context.go): the objects read from the caches,
 // the intents collected by each concern (pause, abort, scaling, services, traffic, analysis) and
 // the status computed from them. planRollout() is pure: it fills `actions` (API writes, in the
-// order they must happen) and `newStatus`; the Reconciler performs the actions and writes the
-// status once.
+// order they must happen, controller/actions.h) and `newStatus`; the Reconciler performs the
+// actions through the Executor and writes the status once.
 #pragma once
 
 #include <chrono>
@@ -12,45 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "controller/actions.h"
 #include "controller/duration.h"
 #include "kube/types.h"
 
 namespace vane::controller {
-
-struct Action {
-  enum class Kind {
-    kCreateReplicaSet,      // body
-    kScaleReplicaSet,       // name, replicas, annotations (merged into metadata.annotations)
-    kAnnotateReplicaSet,    // name, annotations (value null removes)
-    kPatchServiceSelector,  // name, hash
-    kPatchRolloutRevision,  // annotations on the Rollout itself
-    kUpdateHash,            // canaryHash, stableHash
-    kSetWeight,             // weight
-    kSetHeaderRoute,        // body (the step's setHeaderRoute), path
-    kSetMirrorRoute,        // body, path
-    kRemoveManagedRoutes,
-    kCreateAnalysisRun,     // body: {"analysis": step analysis, "type", "stepIndex", "name"}
-    kTerminateAnalysisRun,  // name
-    kDeleteReplicaSet,      // name (NotFound is fine)
-    kDeleteAnalysisRun,     // name (NotFound is fine)
-    kRestartPods,           // body: see restart.h (pods come from the pod cache when executed)
-    kPatchReplicaSet,       // name, body (merge patch): ephemeral metadata of the template
-    kPatchPod,              // name, body (merge patch): ephemeral labels/annotations (NotFound ok)
-    kScaleDeployment,       // name, replicas: spec.workloadRef scaleDown; body {"logOnly": bool}
-    kCreateExperiment,      // name, body: the Experiment (rollout_experiment.h)
-    kTerminateExperiment,   // name (spec.terminate=true; NotFound is fine)
-    kCreateService,         // name, body: an Experiment template's Service (experiment.h)
-    kDeleteService,         // name (NotFound is fine)
-    kDeleteExperiment,      // name (NotFound is fine): Experiment history (rollout_experiment.h)
-  };
-  Action(Kind k, std::string n = {}, int32_t r = 0, nlohmann::json b = nullptr, std::string p = {})
-      : kind(k), name(std::move(n)), replicas(r), body(std::move(b)), path(std::move(p)) {}
-  Kind kind;
-  std::string name;
-  int32_t replicas = 0;
-  nlohmann::json body;
-  std::string path;
-};
 
 struct Event {
   std::string type;  // Normal | Warning

@@ -66,10 +66,10 @@ void syncReplicaSet(RolloutContext& ctx, const kube::ReplicaSet* rs, const Metad
   json patch = ephemeralMetadataPatch(meta, existing, desired);
   if (!patch.is_null()) {
     json annotation = desired ? json(ephemeralMetadataJson(*desired)) : json(nullptr);
-    ctx.actions.push_back(
-        {Action::Kind::kPatchReplicaSet, rs->metadata.name, 0,
-         json{{"metadata", {{"annotations", {{kAnnotationEphemeralMetadata, annotation}}}}},
-              {"spec", {{"template", {{"metadata", patch}}}}}}});
+    ctx.actions.push_back(PatchReplicaSet{
+        rs->metadata.name,
+        json{{"metadata", {{"annotations", {{kAnnotationEphemeralMetadata, annotation}}}}},
+             {"spec", {{"template", {{"metadata", patch}}}}}}});
   }
   if (rs->replicas == 0) return;
   for (const json& pod : ctx.pods) {
@@ -77,8 +77,8 @@ void syncReplicaSet(RolloutContext& ctx, const kube::ReplicaSet* rs, const Metad
     json pod_patch =
         ephemeralMetadataPatch(pod.value("metadata", json::object()), existing, desired);
     if (pod_patch.is_null()) continue;
-    ctx.actions.push_back({Action::Kind::kPatchPod, pod["metadata"].value("name", ""), 0,
-                           json{{"metadata", pod_patch}}});
+    ctx.actions.push_back(
+        PatchPod{pod["metadata"].value("name", ""), json{{"metadata", pod_patch}}});
   }
 }
 

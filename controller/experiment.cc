@@ -143,15 +143,15 @@ int32_t delayedScaleDown(ExperimentContext& ctx, const json& tmpl, const json& r
   std::string deadline = kube::metaEntry(rs, "annotations", kAnnotationScaleDownDeadline);
   if (delay == 0) {
     if (!deadline.empty()) {
-      ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs_name, 0,
-                             json{{kAnnotationScaleDownDeadline, nullptr}}});
+      ctx.actions.push_back(
+          AnnotateReplicaSet{rs_name, json{{kAnnotationScaleDownDeadline, nullptr}}});
     }
     return 0;
   }
   if (deadline.empty()) {
     deadline = kube::formatTime(ctx.now + delay);
-    ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, rs_name, 0,
-                           json{{kAnnotationScaleDownDeadline, deadline}}});
+    ctx.actions.push_back(
+        AnnotateReplicaSet{rs_name, json{{kAnnotationScaleDownDeadline, deadline}}});
   }
   if (current == 0) return 0;
   auto at = kube::parseTime(deadline);
@@ -169,7 +169,7 @@ void reconcileTemplateService(ExperimentContext& ctx, const json& tmpl, const js
   const json* svc = found == ctx.templateServices.end() ? nullptr : &found->second;
   auto drop = [&] {
     if (svc == nullptr) return;
-    ctx.actions.push_back({Action::Kind::kDeleteService, kube::strAt(*svc, "/metadata/name")});
+    ctx.actions.push_back(DeleteService{kube::strAt(*svc, "/metadata/name")});
     ts.erase("serviceName");
     ts.erase("podTemplateHash");
   };
@@ -188,7 +188,7 @@ void reconcileTemplateService(ExperimentContext& ctx, const json& tmpl, const js
   auto body = experimentService(ctx.experiment, tmpl, rs);
   if (!body) return;
   const std::string name = kube::strAt(*body, "/metadata/name");
-  ctx.actions.push_back({Action::Kind::kCreateService, name, 0, *body});
+  ctx.actions.push_back(CreateService{name, tmpl.value("name", ""), *body});
   ts["serviceName"] = name;
   ts["podTemplateHash"] = hash;
 }
@@ -206,8 +206,7 @@ void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminatin
   const json* rs = it == ctx.templateRSs.end() ? nullptr : &it->second;
   if (rs == nullptr) {
     json body = experimentReplicaSet(ex, tmpl, desired);
-    ctx.actions.push_back(
-        {Action::Kind::kCreateReplicaSet, body["metadata"]["name"], desired, body});
+    ctx.actions.push_back(CreateReplicaSet{body});
     ts["lastTransitionTime"] = now;
   } else {
     reconcileTemplateService(ctx, tmpl, *rs, desired, ts);
@@ -216,8 +215,7 @@ void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminatin
     const int32_t current = intOr((*rs)["spec"], "replicas", 1);
     const int32_t target = desired == 0 ? delayedScaleDown(ctx, tmpl, *rs, current) : desired;
     if (current != target) {
-      ctx.actions.push_back({Action::Kind::kScaleReplicaSet, (*rs)["metadata"].value("name", ""),
-                             target, json::object()});
+      ctx.actions.push_back(ScaleReplicaSet{(*rs)["metadata"].value("name", ""), target});
       ts["lastTransitionTime"] = now;
     }
   }
@@ -322,7 +320,6 @@ void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool termin
     for (int i = 1; findRun(ctx, run_name) != nullptr; ++i) {
       run_name = base + "." + std::to_string(i);
     }
-    json ref = analysis;
     json args = json::array();
     for (json a : analysis.value("args", json::array())) {
       if (a.contains("value") && a["value"].is_string()) {
@@ -330,13 +327,18 @@ void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool termin
       }
       args.push_back(a);
     }
-    ref["args"] = args;
+    // The RolloutAnalysis shape the run builder reads: this analysis's one template, its args,
+    // and the Experiment-wide dryRun, measurementRetention and analysisRunMetadata.
+    json run_spec = {
+        {"templates", json::array({{{"templateName", analysis.value("templateName", "")},
+                                    {"clusterScope", analysis.value("clusterScope", false)}}})},
+        {"args", args}};
     const json& spec = ex.value("spec", json::object());
-    json body = {{"analysisName", name}, {"analysis", ref}};
     for (const char* k : {"dryRun", "measurementRetention", "analysisRunMetadata"}) {
-      if (spec.contains(k)) body[k] = spec[k];
+      if (spec.contains(k)) run_spec[k] = spec[k];
     }
-    ctx.actions.push_back({Action::Kind::kCreateAnalysisRun, run_name, 0, body});
+    ctx.actions.push_back(CreateAnalysisRun{
+        run_name, run_spec, vane::analysis::RunType::kBackground, std::nullopt, "", name});
     st["phase"] = "Pending";
     st["analysisRun"] = run_name;
     return finish();
@@ -347,8 +349,7 @@ void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool termin
   const std::string phase = kube::strAt(*run, "/status/phase");
   if (terminating && !experimentCompleted(phase)) {
     if (!flag(*run, "/spec/terminate")) {
-      ctx.actions.push_back(
-          {Action::Kind::kTerminateAnalysisRun, kube::strAt(*run, "/metadata/name")});
+      ctx.actions.push_back(TerminateAnalysisRun{kube::strAt(*run, "/metadata/name")});
       ctx.event(
           "Normal", "AnalysisRunTerminating",
           format("Terminating %s (%s)", name.c_str(), kube::strAt(*run, "/metadata/name").c_str()));

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "controller/context.h"
+#include "controller/executor.h"
 #include "kube/client.h"
 #include "kube/controller_runtime.h"
 #include "kube/informer.h"
@@ -66,11 +67,9 @@ struct ExperimentContext {
   std::vector<nlohmann::json> analysisRuns;                // owned by the experiment
   std::map<std::string, nlohmann::json> templateServices;  // owned Services, by template name
   int64_t now = 0;                                         // unix seconds
-  // Outputs. Actions: kCreateReplicaSet (body), kScaleReplicaSet (name, replicas),
-  // kAnnotateReplicaSet (name, annotations: value null removes),
-  // kCreateAnalysisRun (name, body: {"analysis": spec.analyses[i] with resolved args,
-  // "dryRun", "measurementRetention", "analysisRunMetadata"}), kTerminateAnalysisRun (name),
-  // kCreateService (name, body, replicas unused), kDeleteService (name).
+  // Outputs. Actions (actions.h): CreateReplicaSet, ScaleReplicaSet (replicas only),
+  // AnnotateReplicaSet, CreateAnalysisRun (experimentAnalysis set), TerminateAnalysisRun,
+  // CreateService, DeleteService.
   nlohmann::json newStatus = nlohmann::json::object();
   std::vector<Action> actions;
   std::vector<Event> events;
@@ -111,6 +110,12 @@ std::optional<nlohmann::json> experimentService(const nlohmann::json& experiment
 /// experiment template %s" (the name is taken by another object).
 std::string experimentServiceTakenMessage(const std::string& service, const std::string& tmpl);
 
+/// Pure: what the executor found that the plan could not know. A spec.analyses[] entry whose run
+/// could not be created (missing template, bad argument) gets status.analysisRuns[] phase Error;
+/// a template whose Service name another object holds gets templateStatuses[] status Error
+/// (experiments/service.go CreateService).
+void applyExecReport(ExperimentContext& ctx, const ExecReport& report);
+
 struct ExperimentReconcilerDeps {
   kube::Client* client = nullptr;
   kube::Informer* experiments = nullptr;
@@ -129,10 +134,9 @@ class ExperimentReconciler {
   kube::ReconcileResult reconcile(const std::string& key);
 
  private:
-  Status createAnalysisRun(ExperimentContext& ctx, const Action& a);
-  Status createService(ExperimentContext& ctx, const Action& a);
   ExperimentReconcilerDeps deps_;
   kube::ResourceVersionTracker written_;  // the stale-cache guard, as for Rollouts
+  Executor executor_;
 };
 
 }  // namespace vane::controller

@@ -1,12 +1,13 @@
 // The Experiment controller's I/O half: reads an Experiment and what it owns from the caches,
-// plans with planExperiment(), performs the writes, and writes the status once (PUT with the
-// cached resourceVersion: a stale read becomes a 409 and a retry, never an older status).
+// plans with planExperiment(), performs the writes through the Executor, and writes the status once
+// (PUT with the cached resourceVersion: a stale read becomes a 409 and a retry, never an older
+// status).
 #include <algorithm>
 #include <ctime>
 #include <set>
 
-#include "analysis/run_builder.h"
 #include "controller/conditions.h"
+#include "controller/executor.h"
 #include "controller/experiment.h"
 #include "kube/events.h"
 #include "kube/json_access.h"
@@ -34,79 +35,26 @@ void setAnalysisError(json& status, const std::string& analysis, const std::stri
 
 }  // namespace
 
-ExperimentReconciler::ExperimentReconciler(ExperimentReconcilerDeps deps) : deps_(std::move(deps)) {
-  if (!deps_.clock) deps_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
-}
-
-Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Action& a) {
-  const json& ex = ctx.experiment;
-  const std::string ns = kube::strAt(ex, "/metadata/namespace");
-  kube::Client* client = deps_.client;
-  analysis::TemplateLookups lookups;
-  lookups.analysisTemplate = [client](const std::string& n, const std::string& name) {
-    return client->get(res::kAnalysisTemplates, n, name);
-  };
-  lookups.clusterAnalysisTemplate = [client](const std::string& name) {
-    return client->get(res::kClusterAnalysisTemplates, "", name);
-  };
-  const json& ref = a.body.at("analysis");
-  json spec = {{"templates", json::array({{{"templateName", ref.value("templateName", "")},
-                                           {"clusterScope", ref.value("clusterScope", false)}}})},
-               {"args", ref.value("args", json::array())}};
-  for (const char* k : {"dryRun", "measurementRetention", "analysisRunMetadata"}) {
-    if (a.body.contains(k)) spec[k] = a.body[k];
+void applyExecReport(ExperimentContext& ctx, const ExecReport& report) {
+  for (const auto& [analysis, s] : report.analysisErrors) {
+    setAnalysisError(ctx.newStatus, analysis,
+                     format("Failed to create AnalysisRun for analysis '%s': %s", analysis.c_str(),
+                            s.message().c_str()));
   }
-  analysis::RunRequest req{ex, spec, analysis::RunType::kBackground, 0, "", "", ""};
-  auto run = analysis::buildAnalysisRun(req, lookups);
-  if (!run) return run.status();
-  json body = *run;
-  json& md = body["metadata"];
-  md["name"] = a.name;
-  md["namespace"] = ns;
-  // Experiment runs carry the instance id and analysisRunMetadata only (no rollout labels).
-  md["labels"].erase(analysis::kLabelPodTemplateHash);
-  md["labels"].erase(analysis::kLabelRolloutType);
-  const std::string instance = kube::metaEntry(ex, "labels", kLabelInstanceId);
-  if (!instance.empty()) md["labels"][kLabelInstanceId] = instance;
-  md["ownerReferences"] = kube::controllerOwnerRefs("Experiment", kube::strAt(ex, "/metadata/name"),
-                                                    kube::strAt(ex, "/metadata/uid"));
-  auto created = deps_.client->create(res::kAnalysisRuns, ns, body);
-  if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
-  return Status::ok();
-}
-
-// CreateService (experiments/service.go): an existing Service of that name is ours only when this
-// Experiment controls it for the same template; otherwise the template errors.
-Status ExperimentReconciler::createService(ExperimentContext& ctx, const Action& a) {
-  const json& ex = ctx.experiment;
-  const std::string ns = kube::strAt(ex, "/metadata/namespace");
-  auto created = deps_.client->create(res::kServices, ns, a.body);
-  if (created) return Status::ok();
-  if (created.status().code() != Code::kAlreadyExists) return created.status();
-  auto existing = deps_.client->get(res::kServices, ns, a.name);
-  if (!existing) return existing.status();
-  const std::string tmpl = kube::metaEntry(a.body, "annotations", kAnnotationExperimentTemplate);
-  bool controlled = false;
-  for (const auto& ref : kube::arrayAt(*existing, "/metadata/ownerReferences")) {
-    if (ref.value("controller", false) &&
-        ref.value("uid", "") == kube::strAt(ex, "/metadata/uid")) {
-      controlled = true;
+  for (const CreateService& svc : report.servicesTaken) {
+    for (auto& ts : ctx.newStatus["templateStatuses"]) {
+      if (ts.value("name", "") != svc.templateName) continue;
+      ts["status"] = "Error";
+      ts["message"] = experimentServiceTakenMessage(svc.name, svc.templateName);
+      ts.erase("serviceName");
+      ts.erase("podTemplateHash");
     }
   }
-  if (controlled &&
-      kube::metaEntry(*existing, "annotations", kAnnotationExperimentName) ==
-          kube::strAt(ex, "/metadata/name") &&
-      kube::metaEntry(*existing, "annotations", kAnnotationExperimentTemplate) == tmpl) {
-    return Status::ok();
-  }
-  for (auto& ts : ctx.newStatus["templateStatuses"]) {
-    if (ts.value("name", "") != tmpl) continue;
-    ts["status"] = "Error";
-    ts["message"] = experimentServiceTakenMessage(a.name, tmpl);
-    ts.erase("serviceName");
-    ts.erase("podTemplateHash");
-  }
-  return Status::ok();
+}
+
+ExperimentReconciler::ExperimentReconciler(ExperimentReconcilerDeps deps)
+    : deps_(std::move(deps)), executor_(ExecutorDeps{deps_.client, nullptr, {}, {}}) {
+  if (!deps_.clock) deps_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
 }
 
 kube::ReconcileResult ExperimentReconciler::reconcile(const std::string& key) {
@@ -153,62 +101,13 @@ kube::ReconcileResult ExperimentReconciler::reconcile(const std::string& key) {
   ctx.now = deps_.clock();
   planExperiment(ctx);
 
-  for (const Action& a : ctx.actions) {
-    Result<json> r = json();
-    switch (a.kind) {
-      case Action::Kind::kCreateReplicaSet:
-        r = deps_.client->create(res::kReplicaSets, ns, a.body);
-        if (!r && r.status().code() == Code::kAlreadyExists) r = json();
-        break;
-      case Action::Kind::kScaleReplicaSet:
-        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
-                                {{"spec", {{"replicas", a.replicas}}}});
-        break;
-      case Action::Kind::kAnnotateReplicaSet:
-        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
-                                {{"metadata", {{"annotations", a.body}}}});
-        break;
-      case Action::Kind::kCreateAnalysisRun:
-        if (Status s = createAnalysisRun(ctx, a); !s) {
-          if (s.code() != Code::kInvalid && s.code() != Code::kNotFound &&
-              s.code() != Code::kBadRequest) {
-            out.status = s;
-            return out;
-          }
-          // A missing template or a bad argument ends the analysis (and the experiment).
-          const std::string analysis = a.body.value("analysisName", "");
-          setAnalysisError(ctx.newStatus, analysis,
-                           format("Failed to create AnalysisRun for analysis '%s': %s",
-                                  analysis.c_str(), s.message().c_str()));
-        }
-        break;
-      case Action::Kind::kTerminateAnalysisRun:
-        r = deps_.client->patch(res::kAnalysisRuns, ns, a.name, kube::PatchType::kMerge,
-                                {{"spec", {{"terminate", true}}}});
-        if (!r && r.status().code() == Code::kNotFound) r = json();
-        break;
-      case Action::Kind::kCreateService:
-        if (Status s = createService(ctx, a); !s) {
-          out.status = s;
-          return out;
-        }
-        break;
-      case Action::Kind::kDeleteService: {
-        Status s = deps_.client->remove(res::kServices, ns, a.name);
-        if (!s && s.code() != Code::kNotFound) {
-          out.status = s;
-          return out;
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    if (!r) {
-      out.status = r.status();
-      return out;
-    }
+  ExecReport report;
+  Status st = executor_.execute(ctx.actions, {*cached, nullptr, ctx.now}, report);
+  if (!st) {
+    out.status = st;
+    return out;
   }
+  applyExecReport(ctx, report);
   if (ctx.newStatus != cached->value("status", json::object()) || !cached->contains("status")) {
     json updated = *cached;
     updated["status"] = ctx.newStatus;

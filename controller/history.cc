@@ -49,20 +49,21 @@ std::set<std::string> currentRuns(const RolloutContext& ctx) {
       if (*slot && !(*slot)->name.empty()) out.insert((*slot)->name);
     }
   }
-  for (const Action& a : ctx.actions) {
-    if (a.kind == Action::Kind::kCreateAnalysisRun) out.insert(a.name);
-  }
+  for (const CreateAnalysisRun* a : actionsOf<CreateAnalysisRun>(ctx.actions)) out.insert(a->name);
   return out;
 }
 
-bool deletionPlanned(const RolloutContext& ctx, Action::Kind kind, const std::string& name) {
-  return std::any_of(ctx.actions.begin(), ctx.actions.end(),
-                     [&](const Action& a) { return a.kind == kind && a.name == name; });
+template <class Delete>
+bool deletionPlanned(const RolloutContext& ctx, const std::string& name) {
+  for (const Delete* d : actionsOf<Delete>(ctx.actions)) {
+    if (d->name == name) return true;
+  }
+  return false;
 }
 
 void planDeleteRun(RolloutContext& ctx, const std::string& name) {
-  if (!deletionPlanned(ctx, Action::Kind::kDeleteAnalysisRun, name)) {
-    ctx.actions.push_back({Action::Kind::kDeleteAnalysisRun, name});
+  if (!deletionPlanned<DeleteAnalysisRun>(ctx, name)) {
+    ctx.actions.push_back(DeleteAnalysisRun{name});
   }
 }
 
@@ -88,8 +89,8 @@ void planRevisionHistory(RolloutContext& ctx) {
         rs.metadata.generation > rs.status.observedGeneration) {
       continue;
     }
-    if (!deletionPlanned(ctx, Action::Kind::kDeleteReplicaSet, rs.metadata.name)) {
-      ctx.actions.push_back({Action::Kind::kDeleteReplicaSet, rs.metadata.name});
+    if (!deletionPlanned<DeleteReplicaSet>(ctx, rs.metadata.name)) {
+      ctx.actions.push_back(DeleteReplicaSet{rs.metadata.name});
     }
     auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
     if (label == rs.metadata.labels.end()) continue;

@@ -1,7 +1,7 @@
 // Revision history and AnalysisRun garbage collection (Argo rollout/sync.go
 // reconcileRevisionHistoryLimit, rollout/analysis.go reconcileAnalysisRuns and
-// utils/analysis FilterAnalysisRunsToDelete). Pure: each plans Action::kDeleteReplicaSet /
-// kDeleteAnalysisRun and never plans the same deletion twice in one reconcile.
+// utils/analysis FilterAnalysisRunsToDelete). Pure: each plans DeleteReplicaSet /
+// DeleteAnalysisRun and never plans the same deletion twice in one reconcile.
 #pragma once
 
 #include <map>

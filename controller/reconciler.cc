@@ -1,9 +1,7 @@
 #include "controller/reconciler.h"
 
 #include <ctime>
-#include <iostream>
 
-#include "analysis/run_builder.h"
 #include "controller/bluegreen.h"
 #include "controller/canary.h"
 #include "controller/conditions.h"
@@ -14,15 +12,30 @@
 #include "controller/trafficrouting.h"
 #include "controller/workloadref.h"
 #include "kube/events.h"
-#include "trafficrouting/router.h"
-#include "trafficrouting/types.h"
 
 namespace vane::controller {
 
 using nlohmann::json;
 namespace res = kube::resources;
 
-Reconciler::Reconciler(ReconcilerDeps deps) : deps_(std::move(deps)) {
+namespace {
+
+ExecutorDeps executorDeps(const ReconcilerDeps& deps) {
+  ExecutorDeps out{deps.client, deps.routers, deps.istioApiVersion, nullptr};
+  if (const kube::Informer* pods = deps.pods) {
+    out.ownedPods = [pods](const std::string& uid) {
+      std::vector<json> owned;
+      for (const auto& p : pods->byIndex(kube::kIndexOwner, uid)) owned.push_back(*p);
+      return owned;
+    };
+  }
+  return out;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(ReconcilerDeps deps)
+    : deps_(std::move(deps)), executor_(executorDeps(deps_)) {
   if (!deps_.clock) deps_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
 }
 
@@ -207,11 +220,25 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     deps_.abortDecided(meta.namespace_ + "/" + meta.name);
   }
   std::string rv = meta.resourceVersion;
-  Status st = execute(ctx, obj, rv);
-  if (rv != meta.resourceVersion) recordWrite(meta.namespace_ + "/" + meta.name, rv);
+  ExecReport report;
+  Status st = executor_.execute(ctx.actions, {obj, &ctx.rollout, ctx.now}, report);
+  if (!report.rolloutResourceVersion.empty()) {
+    rv = report.rolloutResourceVersion;
+    recordWrite(meta.namespace_ + "/" + meta.name, rv);
+  }
+  ctx.events.insert(ctx.events.end(), report.events.begin(), report.events.end());
   if (!st) {
     emitEvents(ctx, obj);
     return st;
+  }
+  if (report.restart) applyPodRestart(ctx, *report.restart);
+  if (report.stopped) {
+    // The plan's RestartPods said so: nothing else this reconcile, no status and no events,
+    // until availability reflects the deleted pods.
+    if (ctx.requeueAt) {
+      out.requeueAfter = std::chrono::seconds(std::max<int64_t>(1, *ctx.requeueAt - ctx.now));
+    }
+    return true;
   }
   json new_status = kube::toJson(ctx.newStatus);
   json old_status = kube::toJson(ctx.rollout.status);
@@ -247,201 +274,10 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
 void Reconciler::emitEvents(const RolloutContext& ctx, const json& obj) {
   if (deps_.events == nullptr || ctx.events.empty()) return;
   json subject = obj;
-  for (const Action& a : ctx.actions) {
-    if (a.kind == Action::Kind::kPatchRolloutRevision) {
-      subject["metadata"]["annotations"].update(a.body);
-    }
+  for (const AnnotateRollout* a : actionsOf<AnnotateRollout>(ctx.actions)) {
+    subject["metadata"]["annotations"].update(a->annotations);
   }
   for (const auto& e : ctx.events) deps_.events->event(subject, e.type, e.reason, e.message);
-}
-
-Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv) {
-  const std::string& ns = ctx.rollout.metadata.namespace_;
-  for (const Action& a : ctx.actions) {
-    Result<json> r = json();
-    switch (a.kind) {
-      case Action::Kind::kCreateReplicaSet:
-        r = deps_.client->create(res::kReplicaSets, ns, a.body);
-        if (!r && r.status().code() == Code::kAlreadyExists) r = json();
-        break;
-      case Action::Kind::kScaleReplicaSet:
-        r = deps_.client->patch(
-            res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
-            {{"metadata", {{"annotations", a.body}}}, {"spec", {{"replicas", a.replicas}}}});
-        break;
-      case Action::Kind::kAnnotateReplicaSet:
-        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge,
-                                {{"metadata", {{"annotations", a.body}}}});
-        break;
-      case Action::Kind::kPatchServiceSelector:
-        r = deps_.client->patch(
-            res::kServices, ns, a.name, kube::PatchType::kMerge,
-            {{"metadata", {{"annotations", {{kAnnotationManagedBy, ctx.rollout.metadata.name}}}}},
-             {"spec", {{"selector", {{kLabelPodTemplateHash, a.body}}}}}});
-        break;
-      case Action::Kind::kPatchRolloutRevision:
-        r = deps_.client->patch(res::kRollouts, ns, a.name, kube::PatchType::kMerge,
-                                {{"metadata", {{"annotations", a.body}}}});
-        if (r && r->contains("metadata")) {
-          rv = (*r)["metadata"].value("resourceVersion", rv);
-        }
-        break;
-      case Action::Kind::kCreateAnalysisRun:
-        if (Status s = createAnalysisRun(ctx, obj, a); !s) return s;
-        break;
-      case Action::Kind::kTerminateAnalysisRun:
-        r = deps_.client->patch(res::kAnalysisRuns, ns, a.name, kube::PatchType::kMerge,
-                                {{"spec", {{"terminate", true}}}});
-        if (!r && r.status().code() == Code::kNotFound) r = json();
-        break;
-      case Action::Kind::kDeleteReplicaSet:
-      case Action::Kind::kDeleteAnalysisRun: {
-        const auto& kind =
-            a.kind == Action::Kind::kDeleteReplicaSet ? res::kReplicaSets : res::kAnalysisRuns;
-        Status s = deps_.client->remove(kind, ns, a.name);
-        if (!s && s.code() != Code::kNotFound) return s;
-        break;
-      }
-      case Action::Kind::kPatchReplicaSet:
-        r = deps_.client->patch(res::kReplicaSets, ns, a.name, kube::PatchType::kMerge, a.body);
-        break;
-      case Action::Kind::kPatchPod:
-        r = deps_.client->patch(res::kPods, ns, a.name, kube::PatchType::kMerge, a.body);
-        if (!r && r.status().code() == Code::kNotFound) r = json();
-        break;
-      case Action::Kind::kScaleDeployment:
-        r = deps_.client->patch(res::kDeployments, ns, a.name, kube::PatchType::kMerge,
-                                {{"spec", {{"replicas", a.replicas}}}});
-        if (!r && a.body.value("logOnly", false)) {
-          // Argo only logs a failed progressive scale-down; the next reconcile tries again.
-          std::cerr << "rollout " << ns << "/" << ctx.rollout.metadata.name
-                    << ": scaling deployment " << a.name << ": " << r.status().toString() << "\n";
-          r = json();
-        }
-        break;
-      case Action::Kind::kCreateExperiment: {
-        json ex = a.body;
-        if (Status s = resolveExperimentFieldRefs(ex, obj); !s) return s;
-        r = deps_.client->create(res::kExperiments, ns, ex);
-        if (!r && r.status().code() == Code::kAlreadyExists) r = json();  // a stale cache
-        break;
-      }
-      case Action::Kind::kTerminateExperiment:
-        r = deps_.client->patch(res::kExperiments, ns, a.name, kube::PatchType::kMerge,
-                                {{"spec", {{"terminate", true}}}});
-        if (!r && r.status().code() == Code::kNotFound) r = json();
-        break;
-      case Action::Kind::kDeleteExperiment: {
-        Status s = deps_.client->remove(res::kExperiments, ns, a.name);
-        if (!s && s.code() != Code::kNotFound) return s;
-        break;
-      }
-      case Action::Kind::kRestartPods: {
-        auto restarted = executePodRestart(ctx, a, *deps_.client, deps_.pods);
-        if (!restarted) return restarted.status();
-        if (*restarted > 0 && a.body.value("stopOnRestart", false)) {
-          // Argo rolloutCanary: availability no longer reflects the deleted pods, so nothing
-          // else happens (no scaling, no status) until the next reconcile.
-          ctx.newStatus = ctx.rollout.status;
-          ctx.events.clear();
-          return Status::ok();
-        }
-        break;
-      }
-      default:
-        if (Status s = executeRouter(ctx, a); !s) {
-          ctx.event("Warning", kEventTrafficRoutingError, s.toString());
-          return s;
-        }
-    }
-    if (!r) return r.status();
-  }
-  return Status::ok();
-}
-
-Status Reconciler::executeRouter(RolloutContext& ctx, const Action& a) {
-  if (deps_.routers == nullptr) {
-    return Status(Code::kUnsupported, "traffic routing is not configured in this controller");
-  }
-  const auto& c = *ctx.rollout.spec.canary;
-  trafficrouting::RouterContext rc;
-  rc.rolloutName = ctx.rollout.metadata.name;
-  rc.rolloutNamespace = ctx.rollout.metadata.namespace_;
-  rc.canaryService = c.canaryService;
-  rc.stableService = c.stableService;
-  rc.managedRoutes = c.managedRoutes;
-  for (const auto& s : c.steps) {
-    if (s.setHeaderRoute && s.setHeaderRoute->is_object()) {
-      rc.stepRouteNames.push_back(s.setHeaderRoute->value("name", ""));
-    }
-    if (s.setMirrorRoute && s.setMirrorRoute->is_object()) {
-      rc.stepRouteNames.push_back(s.setMirrorRoute->value("name", ""));
-    }
-  }
-  rc.istioApiVersion = deps_.istioApiVersion;
-  rc.recordEvent = [&ctx](bool warning, const std::string& reason, const std::string& message) {
-    ctx.event(warning ? "Warning" : "Normal", reason, message);
-  };
-  auto routers = deps_.routers->create(*c.trafficRouting, rc);
-  if (!routers) return routers.status();
-  for (auto& router : *routers) {
-    Status s;
-    switch (a.kind) {
-      case Action::Kind::kUpdateHash:
-        s = router->updateHash(a.body.value("canary", ""), a.body.value("stable", ""),
-                               routerAdditionalDestinations(a.body));
-        break;
-      case Action::Kind::kSetWeight:
-        s = router->setWeight(a.replicas, routerAdditionalDestinations(a.body));
-        break;
-      case Action::Kind::kRemoveManagedRoutes:
-        s = router->removeManagedRoutes();
-        break;
-      case Action::Kind::kSetHeaderRoute: {
-        auto route = trafficrouting::decodeSetHeaderRoute(a.body, a.path);
-        s = route ? router->setHeaderRoute(*route) : route.status();
-        break;
-      }
-      case Action::Kind::kSetMirrorRoute: {
-        auto route = trafficrouting::decodeSetMirrorRoute(a.body, a.path);
-        s = route ? router->setMirrorRoute(*route) : route.status();
-        break;
-      }
-      default:
-        break;
-    }
-    if (!s) return s;
-  }
-  return Status::ok();
-}
-
-Status Reconciler::createAnalysisRun(RolloutContext& ctx, const json& obj, const Action& a) {
-  const std::string ns = ctx.rollout.metadata.namespace_;
-  analysis::TemplateLookups lookups;
-  kube::Client* client = deps_.client;
-  lookups.analysisTemplate = [client](const std::string& n, const std::string& name) {
-    return client->get(res::kAnalysisTemplates, n, name);
-  };
-  lookups.clusterAnalysisTemplate = [client](const std::string& name) {
-    return client->get(res::kClusterAnalysisTemplates, "", name);
-  };
-  const std::string type = a.body.value("type", "");
-  analysis::RunRequest req{obj, a.body.at("analysis"), analysis::RunType::kStep, 0, "", "", ""};
-  req.type = type == kRolloutTypeStep            ? analysis::RunType::kStep
-             : type == kRolloutTypePrePromotion  ? analysis::RunType::kPrePromotion
-             : type == kRolloutTypePostPromotion ? analysis::RunType::kPostPromotion
-                                                 : analysis::RunType::kBackground;
-  req.step_index = a.body.value("stepIndex", 0);
-  req.pod_template_hash = a.body.value("podHash", "");
-  req.stable_hash = ctx.rollout.status.stableRS;
-  auto run = analysis::buildAnalysisRun(req, lookups);
-  if (!run) return run.status();
-  json body = *run;
-  body["metadata"]["name"] = a.name;
-  body["metadata"]["namespace"] = ns;
-  auto created = deps_.client->create(res::kAnalysisRuns, ns, body);
-  if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
-  return Status::ok();
 }
 
 }  // namespace vane::controller

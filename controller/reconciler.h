@@ -1,7 +1,7 @@
 // The Rollout reconciler: reconcile(key) reads the Rollout and what it owns from the informer
-// caches, plans with planRollout() (pure), performs the planned writes in order, and writes the
-// status once through /status (on 409: re-read the Rollout and plan again). Level-triggered and
-// idempotent; never throws. Time-based waits come back as requeueAfter.
+// caches, plans with planRollout() (pure), performs the planned writes through the Executor, and
+// writes the status once through /status (on 409: re-read the Rollout and plan again).
+// Level-triggered and idempotent; never throws. Time-based waits come back as requeueAfter.
 #pragma once
 
 #include <chrono>
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "controller/context.h"
+#include "controller/executor.h"
 #include "controller/service.h"
 #include "controller/validation.h"
 #include "kube/client.h"
@@ -62,18 +63,16 @@ class Reconciler {
 
  private:
   Result<bool> reconcileObject(const kube::json& obj, ReconcileResult& out);
-  Status execute(RolloutContext& ctx, const kube::json& obj, std::string& resource_version);
-  Status executeRouter(RolloutContext& ctx, const Action& a);
   void emitEvents(const RolloutContext& ctx, const kube::json& obj);
   void buildContext(RolloutContext& ctx, const kube::json& obj);
   std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
   Result<kube::json> readWorkload(const kube::Rollout& rollout) const;
-  Status createAnalysisRun(RolloutContext& ctx, const kube::json& obj, const Action& a);
 
   // The stale-cache guard: the resourceVersion of this controller's last write of each Rollout.
   void recordWrite(const std::string& key, const std::string& rv) { written_.recordWrite(key, rv); }
 
   ReconcilerDeps deps_;
+  Executor executor_;
   kube::ResourceVersionTracker written_;
 };
 

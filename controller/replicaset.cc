@@ -172,9 +172,9 @@ void planNewReplicaSet(RolloutContext& ctx) {
   if (!decoded) return;  // our own object: cannot fail
   ctx.createdRS = *decoded;
   ctx.newRS = &ctx.createdRS;
-  ctx.actions.push_back({Action::Kind::kCreateReplicaSet, ctx.createdRS.metadata.name, 0, body});
-  ctx.actions.push_back({Action::Kind::kPatchRolloutRevision, ro.metadata.name, 0,
-                         json{{kAnnotationRevision, std::to_string(revision)}}});
+  ctx.actions.push_back(CreateReplicaSet{body});
+  ctx.actions.push_back(
+      AnnotateRollout{ro.metadata.name, json{{kAnnotationRevision, std::to_string(revision)}}});
   ctx.event("Normal", kEventRolloutUpdated, format(kMessageRolloutUpdated, int(revision)));
   ctx.event("Normal", kEventNewReplicaSetCreated,
             format(kMessageRSCreatedEvent, ctx.createdRS.metadata.name.c_str(), int(revision), 0));
@@ -197,11 +197,10 @@ bool planScale(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_t replicas
   const bool size_changes = rs.replicas != replicas;
   const bool annotation_changes = rs.annotation(kAnnotationDesiredReplicas) != desired;
   if (!size_changes && !annotation_changes) return false;
-  Action a{Action::Kind::kScaleReplicaSet, rs.metadata.name, replicas,
-           json{{kAnnotationDesiredReplicas, desired}}};
+  ScaleReplicaSet a{rs.metadata.name, replicas, json{{kAnnotationDesiredReplicas, desired}}};
   // Scaling up or back into service clears a pending scale-down deadline.
   if (replicas > 0 && !rs.annotation(kAnnotationScaleDownDeadline).empty()) {
-    a.body[kAnnotationScaleDownDeadline] = nullptr;
+    a.annotations[kAnnotationScaleDownDeadline] = nullptr;
   }
   ctx.actions.push_back(a);
   if (size_changes) {
@@ -242,9 +241,9 @@ std::optional<int32_t> abortDelay(RolloutContext& ctx, int32_t computed) {
   if (ctx.stableRS->status.availableReplicas < ctx.stableRS->replicas) return ctx.newRS->replicas;
   std::string deadline = ctx.newRS->annotation(kAnnotationScaleDownDeadline);
   if (deadline.empty()) {
-    ctx.actions.push_back(
-        {Action::Kind::kAnnotateReplicaSet, ctx.newRS->metadata.name, 0,
-         json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
+    ctx.actions.push_back(AnnotateReplicaSet{
+        ctx.newRS->metadata.name,
+        json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
     ctx.requeueNoLaterThan(ctx.now + delay);
     return ctx.newRS->replicas;
   }
@@ -266,9 +265,8 @@ int32_t delayedScaleDown(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_
     if (annotated >= limit) return 0;
     ++annotated;
     const int32_t delay = ctx.rollout.spec.canary->scaleDownDelaySeconds.value_or(30);
-    ctx.actions.push_back(
-        {Action::Kind::kAnnotateReplicaSet, rs.metadata.name, 0,
-         json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
+    ctx.actions.push_back(AnnotateReplicaSet{
+        rs.metadata.name, json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
     ctx.requeueNoLaterThan(ctx.now + delay);
     return rs.replicas;
   }

@@ -1,7 +1,6 @@
 #include "controller/restart.h"
 
 #include <algorithm>
-#include <iostream>
 
 #include "controller/replica_math.h"
 #include "controller/sync.h"
@@ -89,30 +88,27 @@ void planPodRestart(RolloutContext& ctx) {
     return;
   }
   if (!restartPending(ro, ro.status)) return;
-  json uids = json::array();
-  int32_t total = 0;
+  RestartPods a;
+  a.restartAt = *at;
   for (const kube::ReplicaSet* rs : restartOrder(ctx)) {
-    uids.push_back(rs->metadata.uid);
-    total += rs->replicas;
+    a.replicaSets.push_back(rs->metadata.uid);
+    a.totalReplicas += rs->replicas;
   }
-  ctx.actions.push_back({Action::Kind::kRestartPods, ro.metadata.name, 0,
-                         json{{"restartAt", *at},
-                              {"replicaSets", uids},
-                              {"replicas", ro.spec.replicasOrDefault()},
-                              {"totalReplicas", total},
-                              {"maxUnavailable", restartMaxUnavailable(ro)},
-                              {"minReadySeconds", ro.spec.minReadySeconds},
-                              {"stopOnRestart", ro.spec.canary.has_value()}}});
+  a.replicas = ro.spec.replicasOrDefault();
+  a.maxUnavailable = restartMaxUnavailable(ro);
+  a.minReadySeconds = ro.spec.minReadySeconds;
+  a.stopIfRestarted = ro.spec.canary.has_value();
+  ctx.actions.push_back(std::move(a));
 }
 
-Result<PodRestartResult> restartPods(const json& body, const std::vector<json>& pods, int64_t now,
-                                     const std::function<Status(const json&)>& evict) {
-  const int64_t restart_at = body.value("restartAt", int64_t{0});
-  const int32_t replicas = body.value("replicas", 0);
-  const int32_t total = body.value("totalReplicas", 0);
-  const int32_t min_ready = body.value("minReadySeconds", 0);
+Result<PodRestartResult> restartPods(const RestartPods& a, const std::vector<json>& pods,
+                                     int64_t now, const std::function<Status(const json&)>& evict) {
+  const int64_t restart_at = a.restartAt;
+  const int32_t replicas = a.replicas;
+  const int32_t total = a.totalReplicas;
+  const int32_t min_ready = a.minReadySeconds;
   // maxUnavailable may be 0: at least one pod can always be restarted.
-  const int32_t concurrent = std::max(body.value("maxUnavailable", 0), 1);
+  const int32_t concurrent = std::max(a.maxUnavailable, 1);
   int32_t available = 0;
   for (const json& pod : pods) available += kube::podAvailable(pod, min_ready, now) ? 1 : 0;
   int32_t can_restart = available - (std::max(replicas, total) - concurrent);
@@ -132,12 +128,14 @@ Result<PodRestartResult> restartPods(const json& body, const std::vector<json>& 
   return out;
 }
 
-namespace {
+bool podsLeftToRestart(const RestartPods& a, const std::vector<json>& pods) {
+  return std::any_of(pods.begin(), pods.end(),
+                     [&](const json& p) { return podCreated(p) < a.restartAt; });
+}
 
-// The pods of the ReplicaSets (uids in restart order), grouped in that order, by name within.
-std::vector<json> inRestartOrder(const json& uids, const std::vector<json>& pods) {
+std::vector<json> inRestartOrder(const RestartPods& a, const std::vector<json>& pods) {
   std::vector<json> out;
-  for (const json& uid : uids) {
+  for (const std::string& uid : a.replicaSets) {
     const size_t first = out.size();
     for (const json& pod : pods) {
       const json meta = pod.value("metadata", json::object());
@@ -154,59 +152,15 @@ std::vector<json> inRestartOrder(const json& uids, const std::vector<json>& pods
   return out;
 }
 
-}  // namespace
-
-Result<int32_t> executePodRestart(RolloutContext& ctx, const Action& a, kube::Client& client,
-                                  const kube::Informer* pods) {
-  const std::string& ns = ctx.rollout.metadata.namespace_;
-  const std::string key = ns + "/" + ctx.rollout.metadata.name;
-  if (pods == nullptr) {
-    std::cerr << "rollout " << key
-              << ": spec.restartAt is set but this controller has no pod cache; pods are not "
-                 "restarted\n";
-    return 0;
-  }
-  const json uids = a.body.value("replicaSets", json::array());
-  std::vector<json> cached;
-  for (const json& uid : uids) {
-    for (const auto& p : pods->byIndex(kube::kIndexOwner, uid.get<std::string>())) {
-      cached.push_back(*p);
-    }
-  }
-  // The cache tells whether any pod is left to restart (old pods only ever disappear). Which
-  // pods may go now is decided on a fresh list, as Argo does: the cache may not have seen the
-  // deletions of the previous reconcile yet, and would overrate availability.
-  const int64_t restart_at = a.body.value("restartAt", int64_t{0});
-  const bool any_left = std::any_of(cached.begin(), cached.end(),
-                                    [&](const json& p) { return podCreated(p) < restart_at; });
-  PodRestartResult result;
-  if (any_left) {
-    kube::ListOptions opts;
-    opts.label_selector = formatLabelSelector(ctx.rollout.spec.selector);
-    auto list = client.list(kube::resources::kPods, ns, opts);
-    if (!list) return list.status();
-    std::vector<json> live;
-    for (const json& p : list->value("items", json::array())) live.push_back(p);
-    auto r = restartPods(a.body, inRestartOrder(uids, live), ctx.now, [&](const json& pod) {
-      Status s = client.remove(kube::resources::kPods, ns, podName(pod));
-      return s.code() == Code::kNotFound ? Status::ok() : s;
-    });
-    if (!r) return r.status();
-    result = *r;
-  }
-  if (result.restarted > 0) {
-    std::cerr << "rollout " << key << ": restarted " << result.restarted << " of "
-              << result.needsRestart << " pods created before spec.restartAt\n";
-  }
+void applyPodRestart(RolloutContext& ctx, const PodRestartResult& result) {
   if (result.needsRestart != result.restarted) {
     ctx.requeueNoLaterThan(ctx.now + kRestartCheckSeconds);
-  } else {
-    setRestartedAt(ctx);
-    auto [phase, message] = calculatePhase(ctx.rollout, ctx.newStatus);
-    ctx.newStatus.phase = phase;
-    ctx.newStatus.message = message;
+    return;
   }
-  return result.restarted;
+  setRestartedAt(ctx);
+  auto [phase, message] = calculatePhase(ctx.rollout, ctx.newStatus);
+  ctx.newStatus.phase = phase;
+  ctx.newStatus.message = message;
 }
 
 }  // namespace vane::controller

@@ -2,8 +2,9 @@
 // passed, the pods of the rollout's ReplicaSets created before it are deleted, stable
 // ReplicaSet first, then the new one, then older ones, no more at once than maxUnavailable
 // (at least 1) allows given the pods available now; the next reconcile continues. When none
-// remain, status.restartedAt = spec.restartAt. The plan is pure; the pods are read from the pod
-// cache when Action::kRestartPods is executed.
+// remain, status.restartedAt = spec.restartAt. The plan is pure (RestartPods, actions.h); the
+// Executor deletes the pods and reports how many, and applyPodRestart() turns that report into
+// status.
 #pragma once
 
 #include <functional>
@@ -11,8 +12,6 @@
 #include <vector>
 
 #include "controller/context.h"
-#include "kube/client.h"
-#include "kube/informer.h"
 
 namespace vane::controller {
 
@@ -21,10 +20,8 @@ namespace vane::controller {
 bool restartPending(const kube::Rollout& rollout, const kube::RolloutStatus& status);
 
 /// Pure; after classifyReplicaSets(). spec.restartAt still ahead: requeue at it. Passed and not
-/// yet in status.restartedAt: plans Action::kRestartPods with body
-///   {"restartAt": unix s, "replicaSets": [uid, ...] in restart order, "replicas": spec,
-///    "totalReplicas": sum of spec.replicas, "maxUnavailable", "minReadySeconds",
-///    "stopOnRestart": true for canary (Argo returns from rolloutCanary after restarting pods)}.
+/// yet in status.restartedAt: plans RestartPods (ReplicaSet uids in restart order);
+/// stopIfRestarted for canary (Argo returns from rolloutCanary after restarting pods).
 void planPodRestart(RolloutContext& ctx);
 
 /// Argo MaxUnavailable: canary fenceposts, blue-green spec.strategy.blueGreen.maxUnavailable
@@ -44,17 +41,20 @@ struct PodRestartResult {
 /// needs a restart; while the budget (available - (max(replicas, totalReplicas) - max(1,
 /// maxUnavailable))) lasts, pods not already being deleted are handed to evict. kTooManyRequests
 /// from evict (a disruption budget) skips the pod; any other error stops with that error.
-Result<PodRestartResult> restartPods(const nlohmann::json& body,
+Result<PodRestartResult> restartPods(const RestartPods& action,
                                      const std::vector<nlohmann::json>& pods, int64_t now,
                                      const std::function<Status(const nlohmann::json&)>& evict);
 
-/// Performs Action::kRestartPods for the Reconciler. The pod cache (`pods`, owner index) tells
-/// whether any pod of body.replicaSets predates restartAt; if so, restartPods() runs on a fresh
-/// list (the rollout's selector; the cache may lag behind the last deletions) and deletes
-/// through `client`. Pods still to restart requeue in 30 s; none left sets status.restartedAt
-/// (and the phase). Without a pod cache it logs that restarts are off and does nothing.
-/// Returns the number of pods deleted.
-Result<int32_t> executePodRestart(RolloutContext& ctx, const Action& action, kube::Client& client,
-                                  const kube::Informer* pods);
+/// Whether any of `pods` (from the cache) predates action.restartAt: old pods only ever
+/// disappear, so none means nothing is left to restart.
+bool podsLeftToRestart(const RestartPods& action, const std::vector<nlohmann::json>& pods);
+
+/// The pods of action.replicaSets among `pods`, grouped in that order, by name within.
+std::vector<nlohmann::json> inRestartOrder(const RestartPods& action,
+                                           const std::vector<nlohmann::json>& pods);
+
+/// Pure: what an executed restart means for the status. Pods still to restart requeue in 30 s;
+/// none left sets status.restartedAt (and the phase).
+void applyPodRestart(RolloutContext& ctx, const PodRestartResult& result);
 
 }  // namespace vane::controller

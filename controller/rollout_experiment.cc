@@ -127,7 +127,7 @@ Result<json> stepTemplate(const RolloutContext& ctx, const json& t, const std::s
 
 void terminate(RolloutContext& ctx, const json& ex) {
   if (exTerminated(ex) || experimentCompleted(exPhase(ex))) return;
-  ctx.actions.push_back({Action::Kind::kTerminateExperiment, exName(ex)});
+  ctx.actions.push_back(TerminateExperiment{exName(ex)});
 }
 
 }  // namespace
@@ -238,7 +238,7 @@ void planExperiments(RolloutContext& ctx) {
       if (!ex) {
         ctx.event("Warning", "ExperimentError", ex.status().toString());
       } else {
-        ctx.actions.push_back({Action::Kind::kCreateExperiment, name, 0, *ex});
+        ctx.actions.push_back(CreateExperiment{name, *ex});
         ctx.event("Normal", kEventExperimentCreated,
                   format("Created Experiment '%s'", name.c_str()));
         cs["currentExperiment"] = name;
@@ -270,7 +270,7 @@ void planExperiments(RolloutContext& ctx) {
   const int32_t unsuccessful =
       ro.spec.unsuccessfulRunHistoryLimit.value_or(kExperimentHistoryLimit);
   for (const std::string& name : experimentsToDelete(ctx, others, successful, unsuccessful)) {
-    ctx.actions.push_back({Action::Kind::kDeleteExperiment, name});
+    ctx.actions.push_back(DeleteExperiment{name});
   }
 }
 

@@ -1,6 +1,6 @@
 // The canary `experiment` step (Argo rollout/experiment.go): on entering the step the Experiment
 // `<rollout>-<hash>-<revision>-<stepIndex>` is created from step.experiment (through
-// Action::kCreateExperiment) and tracked in status.canary.currentExperiment; the step completes
+// CreateExperiment) and tracked in status.canary.currentExperiment; the step completes
 // when it is Successful; Failed/Error abort the rollout, Inconclusive pauses it
 // (InconclusiveExperiment). Experiments that are no longer current (step left, promote, abort,
 // promote --full, new revision) are terminated (spec.terminate=true), and old ones beyond the

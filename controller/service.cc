@@ -15,7 +15,7 @@ void ensureTarget(RolloutContext& ctx, const ServiceSelectors& current, const st
   const std::string hash = rs->podTemplateHash();
   if (it->second == hash) return;
   if (!replicaSetFullyAvailable(*rs)) return;  // never point a Service at missing pods
-  ctx.actions.push_back({Action::Kind::kPatchServiceSelector, svc, 0, hash});
+  ctx.actions.push_back(PatchServiceSelector{svc, hash, ctx.rollout.metadata.name});
 }
 }  // namespace
 

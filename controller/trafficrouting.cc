@@ -89,20 +89,6 @@ std::string destinationsText(const nlohmann::json& additional) {
 }
 }  // namespace
 
-std::vector<trafficrouting::WeightDestination> routerAdditionalDestinations(
-    const nlohmann::json& body) {
-  std::vector<trafficrouting::WeightDestination> out;
-  if (!body.is_object() || !body.contains("additional") || !body["additional"].is_array()) {
-    return out;
-  }
-  for (const auto& d : body["additional"]) {
-    if (!d.is_object()) continue;
-    out.push_back(
-        {d.value("weight", 0), d.value("serviceName", ""), d.value("podTemplateHash", "")});
-  }
-  return out;
-}
-
 int32_t desiredCanaryWeight(const RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
   if (fullyPromoted(ctx) || ctx.isAborted()) return 0;
@@ -131,7 +117,7 @@ void planTrafficRouting(RolloutContext& ctx) {
   const bool canary_unavailable = ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0;
   // Managed routes go first, as in reconcileTrafficRouting: a route step re-adds its route below.
   if (aborted || promoted || ro.status.promoteFull || canary_unavailable) {
-    ctx.actions.push_back({Action::Kind::kRemoveManagedRoutes});
+    ctx.actions.push_back(RemoveManagedRoutes{});
   }
   // The stable ReplicaSet must carry what the canary does not (none yet at the first deploy).
   if (!replicasAvailableFor(ctx.stableRS, 100 - desired, ro.spec.replicasOrDefault())) return;
@@ -143,38 +129,34 @@ void planTrafficRouting(RolloutContext& ctx) {
   if (cur.step != nullptr && !aborted && !promoted && revision > 1) {
     const std::string path = "spec.strategy.canary.steps[" + std::to_string(*cur.index) + "]";
     if (cur.step->setHeaderRoute) {
-      ctx.actions.push_back({Action::Kind::kSetHeaderRoute, "", 0, *cur.step->setHeaderRoute,
-                             path + ".setHeaderRoute"});
+      ctx.actions.push_back(SetHeaderRoute{*cur.step->setHeaderRoute, path + ".setHeaderRoute"});
     }
     if (cur.step->setMirrorRoute) {
-      ctx.actions.push_back({Action::Kind::kSetMirrorRoute, "", 0, *cur.step->setMirrorRoute,
-                             path + ".setMirrorRoute"});
+      ctx.actions.push_back(SetMirrorRoute{*cur.step->setMirrorRoute, path + ".setMirrorRoute"});
     }
   }
   nlohmann::json additional = nlohmann::json::array();
+  std::vector<trafficrouting::WeightDestination> routed;  // the same, for the routers
   int32_t additional_sum = 0;
   if (routesToExperiment(ctx)) {
     for (const auto& d : experimentWeightDestinations(ctx)) {
       additional.push_back(destinationJson(d));
+      routed.push_back({d.weight, d.serviceName, d.podTemplateHash});
       additional_sum += d.weight;
     }
   }
-  const nlohmann::json weight_body = {{"additional", additional}};
   const std::string canary_hash = ctx.newRS ? ctx.newRS->podTemplateHash() : ctx.desiredHash;
   const std::string stable_hash = ctx.stableRS->podTemplateHash();
   const auto& prev = ro.status.canary.weights;
   // A canary without pods loses its weight before the subsets move (argo-rollouts #4775).
   if (canary_unavailable && prev && prev->canary.weight > 0) {
-    ctx.actions.push_back({Action::Kind::kSetWeight, "", desired, weight_body});
+    ctx.actions.push_back(SetWeight{desired, routed});
   }
   // Only move traffic onto ReplicaSets that can take it (router.h call order).
   if (desired > 0 && (ctx.newRS == nullptr || !replicaSetFullyAvailable(*ctx.newRS))) return;
   if (delayDestinationRule(ctx, aborted)) return;
-  ctx.actions.push_back(
-      {Action::Kind::kUpdateHash, "", 0,
-       nlohmann::json{
-           {"canary", canary_hash}, {"stable", stable_hash}, {"additional", additional}}});
-  ctx.actions.push_back({Action::Kind::kSetWeight, "", desired, weight_body});
+  ctx.actions.push_back(UpdateHash{canary_hash, stable_hash, routed});
+  ctx.actions.push_back(SetWeight{desired, routed});
   // calculateWeightStatus: the additional weights come out of stable's share.
   kube::TrafficWeights w;
   w.canary = {desired, c.canaryService, canary_hash};

@@ -19,9 +19,4 @@ int32_t desiredCanaryWeight(const RolloutContext& ctx);
 /// Plans router actions and records status.canary.weights (with `additional` as Argo writes it).
 void planTrafficRouting(RolloutContext& ctx);
 
-/// The additional destinations of a kSetWeight/kUpdateHash action body ({"additional": [...]},
-/// the status.canary.weights.additional[] shape); empty when absent.
-std::vector<trafficrouting::WeightDestination> routerAdditionalDestinations(
-    const nlohmann::json& body);
-
 }  // namespace vane::controller

@@ -45,8 +45,7 @@ void scaleDeployment(RolloutContext& ctx, int32_t target, bool log_only) {
   if (ref.kind != "Deployment" || !ctx.workload.is_object()) return;
   target = std::max(target, 0);
   if (workloadReplicas(ctx.workload) == target) return;
-  ctx.actions.push_back(
-      {Action::Kind::kScaleDeployment, ref.name, target, json{{"logOnly", log_only}}});
+  ctx.actions.push_back(ScaleDeployment{ref.name, target, log_only});
 }
 
 bool scaleDownMode(const RolloutContext& ctx, const char* mode) {
@@ -119,19 +118,19 @@ void planWorkloadGeneration(RolloutContext& ctx) {
   if (gen.empty()) {
     // RemoveRolloutWorkloadRefGeneration: the reference was dropped.
     if (!ctx.rollout.spec.workloadRef && current != annotations.end()) {
-      ctx.actions.push_back({Action::Kind::kPatchRolloutRevision, ctx.rollout.metadata.name, 0,
-                             json{{kAnnotationWorkloadGeneration, nullptr}}});
+      ctx.actions.push_back(AnnotateRollout{ctx.rollout.metadata.name,
+                                            json{{kAnnotationWorkloadGeneration, nullptr}}});
     }
     return;
   }
   if (current == annotations.end() || current->second != gen) {
-    ctx.actions.push_back({Action::Kind::kPatchRolloutRevision, ctx.rollout.metadata.name, 0,
-                           json{{kAnnotationWorkloadGeneration, gen}}});
+    ctx.actions.push_back(
+        AnnotateRollout{ctx.rollout.metadata.name, json{{kAnnotationWorkloadGeneration, gen}}});
   }
   // SetNewReplicaSetAnnotations copies the Rollout's annotations to the new ReplicaSet.
   if (ctx.newRS != nullptr && ctx.newRS->annotation(kAnnotationWorkloadGeneration) != gen) {
-    ctx.actions.push_back({Action::Kind::kAnnotateReplicaSet, ctx.newRS->metadata.name, 0,
-                           json{{kAnnotationWorkloadGeneration, gen}}});
+    ctx.actions.push_back(
+        AnnotateReplicaSet{ctx.newRS->metadata.name, json{{kAnnotationWorkloadGeneration, gen}}});
   }
 }
 

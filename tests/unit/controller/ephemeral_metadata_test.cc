@@ -60,11 +60,7 @@ std::string ephemeralAnnotation(const json& rs) {
   return meta.value("annotations", json::object()).value(kAnnotationEphemeralMetadata, "");
 }
 
-size_t podPatches(const World& w) {
-  size_t n = 0;
-  for (const auto& a : w.lastActions()) n += a.kind == Action::Kind::kPatchPod ? 1 : 0;
-  return n;
-}
+size_t podPatches(const World& w) { return actionsOf<PatchPod>(w.lastActions()).size(); }
 
 TEST(EphemeralMetadataTest, CanaryLabelsSwitchOnPromotionAndPodsKeepTheirNames) {
   json steps = json::array({{{"setWeight", 50}}, {{"pause", json::object()}}});

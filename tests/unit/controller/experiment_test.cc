@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "controller/conditions.h"
+#include "controller/executor.h"
 #include "controller/hash.h"
 #include "controller/rollout_experiment.h"
 #include "controller/trafficrouting.h"
@@ -74,7 +75,10 @@ class ExWorld {
   std::optional<int64_t> requeueAt;
   std::vector<Action> last;
   std::vector<Event> events;
+  Status lastError;  // the executor's, in the last reconcile (then no status was written)
 
+  /// One reconcile: plan, execute through the Executor against the fake client, write the
+  /// status as the ExperimentReconciler does.
   void reconcile() {
     ExperimentContext ctx;
     ctx.experiment = ex_;
@@ -85,8 +89,9 @@ class ExWorld {
     planExperiment(ctx);
     last = ctx.actions;
     for (const auto& e : ctx.events) events.push_back(e);
-    for (const auto& a : ctx.actions) apply(a);
-    ex_["status"] = ctx.newStatus;
+    lastError = execute(ctx);
+    if (!lastError.ok()) ADD_FAILURE() << "executor: " << lastError.toString();
+    if (lastError.ok()) ex_["status"] = ctx.newStatus;
     requeueAt = ctx.requeueAt;
     for (auto& [name, rs] : rss_) {
       const int n = rs["spec"].value("replicas", 0);
@@ -108,45 +113,35 @@ class ExWorld {
   }
 
  private:
-  void apply(const Action& a) {
-    switch (a.kind) {
-      case Action::Kind::kCreateReplicaSet:
-        rss_[a.body["metadata"]["annotations"][kAnnotationExperimentTemplate]] = a.body;
-        break;
-      case Action::Kind::kScaleReplicaSet:
-        for (auto& [name, rs] : rss_) {
-          if (rs["metadata"]["name"] == a.name) rs["spec"]["replicas"] = a.replicas;
-        }
-        break;
-      case Action::Kind::kCreateAnalysisRun:
-        runs_.push_back(
-            {{"metadata", {{"name", a.name}}}, {"spec", {{"args", a.body["analysis"]["args"]}}}});
-        break;
-      case Action::Kind::kTerminateAnalysisRun:
-        for (auto& r : runs_) {
-          if (r["metadata"]["name"] == a.name) r["spec"]["terminate"] = true;
-        }
-        break;
-      case Action::Kind::kAnnotateReplicaSet:
-        for (auto& [name, rs] : rss_) {
-          if (rs["metadata"]["name"] == a.name) rs["metadata"]["annotations"].merge_patch(a.body);
-        }
-        break;
-      case Action::Kind::kCreateService:
-        svcs_[a.body["metadata"]["annotations"][kAnnotationExperimentTemplate]] = a.body;
-        break;
-      case Action::Kind::kDeleteService:
-        for (auto it = svcs_.begin(); it != svcs_.end(); ++it) {
-          if (it->second["metadata"]["name"] == a.name) {
-            svcs_.erase(it);
-            break;
-          }
-        }
-        break;
-      default:
-        break;
-    }
+  // The objects live here between reconciles (tests edit them); they go into the fake API server
+  // for the executor and come back by template name.
+  Status execute(ExperimentContext& ctx) {
+    namespace res = kube::resources;
+    testing::seedAnalysisTemplates(client_, ex_["spec"]);
+    auto& rss = client_.objects(res::kReplicaSets);
+    auto& svcs = client_.objects(res::kServices);
+    rss.clear();
+    svcs.clear();
+    for (const auto& [t, rs] : rss_) rss.push_back(rs);
+    for (const auto& [t, svc] : svcs_) svcs.push_back(svc);
+    client_.objects(res::kAnalysisRuns) = runs_;
+    ExecReport report;
+    Status st = Executor(ExecutorDeps{&client_, nullptr, {}, {}})
+                    .execute(ctx.actions, {ex_, nullptr, now}, report);
+    applyExecReport(ctx, report);
+    auto byTemplate = [](const std::vector<json>& objs) {
+      std::map<std::string, json> out;
+      for (const json& o : objs) {
+        out[o["metadata"]["annotations"].value(kAnnotationExperimentTemplate, "")] = o;
+      }
+      return out;
+    };
+    rss_ = byTemplate(rss);
+    svcs_ = byTemplate(svcs);
+    runs_ = client_.objects(res::kAnalysisRuns);
+    return st;
   }
+  testing::FakeClient client_;
   json ex_;
   std::map<std::string, json> rss_;
   std::vector<json> runs_;
@@ -465,7 +460,7 @@ TEST(ExperimentServiceTest, ATemplateWithServiceGetsOneOwnedByTheExperiment) {
   EXPECT_FALSE(w.templateStatus("baseline").contains("serviceName"));
   // Created once: a seen Service is only recorded.
   w.settle();
-  for (const Action& a : w.last) EXPECT_NE(a.kind, Action::Kind::kCreateService);
+  EXPECT_EQ(firstAction<CreateService>(w.last), nullptr);
   EXPECT_EQ(w.phase(), "Running");
   EXPECT_EQ(w.templateStatus("canary")["serviceName"], "ex-canary");
 }
@@ -733,13 +728,6 @@ json exStatusWeights(World& w) {
   return ro.value(json::json_pointer("/status/canary/weights"), json::object());
 }
 
-const Action* findAction(const std::vector<Action>& actions, Action::Kind kind) {
-  for (const Action& a : actions) {
-    if (a.kind == kind) return &a;
-  }
-  return nullptr;
-}
-
 TEST(ExperimentWeightTest, WeightedTemplatesAreAdditionalDestinationsWhileItRuns) {
   World w(testing::basicRollout(5, weightedSteps(), istioCanary()));
   auto [v1, v2] = toExperimentStep(w);
@@ -758,17 +746,15 @@ TEST(ExperimentWeightTest, WeightedTemplatesAreAdditionalDestinationsWhileItRuns
   const json want = json::array(
       {{{"weight", 10}, {"serviceName", name + "-baseline"}, {"podTemplateHash", v1 + "x"}},
        {{"weight", 5}, {"serviceName", "exp-canary"}, {"podTemplateHash", v2 + "x"}}});
-  const Action* set = findAction(w.lastActions(), Action::Kind::kSetWeight);
+  const std::vector<trafficrouting::WeightDestination> routed = {{10, name + "-baseline", v1 + "x"},
+                                                                 {5, "exp-canary", v2 + "x"}};
+  const SetWeight* set = firstAction<SetWeight>(w.lastActions());
   ASSERT_NE(set, nullptr);
-  EXPECT_EQ(set->replicas, 20);
-  EXPECT_EQ(set->body["additional"], want);
-  const Action* hash = findAction(w.lastActions(), Action::Kind::kUpdateHash);
+  EXPECT_EQ(set->weight, 20);
+  EXPECT_EQ(set->additional, routed);
+  const UpdateHash* hash = firstAction<UpdateHash>(w.lastActions());
   ASSERT_NE(hash, nullptr);
-  EXPECT_EQ(hash->body["additional"], want);
-  auto d = routerAdditionalDestinations(set->body);
-  ASSERT_EQ(d.size(), 2u);
-  EXPECT_EQ(d[0].weight, 10);
-  EXPECT_EQ(d[1].serviceName, "exp-canary");
+  EXPECT_EQ(hash->additional, routed);
   const json weights = exStatusWeights(w);
   EXPECT_EQ(weights["canary"]["weight"], 20);
   EXPECT_EQ(weights["stable"]["weight"], 65);  // 100 - 20 - 10 - 5
@@ -788,9 +774,9 @@ TEST(ExperimentWeightTest, WeightedTemplatesAreAdditionalDestinationsWhileItRuns
   const json after = exStatusWeights(w);
   EXPECT_FALSE(after.contains("additional")) << after.dump();
   EXPECT_EQ(after["stable"]["weight"].get<int>() + after["canary"]["weight"].get<int>(), 100);
-  const Action* last = findAction(w.lastActions(), Action::Kind::kSetWeight);
+  const SetWeight* last = firstAction<SetWeight>(w.lastActions());
   if (last != nullptr) {
-    EXPECT_TRUE(routerAdditionalDestinations(last->body).empty());
+    EXPECT_TRUE(last->additional.empty());
   }
 }
 
@@ -806,9 +792,9 @@ TEST(ExperimentWeightTest, AbortTakesTheExperimentWeightsBack) {
   EXPECT_FALSE(weights.contains("additional")) << weights.dump();
   EXPECT_EQ(weights["canary"]["weight"], 0);
   EXPECT_EQ(weights["stable"]["weight"], 100);
-  const Action* set = findAction(w.lastActions(), Action::Kind::kSetWeight);
+  const SetWeight* set = firstAction<SetWeight>(w.lastActions());
   ASSERT_NE(set, nullptr);
-  EXPECT_TRUE(routerAdditionalDestinations(set->body).empty());
+  EXPECT_TRUE(set->additional.empty());
   EXPECT_TRUE(w.experiments()[0]["spec"].value("terminate", false));
 }
 
@@ -894,8 +880,8 @@ TEST(ExperimentHistoryTest, TheRolloutDeletesOldExperimentsButNotItsOwn) {
   w.experiments().push_back(historyExperiment("web-old-1-1", "gone", "Successful", w.now - 100));
   w.reconcile();
   std::vector<std::string> deleted;
-  for (const Action& a : w.lastActions()) {
-    if (a.kind == Action::Kind::kDeleteExperiment) deleted.push_back(a.name);
+  for (const DeleteExperiment* a : actionsOf<DeleteExperiment>(w.lastActions())) {
+    deleted.push_back(a->name);
   }
   EXPECT_EQ(deleted, std::vector<std::string>{"web-old-1-1"}) << own;
 }

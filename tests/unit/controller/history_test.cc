@@ -60,11 +60,10 @@ struct Fixture {
     ctx.newStatus = ctx.rollout.status;
     classifyReplicaSets(ctx);
   }
-  std::vector<std::string> names(Action::Kind kind) const {
+  template <class A>
+  std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const auto& a : ctx.actions) {
-      if (a.kind == kind) out.push_back(a.name);
-    }
+    for (const A* a : actionsOf<A>(ctx.actions)) out.push_back(a->name);
     return out;
   }
 
@@ -85,7 +84,7 @@ TEST(RevisionHistoryTest, DeletesOldestScaledDownReplicaSetsBeyondTheLimit) {
   f.add(makeRS("h5", 1, 0, kNow - 100));
   f.classify();
   planRevisionHistory(f.ctx);
-  EXPECT_EQ(f.names(Action::Kind::kDeleteReplicaSet), (Names{"web-h1", "web-h2", "web-h3"}));
+  EXPECT_EQ(f.names<DeleteReplicaSet>(), (Names{"web-h1", "web-h2", "web-h3"}));
 }
 
 TEST(RevisionHistoryTest, KeepsReplicaSetsWithPodsOrUnobservedScaleDown) {
@@ -103,7 +102,7 @@ TEST(RevisionHistoryTest, KeepsReplicaSetsWithPodsOrUnobservedScaleDown) {
   f.classify();
   planRevisionHistory(f.ctx);
   // diff = 5 - 1 = 4: the four oldest are candidates, only h4 qualifies; h5 is within the limit.
-  EXPECT_EQ(f.names(Action::Kind::kDeleteReplicaSet), (Names{"web-h4"}));
+  EXPECT_EQ(f.names<DeleteReplicaSet>(), (Names{"web-h4"}));
 }
 
 TEST(RevisionHistoryTest, DefaultLimitIsTen) {
@@ -116,7 +115,7 @@ TEST(RevisionHistoryTest, DefaultLimitIsTen) {
   f.add(makeRS("h11", 11, 0, kNow - 900));
   f.classify();
   planRevisionHistory(f.ctx);
-  EXPECT_EQ(f.names(Action::Kind::kDeleteReplicaSet), (Names{"web-h1"}));
+  EXPECT_EQ(f.names<DeleteReplicaSet>(), (Names{"web-h1"}));
 }
 
 TEST(RevisionHistoryTest, DeletesTheRunsOfADeletedReplicaSetButNotCurrentOnes) {
@@ -129,8 +128,8 @@ TEST(RevisionHistoryTest, DeletesTheRunsOfADeletedReplicaSetButNotCurrentOnes) {
       kube::RolloutAnalysisRunStatus{"web-h1-current", "Successful", ""};
   f.classify();
   planRevisionHistory(f.ctx);
-  EXPECT_EQ(f.names(Action::Kind::kDeleteReplicaSet), (Names{"web-h1"}));
-  EXPECT_EQ(f.names(Action::Kind::kDeleteAnalysisRun), (Names{"web-h1-1-0", "web-h1-1"}));
+  EXPECT_EQ(f.names<DeleteReplicaSet>(), (Names{"web-h1"}));
+  EXPECT_EQ(f.names<DeleteAnalysisRun>(), (Names{"web-h1-1-0", "web-h1-1"}));
 }
 
 TEST(AnalysisRunHistoryTest, FiltersAsArgo) {
@@ -174,7 +173,7 @@ TEST(AnalysisRunHistoryTest, LimitsComeFromSpecAnalysis) {
                         makeRun("f1", f.hash, "Failed", kNow - 30)};
   f.classify();
   planAnalysisRunHistory(f.ctx);
-  EXPECT_EQ(f.names(Action::Kind::kDeleteAnalysisRun), (Names{"f1", "s1"}));  // newest first
+  EXPECT_EQ(f.names<DeleteAnalysisRun>(), (Names{"f1", "s1"}));  // newest first
   EXPECT_TRUE(f.ctx.events.empty());
 }
 
@@ -197,12 +196,13 @@ TEST(RevisionHistoryTest, CanaryPlanDeletesTheOldReplicaSetOnceScaledDown) {
   w.setImage("v2");
   w.settle();
   EXPECT_EQ(w.replicasOf(v1), 0);
-  w.reconcile();
+  // Deleted through the executor once scaled down, and gone from the (fake) API server.
   bool deleted = false;
-  for (const auto& a : w.lastActions()) {
-    deleted |= a.kind == Action::Kind::kDeleteReplicaSet && a.name == "web-" + v1;
+  for (const auto& r : w.client().requests) {
+    deleted |= r.verb == "delete" && r.resource == "replicasets" && r.name == "web-" + v1;
   }
   EXPECT_TRUE(deleted);
+  for (const auto& rs : w.replicaSets()) EXPECT_NE(rs["metadata"]["name"], "web-" + v1);
 }
 
 // A fully promoted traffic-routed canary with scaleDownDelaySeconds 10.
@@ -223,8 +223,8 @@ kube::ReplicaSet withDeadline(kube::ReplicaSet rs, int64_t at) {
 
 std::map<std::string, int32_t> scaled(const Fixture& f) {
   std::map<std::string, int32_t> out;
-  for (const auto& a : f.ctx.actions) {
-    if (a.kind == Action::Kind::kScaleReplicaSet) out[a.name] = a.replicas;
+  for (const ScaleReplicaSet* a : actionsOf<ScaleReplicaSet>(f.ctx.actions)) {
+    out[a->name] = a->replicas;
   }
   return out;
 }
@@ -239,7 +239,7 @@ TEST(ScaleDownDelayTest, RevisionLimitScalesDownOlderDelayedReplicaSetsAtOnce) {
   f.classify();
   planCanaryReplicaSets(f.ctx);
   // Newest first: h3 takes the one delayed slot (deadline added now), h2 and h1 go at once.
-  EXPECT_EQ(f.names(Action::Kind::kAnnotateReplicaSet), (Names{"web-h3"}));
+  EXPECT_EQ(f.names<AnnotateReplicaSet>(), (Names{"web-h3"}));
   EXPECT_EQ(scaled(f), (std::map<std::string, int32_t>{{"web-h1", 0}, {"web-h2", 0}}));
   ASSERT_TRUE(f.ctx.requeueAt);
   EXPECT_EQ(*f.ctx.requeueAt, kNow + 10);
@@ -252,7 +252,7 @@ TEST(ScaleDownDelayTest, WithoutLimitEachKeepsItsPodsUntilItsDeadline) {
   f.add(makeRS("h3", 3, 5, kNow - 100));
   f.classify();
   planCanaryReplicaSets(f.ctx);
-  EXPECT_EQ(f.names(Action::Kind::kAnnotateReplicaSet), (Names{"web-h3"}));
+  EXPECT_EQ(f.names<AnnotateReplicaSet>(), (Names{"web-h3"}));
   EXPECT_EQ(scaled(f), (std::map<std::string, int32_t>{{"web-h1", 0}}));
   ASSERT_TRUE(f.ctx.requeueAt);
   EXPECT_EQ(*f.ctx.requeueAt, kNow + 5);
@@ -263,7 +263,7 @@ TEST(ScaleDownDelayTest, LimitZeroScalesEveryOldReplicaSetDownAtOnce) {
   f.add(makeRS("h1", 1, 5, kNow - 100));
   f.classify();
   planCanaryReplicaSets(f.ctx);
-  EXPECT_TRUE(f.names(Action::Kind::kAnnotateReplicaSet).empty());
+  EXPECT_TRUE(f.names<AnnotateReplicaSet>().empty());
   EXPECT_EQ(scaled(f), (std::map<std::string, int32_t>{{"web-h1", 0}}));
 }
 

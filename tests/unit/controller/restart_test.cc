@@ -35,11 +35,8 @@ RolloutContext context(json rollout, const std::string& restart_at) {
   return ctx;
 }
 
-const Action* restartAction(const RolloutContext& ctx) {
-  for (const auto& a : ctx.actions) {
-    if (a.kind == Action::Kind::kRestartPods) return &a;
-  }
-  return nullptr;
+const RestartPods* restartAction(const RolloutContext& ctx) {
+  return firstAction<RestartPods>(ctx.actions);
 }
 
 TEST(RestartPlanTest, NothingWithoutRestartAt) {
@@ -74,15 +71,15 @@ TEST(RestartPlanTest, PassedRestartAtPlansStableThenNewThenOlder) {
                 makeRS("old1", 1, kNow - 300), makeRS("stable", 3, kNow - 250)};
   classifyReplicaSets(ctx);
   planPodRestart(ctx);
-  const Action* a = restartAction(ctx);
+  const RestartPods* a = restartAction(ctx);
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->body["replicaSets"],
-            json::array({"uid-stable", "uid-" + hash, "uid-old1", "uid-old2"}));
-  EXPECT_EQ(a->body["restartAt"], kNow - 60);
-  EXPECT_EQ(a->body["replicas"], 4);
-  EXPECT_EQ(a->body["totalReplicas"], 5);
-  EXPECT_EQ(a->body["maxUnavailable"], 1);  // 25% of 4
-  EXPECT_EQ(a->body["stopOnRestart"], true);
+  EXPECT_EQ(a->replicaSets,
+            (std::vector<std::string>{"uid-stable", "uid-" + hash, "uid-old1", "uid-old2"}));
+  EXPECT_EQ(a->restartAt, kNow - 60);
+  EXPECT_EQ(a->replicas, 4);
+  EXPECT_EQ(a->totalReplicas, 5);
+  EXPECT_EQ(a->maxUnavailable, 1);  // 25% of 4
+  EXPECT_TRUE(a->stopIfRestarted);
 }
 
 TEST(RestartPlanTest, MaxUnavailableAsArgo) {
@@ -113,12 +110,13 @@ json pod(const std::string& name, int64_t created, bool ready = true) {
   return p;
 }
 
-json body(int32_t replicas, int32_t total, int32_t max_unavailable) {
-  return {{"restartAt", kNow - 60},
-          {"replicas", replicas},
-          {"totalReplicas", total},
-          {"maxUnavailable", max_unavailable},
-          {"minReadySeconds", 0}};
+RestartPods body(int32_t replicas, int32_t total, int32_t max_unavailable) {
+  RestartPods a;
+  a.restartAt = kNow - 60;
+  a.replicas = replicas;
+  a.totalReplicas = total;
+  a.maxUnavailable = max_unavailable;
+  return a;
 }
 
 struct Recorder {
@@ -210,7 +208,42 @@ TEST(RestartPlanTest, CanaryPlanRestartsBeforeAnythingElse) {
   w.bumpGeneration();
   w.reconcile();
   ASSERT_FALSE(w.lastActions().empty());
-  EXPECT_EQ(w.lastActions()[0].kind, Action::Kind::kRestartPods);
+  EXPECT_TRUE(std::holds_alternative<RestartPods>(w.lastActions()[0]));
+}
+
+// Executed: the canary deletes what the budget allows and stops that reconcile (no status, no
+// events); the ReplicaSet controller replaces the pods; once none predates restartAt the status
+// records it.
+TEST(RestartPlanTest, CanaryRestartStopsEachReconcileUntilEveryPodIsNew) {
+  World w(testing::basicRollout(3, json::array()));
+  w.settle();
+  w.now += 100;
+  const std::string restart_at = kube::formatTime(w.now - 10);
+  w.rollout()["spec"]["restartAt"] = restart_at;
+  w.bumpGeneration();
+  const json before = w.rollout()["status"];
+  const size_t events = w.events().size();
+  auto deletedPods = [&] {
+    int n = 0;
+    for (const auto& r : w.client().requests) n += r.verb == "delete" && r.resource == "pods";
+    w.client().requests.clear();
+    return n;
+  };
+  deletedPods();
+  for (int i = 0; i < 3; ++i) {
+    w.reconcile();
+    EXPECT_EQ(deletedPods(), 1) << "reconcile " << i;  // maxUnavailable 0: one at a time
+    EXPECT_EQ(w.rollout()["status"], before) << "reconcile " << i;
+    EXPECT_EQ(w.events().size(), events);
+    w.now += 1;
+  }
+  w.reconcile();  // every pod is newer than restartAt
+  EXPECT_EQ(deletedPods(), 0);
+  EXPECT_EQ(w.status().restartedAt, restart_at);
+  for (const auto& pod : w.pods()) {
+    EXPECT_GT(kube::parseTime(pod["metadata"]["creationTimestamp"]).value_or(0),
+              kube::parseTime(restart_at).value_or(0));
+  }
 }
 
 }  // namespace

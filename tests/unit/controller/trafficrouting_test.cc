@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 using testing::basicRollout;
 using testing::World;
-using Kind = Action::Kind;
+using Calls = std::vector<std::string>;
 
 json headerStep(const std::string& regex) {
   return {{"setHeaderRoute",
@@ -38,14 +38,15 @@ json subsetRollout() {
                             "stableSubsetName": "stable"}}}})"));
 }
 
-std::vector<Kind> routerCalls(const std::vector<Action>& actions) {
-  std::vector<Kind> out;
+// The planned router calls, by name, in order.
+std::vector<std::string> routerCalls(const std::vector<Action>& actions) {
+  std::vector<std::string> out;
   for (const Action& a : actions) {
-    if (a.kind == Kind::kUpdateHash || a.kind == Kind::kSetWeight ||
-        a.kind == Kind::kSetHeaderRoute || a.kind == Kind::kSetMirrorRoute ||
-        a.kind == Kind::kRemoveManagedRoutes) {
-      out.push_back(a.kind);
-    }
+    if (std::holds_alternative<UpdateHash>(a)) out.push_back("updateHash");
+    if (std::holds_alternative<SetWeight>(a)) out.push_back("setWeight");
+    if (std::holds_alternative<SetHeaderRoute>(a)) out.push_back("setHeaderRoute");
+    if (std::holds_alternative<SetMirrorRoute>(a)) out.push_back("setMirrorRoute");
+    if (std::holds_alternative<RemoveManagedRoutes>(a)) out.push_back("removeManagedRoutes");
   }
   return out;
 }
@@ -56,20 +57,17 @@ TEST(PlanTrafficRouting, InstallRunsNoRouteStepAndWaitsForTheStablePods) {
   for (int i = 0; i < 5; ++i) {
     w.reconcile();
     // checkReplicasAvailable: no ReplicaSet, or one without pods, takes no traffic yet.
-    EXPECT_EQ(routerCalls(w.lastActions()), std::vector<Kind>{Kind::kRemoveManagedRoutes})
-        << "reconcile " << i;
+    EXPECT_EQ(routerCalls(w.lastActions()), Calls{"removeManagedRoutes"}) << "reconcile " << i;
   }
   w.podsReady = true;
   w.settle();
   bool hash_set = false;
   for (int i = 0; i < 3; ++i) {
     w.reconcile();
-    for (const Action& a : w.lastActions()) {
-      EXPECT_NE(a.kind, Kind::kSetHeaderRoute);  // revision 1: Argo runs no route step
-      if (a.kind == Kind::kUpdateHash) {
-        hash_set = true;
-        EXPECT_EQ(a.body["canary"], a.body["stable"]);
-      }
+    EXPECT_EQ(firstAction<SetHeaderRoute>(w.lastActions()), nullptr);  // revision 1: no step
+    if (const UpdateHash* a = firstAction<UpdateHash>(w.lastActions())) {
+      hash_set = true;
+      EXPECT_EQ(a->canary, a->stable);
     }
   }
   EXPECT_TRUE(hash_set);
@@ -83,8 +81,8 @@ TEST(PlanTrafficRouting, ManagedRoutesAreRemovedBeforeTheStepRouteIsSet) {
   w.reconcile();  // V2's ReplicaSet created; step 0 is the header route
   const auto calls = routerCalls(w.lastActions());
   ASSERT_GE(calls.size(), 2u);
-  EXPECT_EQ(calls[0], Kind::kRemoveManagedRoutes);
-  EXPECT_EQ(calls[1], Kind::kSetHeaderRoute);
+  EXPECT_EQ(calls[0], "removeManagedRoutes");
+  EXPECT_EQ(calls[1], "setHeaderRoute");
 }
 
 TEST(PlanTrafficRouting, SubsetModeMovesNoSubsetOntoAReplicaSetThatIsNotAvailable) {
@@ -99,19 +97,19 @@ TEST(PlanTrafficRouting, SubsetModeMovesNoSubsetOntoAReplicaSetThatIsNotAvailabl
   ASSERT_NE(v1, v2);
   ASSERT_EQ(w.replicasOf(v2), 1);
   w.reconcile();
-  EXPECT_EQ(routerCalls(w.lastActions()), std::vector<Kind>{Kind::kRemoveManagedRoutes});
+  EXPECT_EQ(routerCalls(w.lastActions()), Calls{"removeManagedRoutes"});
   w.podsReady = true;
   w.reconcile();  // the kubelet makes V2 available
+  w.routerCalls.clear();
   w.reconcile();
-  bool moved = false;
-  for (const Action& a : w.lastActions()) {
-    if (a.kind == Kind::kUpdateHash) {
-      moved = true;
-      EXPECT_EQ(a.body["canary"], v2);
-      EXPECT_EQ(a.body["stable"], v1);
-    }
-  }
-  EXPECT_TRUE(moved);
+  const UpdateHash* moved = firstAction<UpdateHash>(w.lastActions());
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->canary, v2);
+  EXPECT_EQ(moved->stable, v1);
+  // The executor told the router, subsets before weight (router.h call order).
+  ASSERT_GE(w.routerCalls.size(), 2u);
+  EXPECT_EQ(w.routerCalls[0], "updateHash " + v2 + " " + v1);
+  EXPECT_EQ(w.routerCalls[1].rfind("setWeight ", 0), 0u);
 }
 
 TEST(PlanTrafficRouting, WeightUpdatedEventUsesArgosWording) {

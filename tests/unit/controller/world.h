@@ -1,7 +1,11 @@
-// An in-memory world for the pure planner: applies planned actions to ReplicaSet/Service/Pod JSON
-// (and the Deployment a workloadRef names), writes the planned status back, and plays the
-// ReplicaSet controller and kubelet (pods from the template, ready at once or never).
+// An in-memory world for the pure planner: executes each plan with the controllers' Executor
+// against a FakeClient (ReplicaSets, Services, Pods, AnalysisRuns, Experiments and the Deployment
+// a workloadRef names live there; routers record their calls), writes the planned status back as
+// the Reconciler does, and plays the ReplicaSet controller and kubelet (pods from the template,
+// ready at once or never).
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,10 +14,15 @@
 
 #include "controller/bluegreen.h"
 #include "controller/canary.h"
+#include "controller/conditions.h"
+#include "controller/executor.h"
 #include "controller/hash.h"
 #include "controller/reconciler.h"
+#include "controller/restart.h"
 #include "controller/workloadref.h"
+#include "fake_client.h"
 #include "kube/types.h"
+#include "trafficrouting/router.h"
 
 namespace vane::controller::testing {
 
@@ -39,6 +48,87 @@ inline json basicRollout(int replicas, json steps, json extra_canary = json::obj
             {"strategy", {{"canary", canary}}}}}};
 }
 
+/// A TrafficRouter that records its calls ("setWeight 20", "updateHash c s", ...).
+class RecordingRouter : public trafficrouting::TrafficRouter {
+ public:
+  explicit RecordingRouter(std::vector<std::string>& calls) : calls_(calls) {}
+  std::string_view type() const override { return "Recording"; }
+  Status setWeight(int32_t desired,
+                   const std::vector<trafficrouting::WeightDestination>&) override {
+    calls_.push_back("setWeight " + std::to_string(desired));
+    return Status::ok();
+  }
+  Status setHeaderRoute(const trafficrouting::SetHeaderRoute& r) override {
+    calls_.push_back("setHeaderRoute " + r.name);
+    return Status::ok();
+  }
+  Status setMirrorRoute(const trafficrouting::SetMirrorRoute& r) override {
+    calls_.push_back("setMirrorRoute " + r.name);
+    return Status::ok();
+  }
+  Result<std::optional<bool>> verifyWeight(
+      int32_t, const std::vector<trafficrouting::WeightDestination>&) override {
+    return std::optional<bool>();
+  }
+  Status removeManagedRoutes() override {
+    calls_.push_back("removeManagedRoutes");
+    return Status::ok();
+  }
+  Status updateHash(const std::string& canary, const std::string& stable,
+                    const std::vector<trafficrouting::WeightDestination>&) override {
+    calls_.push_back("updateHash " + canary + " " + stable);
+    return Status::ok();
+  }
+
+ private:
+  std::vector<std::string>& calls_;
+};
+
+/// An AnalysisTemplate `name` (one metric) declaring the names of `args` (without values).
+inline void seedAnalysisTemplate(FakeClient& client, const std::string& name, const json& args) {
+  json* t = client.find(kube::resources::kAnalysisTemplates, name);
+  if (t == nullptr) {
+    client.objects(kube::resources::kAnalysisTemplates)
+        .push_back({{"apiVersion", "argoproj.io/v1alpha1"},
+                    {"kind", "AnalysisTemplate"},
+                    {"metadata", {{"name", name}}},
+                    {"spec",
+                     {{"metrics",
+                       json::array({{{"name", name}, {"provider", {{"job", json::object()}}}}})},
+                      {"args", json::array()}}}});
+    t = &client.objects(kube::resources::kAnalysisTemplates).back();
+  }
+  json& declared = (*t)["spec"]["args"];
+  for (const auto& arg : args.is_array() ? args : json::array()) {
+    bool known = false;
+    for (const auto& d : declared) known |= d["name"] == arg.value("name", "");
+    if (!known) declared.push_back({{"name", arg.value("name", "")}});
+  }
+}
+
+/// An AnalysisTemplate for every templateName the object references (a Rollout's
+/// {templates: [...], args} or an Experiment's {templateName, args}), so the run builder resolves
+/// them.
+inline void seedAnalysisTemplates(FakeClient& client, const json& node) {
+  if (node.is_array()) {
+    for (const auto& n : node) seedAnalysisTemplates(client, n);
+    return;
+  }
+  if (!node.is_object()) return;
+  const json args = node.value("args", json::array());
+  if (node.contains("templateName") && node["templateName"].is_string()) {
+    seedAnalysisTemplate(client, node["templateName"], args);
+  }
+  if (node.contains("templates") && node["templates"].is_array()) {
+    for (const auto& ref : node["templates"]) {
+      if (ref.is_object() && ref.contains("templateName") && ref["templateName"].is_string()) {
+        seedAnalysisTemplate(client, ref["templateName"], args);
+      }
+    }
+  }
+  for (const auto& [k, v] : node.items()) seedAnalysisTemplates(client, v);
+}
+
 class World {
  public:
   explicit World(json rollout) : rollout_(std::move(rollout)) {}
@@ -47,21 +137,30 @@ class World {
   kube::RolloutStatus status() const {
     return *kube::decodeRolloutStatus(rollout_.value("status", json::object()));
   }
-  std::vector<json>& replicaSets() { return rss_; }
-  /// AnalysisRuns as the run builder would label them; tests set status.phase.
-  std::vector<json>& analysisRuns() { return runs_; }
-  /// Experiments the rollout created (kCreateExperiment); tests set status.phase.
-  std::vector<json>& experiments() { return experiments_; }
+  std::vector<json>& replicaSets() { return client_.objects(kube::resources::kReplicaSets); }
+  /// AnalysisRuns the run builder made; tests set status.phase.
+  std::vector<json>& analysisRuns() { return client_.objects(kube::resources::kAnalysisRuns); }
+  /// Experiments the rollout created (CreateExperiment); tests set status.phase.
+  std::vector<json>& experiments() { return client_.objects(kube::resources::kExperiments); }
   std::map<std::string, std::string>& services() { return services_; }
   /// Pods made by kubelet(): <ReplicaSet>-<n>, the template's labels/annotations at creation.
-  std::vector<json>& pods() { return pods_; }
+  std::vector<json>& pods() { return client_.objects(kube::resources::kPods); }
+  /// The API server the executor writes to.
+  FakeClient& client() { return client_; }
   /// The object spec.workloadRef names (null: not found).
   json workload;
   std::vector<Event>& events() { return events_; }
   int64_t now = 1800000000;
   bool podsReady = true;
+  /// What the routers were told, in order.
+  std::vector<std::string> routerCalls;
+  /// The executor's error in the last reconcile (then no status was written, as the Reconciler).
+  Status lastError;
+  /// Unless set, an executor error fails the test.
+  bool allowExecErrors = false;
 
-  /// One reconcile; returns the number of actions it planned.
+  /// One reconcile: plan, execute through the Executor against the fake client, write the
+  /// status as the Reconciler does. Returns the number of actions it planned.
   size_t reconcile() {
     RolloutContext ctx;
     auto ro = kube::decodeRollout(rollout_);
@@ -70,10 +169,10 @@ class World {
       ctx.invalidSpecMessage = resolveWorkloadRef(ctx, workload.is_null() ? nullptr : &workload);
     }
     if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = validateRollout(ctx.rollout);
-    for (const auto& rs : rss_) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
-    ctx.pods = pods_;
-    ctx.analysisRuns = runs_;
-    ctx.experiments = experiments_;
+    for (const auto& rs : replicaSets()) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
+    ctx.pods = pods();
+    ctx.analysisRuns = analysisRuns();
+    ctx.experiments = experiments();
     ctx.now = now;
     if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
       planBlueGreen(ctx, services_);
@@ -81,13 +180,21 @@ class World {
       planRollout(ctx, services_);
     }
     last_ = ctx.actions;
-    for (const auto& a : ctx.actions) apply(a);
-    for (const auto& e : ctx.events) events_.push_back(e);
-    if (ctx.completedDuration) finished.push_back(*ctx.completedDuration);
-    json old = rollout_.value("status", json::object());
-    rollout_["status"] = kube::toJson(ctx.newStatus);
-    changed_ = old != rollout_["status"];
+    ExecReport report;
+    lastError = execute(ctx, report);
+    if (!lastError.ok() && !allowExecErrors) ADD_FAILURE() << "executor: " << lastError.toString();
+    if (!report.stopped) {  // a stopping pod restart records nothing, as the Reconciler
+      for (const auto& e : ctx.events) events_.push_back(e);
+      for (const auto& e : report.events) events_.push_back(e);
+    }
+    changed_ = false;
     requeueAt = ctx.requeueAt;
+    if (lastError.ok() && !report.stopped) {
+      if (ctx.completedDuration) finished.push_back(*ctx.completedDuration);
+      json old = rollout_.value("status", json::object());
+      rollout_["status"] = kube::toJson(ctx.newStatus);
+      changed_ = old != rollout_["status"];
+    }
     kubelet();
     return ctx.actions.size();
   }
@@ -100,15 +207,15 @@ class World {
   }
 
   /// Replicas by revision-independent hash: {hash -> spec.replicas}.
-  std::map<std::string, int> counts() const {
+  std::map<std::string, int> counts() {
     std::map<std::string, int> out;
-    for (const auto& rs : rss_) {
+    for (const auto& rs : replicaSets()) {
       out[rs["metadata"]["labels"].value("rollouts-pod-template-hash", "")] =
           rs["spec"].value("replicas", 0);
     }
     return out;
   }
-  int replicasOf(const std::string& hash) const {
+  int replicasOf(const std::string& hash) {
     auto c = counts();
     return c.count(hash) ? c.at(hash) : 0;
   }
@@ -129,89 +236,89 @@ class World {
   std::vector<RolloutDuration> finished;
 
  private:
-  json* findRS(const std::string& name) {
-    for (auto& rs : rss_) {
-      if (rs["metadata"]["name"] == name) return &rs;
+  // The objects the tests keep outside the API server (the Rollout, the Services' selectors,
+  // the workload) go in before the plan is executed and come back after.
+  Status execute(RolloutContext& ctx, ExecReport& report) {
+    namespace res = kube::resources;
+    seedAnalysisTemplates(client_, rollout_["spec"]);
+    client_.objects(res::kRollouts) = {rollout_};
+    auto& svcs = client_.objects(res::kServices);
+    svcs.clear();
+    for (const auto& [name, hash] : services_) {
+      svcs.push_back({{"metadata", {{"name", name}}},
+                      {"spec", {{"selector", {{kLabelPodTemplateHash, hash}}}}}});
     }
-    return nullptr;
-  }
-  void apply(const Action& a) {
-    switch (a.kind) {
-      case Action::Kind::kCreateReplicaSet:
-        if (!findRS(a.name)) {
-          rss_.push_back(a.body);
-          rss_.back()["metadata"]["creationTimestamp"] = kube::formatTime(now);
-          rss_.back()["metadata"]["uid"] = "uid-" + a.name;
-        }
-        break;
-      case Action::Kind::kScaleReplicaSet:
-        if (json* rs = findRS(a.name)) {
-          (*rs)["spec"]["replicas"] = a.replicas;
-          (*rs)["metadata"]["annotations"].merge_patch(a.body);
-        }
-        break;
-      case Action::Kind::kAnnotateReplicaSet:
-        if (json* rs = findRS(a.name)) (*rs)["metadata"]["annotations"].merge_patch(a.body);
-        break;
-      case Action::Kind::kPatchServiceSelector:
-        services_[a.name] = a.body.get<std::string>();
-        break;
-      case Action::Kind::kCreateAnalysisRun: {
-        json labels = {{"rollout-type", a.body["type"]},
-                       {"rollouts-pod-template-hash", a.body["podHash"]}};
-        if (a.body.contains("stepIndex")) labels["step-index"] = a.body["stepIndex"].dump();
-        runs_.push_back(
-            {{"metadata", {{"name", a.name}, {"labels", labels}}}, {"spec", json::object()}});
-        break;
-      }
-      case Action::Kind::kTerminateAnalysisRun:
-        for (auto& r : runs_) {
-          if (r["metadata"]["name"] == a.name) r["spec"]["terminate"] = true;
-        }
-        break;
-      case Action::Kind::kPatchRolloutRevision:
-        rollout_["metadata"]["annotations"].merge_patch(a.body);
-        break;
-      case Action::Kind::kPatchReplicaSet:
-        if (json* rs = findRS(a.name)) rs->merge_patch(a.body);
-        break;
-      case Action::Kind::kPatchPod:
-        for (auto& pod : pods_) {
-          if (pod["metadata"]["name"] == a.name) pod.merge_patch(a.body);
-        }
-        break;
-      case Action::Kind::kCreateExperiment:
-        experiments_.push_back(a.body);
-        break;
-      case Action::Kind::kTerminateExperiment:
-        for (auto& ex : experiments_) {
-          if (ex["metadata"]["name"] == a.name) ex["spec"]["terminate"] = true;
-        }
-        break;
-      case Action::Kind::kScaleDeployment:
-        workload["spec"]["replicas"] = a.replicas;
+    client_.objects(res::kDeployments).clear();
+    if (workload.is_object()) client_.objects(res::kDeployments).push_back(workload);
+    const size_t before = client_.objects(res::kReplicaSets).size();
+
+    // Built per reconcile: a World may be moved, and the executor must see this one.
+    trafficrouting::RouterRegistry routers;
+    routers.add(
+        "istio",
+        [this](const json&, const std::string&, const trafficrouting::RouterContext&)
+            -> Result<std::unique_ptr<trafficrouting::TrafficRouter>> {
+          return std::unique_ptr<trafficrouting::TrafficRouter>(new RecordingRouter(routerCalls));
+        });
+    ExecutorDeps deps{&client_, &routers, "v1beta1", [this](const std::string& uid) {
+                        std::vector<json> out;
+                        for (const json& p : pods()) {
+                          if (p["metadata"]["ownerReferences"][0]["uid"] == uid) out.push_back(p);
+                        }
+                        return out;
+                      }};
+    Status st = Executor(deps).execute(ctx.actions, {rollout_, &ctx.rollout, now}, report);
+
+    json status = rollout_.value("status", json());
+    rollout_ = client_.objects(res::kRollouts).at(0);
+    if (!status.is_null()) rollout_["status"] = status;
+    for (auto& [name, hash] : services_) {
+      hash = client_.find(res::kServices, name)
+                 ->at("spec")["selector"]
+                 .value(kLabelPodTemplateHash, "");
+    }
+    if (workload.is_object()) {
+      const json scaled = client_.objects(res::kDeployments).at(0);
+      if (scaled["spec"] != workload["spec"]) {  // the API server bumps the generation
+        workload = scaled;
         workload["metadata"]["generation"] = workload["metadata"].value("generation", 1) + 1;
-        break;
-      default:
-        break;
+      }
     }
+    auto& rss = client_.objects(res::kReplicaSets);
+    for (size_t i = before; i < rss.size(); ++i) {
+      rss[i]["metadata"]["creationTimestamp"] = kube::formatTime(now);
+    }
+    if (report.restart) applyPodRestart(ctx, *report.restart);
+    return st;
   }
+
   void kubelet() {
-    for (auto& rs : rss_) {
+    auto& pods = this->pods();
+    for (auto& rs : replicaSets()) {
       int n = rs["spec"].value("replicas", 1);
       const std::string uid = rs["metadata"].value("uid", "");
       std::vector<size_t> owned;
-      for (size_t i = 0; i < pods_.size(); ++i) {
-        if (pods_[i]["metadata"]["ownerReferences"][0]["uid"] == uid) owned.push_back(i);
+      for (size_t i = 0; i < pods.size(); ++i) {
+        if (pods[i]["metadata"]["ownerReferences"][0]["uid"] == uid) owned.push_back(i);
       }
       for (int i = static_cast<int>(owned.size()); i < n; ++i) {
         json meta = rs["spec"]["template"].value("metadata", json::object());
         meta["name"] = rs["metadata"].value("name", "") + "-" + std::to_string(podSerial_++);
         meta["ownerReferences"] = json::array({{{"uid", uid}, {"controller", true}}});
-        pods_.push_back({{"metadata", meta}});
+        meta["creationTimestamp"] = kube::formatTime(now);
+        pods.push_back({{"metadata", meta}});
+        owned.push_back(pods.size() - 1);
+      }
+      for (size_t i : owned) {  // Ready as podsReady says, since the pod's creation
+        json& pod = pods[i];
+        const std::string since = pod["metadata"].value("creationTimestamp", "");
+        const json ready = {{"type", "Ready"},
+                            {"status", podsReady ? "True" : "False"},
+                            {"lastTransitionTime", since}};
+        pod["status"] = {{"conditions", json::array({ready})}};
       }
       for (int i = static_cast<int>(owned.size()) - 1; i >= n; --i) {
-        pods_.erase(pods_.begin() + static_cast<std::ptrdiff_t>(owned[i]));
+        pods.erase(pods.begin() + static_cast<std::ptrdiff_t>(owned[i]));
       }
       rs["status"] = {{"replicas", n},
                       {"readyReplicas", podsReady ? n : 0},
@@ -220,7 +327,7 @@ class World {
   }
 
   json rollout_;
-  std::vector<json> rss_, runs_, pods_, experiments_;
+  FakeClient client_;
   int podSerial_ = 0;
   std::map<std::string, std::string> services_;
   std::vector<Event> events_;
