@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "kube/decode.h"
+#include "kube/types_internal.h"
 
 namespace vane::kube {
 
@@ -583,3 +584,15 @@ nlohmann::json controllerOwnerRefs(const std::string& kind, const std::string& n
 }
 
 }  // namespace vane::kube
+
+namespace vane::kube::detail {
+
+ObjectMeta decodeMetadata(const Decoder& d) { return decodeMeta(d); }
+
+std::optional<int32_t> decodeInt32(const Decoder& d, const std::string& key) {
+  return opt32(d, key);
+}
+
+Labels decodeStringMap(const Decoder& d, const std::string& key) { return stringMap(d, key); }
+
+}  // namespace vane::kube::detail
