@@ -19,17 +19,9 @@ namespace res = kube::resources;
 namespace {
 
 // status.analysisRuns[] entry for a run that could not be created.
-void setAnalysisError(json& status, const std::string& analysis, const std::string& message) {
-  json entry = {{"name", analysis}, {"phase", "Error"}, {"message", message}};
-  json& runs = status["analysisRuns"];
-  if (!runs.is_array()) runs = json::array();
-  for (auto& e : runs) {
-    if (e.is_object() && e.value("name", "") == analysis) {
-      e = entry;
-      return;
-    }
-  }
-  runs.push_back(entry);
+void setAnalysisError(kube::ExperimentStatus& status, const std::string& analysis,
+                      const std::string& message) {
+  status.setAnalysisRun({analysis, "", message, kube::AnalysisPhase::kError});
 }
 
 }  // namespace
@@ -39,7 +31,7 @@ ExperimentReconciler::ExperimentReconciler(ExperimentReconcilerDeps deps) : deps
 }
 
 Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Action& a) {
-  const json& ex = ctx.experiment;
+  const json& ex = ctx.experiment.raw;
   const std::string ns = kube::strAt(ex, "/metadata/namespace");
   kube::Client* client = deps_.client;
   analysis::TemplateLookups lookups;
@@ -78,7 +70,7 @@ Status ExperimentReconciler::createAnalysisRun(ExperimentContext& ctx, const Act
 // CreateService (experiments/service.go): an existing Service of that name is ours only when this
 // Experiment controls it for the same template; otherwise the template errors.
 Status ExperimentReconciler::createService(ExperimentContext& ctx, const Action& a) {
-  const json& ex = ctx.experiment;
+  const json& ex = ctx.experiment.raw;
   const std::string ns = kube::strAt(ex, "/metadata/namespace");
   auto created = deps_.client->create(res::kServices, ns, a.body);
   if (created) return Status::ok();
@@ -99,12 +91,11 @@ Status ExperimentReconciler::createService(ExperimentContext& ctx, const Action&
       kube::metaEntry(*existing, "annotations", kAnnotationExperimentTemplate) == tmpl) {
     return Status::ok();
   }
-  for (auto& ts : ctx.newStatus["templateStatuses"]) {
-    if (ts.value("name", "") != tmpl) continue;
-    ts["status"] = "Error";
-    ts["message"] = experimentServiceTakenMessage(a.name, tmpl);
-    ts.erase("serviceName");
-    ts.erase("podTemplateHash");
+  if (kube::TemplateStatus* ts = ctx.newStatus.templateStatus(tmpl)) {
+    ts->status = kube::TemplateStatusCode::kError;
+    ts->message = experimentServiceTakenMessage(a.name, tmpl);
+    ts->serviceName.clear();
+    ts->podTemplateHash.clear();
   }
   return Status::ok();
 }
@@ -115,33 +106,44 @@ ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
   const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
   const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
   kube::ObjectPtr cached = deps_.experiments->get(ns, name);
-  if (!cached || !kube::strAt(*cached, "/metadata/deletionTimestamp").empty()) return out;
+  if (!cached) return out;
   ExperimentContext ctx;
-  ctx.experiment = *cached;
-  const std::string uid = kube::strAt(*cached, "/metadata/uid");
+  if (Status s = readExperiment(ctx, *cached); !s) {
+    out.status = s;
+    return out;
+  }
+  if (!ctx.experiment.metadata.deletionTimestamp.empty()) return out;
+  const std::string& uid = ctx.experiment.metadata.uid;
   std::set<std::string> defined;
-  for (const auto& t : kube::arrayAt(*cached, "/spec/templates"))
-    defined.insert(t.value("name", ""));
-  for (const auto& rs : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
-    if (kube::metaEntry(*rs, "annotations", kAnnotationExperimentName) != name) continue;
-    const std::string tmpl = kube::metaEntry(*rs, "annotations", kAnnotationExperimentTemplate);
-    if (defined.count(tmpl) && kube::strAt(*rs, "/metadata/deletionTimestamp").empty()) {
-      ctx.templateRSs[tmpl] = *rs;
+  for (const auto& t : ctx.experiment.spec.templates) defined.insert(t.name);
+  // Owned objects that do not decode are left out, as the Rollout's ReplicaSets are.
+  for (const auto& obj : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
+    auto rs = kube::decodeReplicaSet(*obj);
+    if (!rs || rs->annotation(kAnnotationExperimentName) != name) continue;
+    const std::string tmpl = rs->annotation(kAnnotationExperimentTemplate);
+    if (defined.count(tmpl) && rs->metadata.deletionTimestamp.empty()) {
+      ctx.templateRSs[tmpl] = std::move(*rs);
     }
   }
   if (deps_.services != nullptr) {
     // GetServiceForExperiment: controlled by this Experiment and annotated with a template of it.
-    for (const auto& svc : deps_.services->byIndex(kube::kIndexOwner, uid)) {
-      if (kube::metaEntry(*svc, "annotations", kAnnotationExperimentName) != name) continue;
-      const std::string tmpl = kube::metaEntry(*svc, "annotations", kAnnotationExperimentTemplate);
-      if (defined.count(tmpl) && kube::strAt(*svc, "/metadata/deletionTimestamp").empty()) {
-        ctx.templateServices[tmpl] = *svc;
+    for (const auto& obj : deps_.services->byIndex(kube::kIndexOwner, uid)) {
+      auto svc = kube::decodeService(*obj);
+      if (!svc) continue;
+      const kube::Labels& annotations = svc->metadata.annotations;
+      auto ex_name = annotations.find(kAnnotationExperimentName);
+      auto tmpl = annotations.find(kAnnotationExperimentTemplate);
+      if (ex_name == annotations.end() || ex_name->second != name || tmpl == annotations.end()) {
+        continue;
+      }
+      if (defined.count(tmpl->second) && svc->metadata.deletionTimestamp.empty()) {
+        ctx.templateServices[tmpl->second] = std::move(*svc);
       }
     }
   }
   if (deps_.analysisRuns != nullptr) {
-    for (const auto& r : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
-      ctx.analysisRuns.push_back(*r);
+    for (const auto& obj : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
+      if (auto run = kube::decodeAnalysisRun(*obj)) ctx.analysisRuns.push_back(std::move(*run));
     }
   }
   ctx.now = deps_.clock();
@@ -203,9 +205,10 @@ ExperimentResult ExperimentReconciler::reconcile(const std::string& key) {
       return out;
     }
   }
-  if (ctx.newStatus != cached->value("status", json::object()) || !cached->contains("status")) {
+  const json new_status = kube::toJson(ctx.newStatus);
+  if (new_status != cached->value("status", json::object()) || !cached->contains("status")) {
     json updated = *cached;
-    updated["status"] = ctx.newStatus;
+    updated["status"] = new_status;
     auto w = deps_.client->updateStatus(res::kExperiments, ns, updated);
     if (!w) {
       out.status = w.status();

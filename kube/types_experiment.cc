@@ -238,6 +238,34 @@ bool Experiment::completed() const {
          status.phase == AnalysisPhase::kError || status.phase == AnalysisPhase::kInconclusive;
 }
 
+Result<RolloutExperimentStep> decodeRolloutExperimentStep(const json& step,
+                                                          const std::string& path) {
+  Decoder d(step, path);
+  RolloutExperimentStep out;
+  for (const Decoder& t : d.array("templates")) {
+    RolloutExperimentTemplate tmpl;
+    tmpl.name = t.string("name");
+    tmpl.specRef = t.string("specRef");
+    tmpl.replicas = detail::decodeInt32(t, "replicas");
+    tmpl.weight = detail::decodeInt32(t, "weight");
+    Decoder meta = t.child("metadata");
+    tmpl.metadata.labels = detail::decodeStringMap(meta, "labels");
+    tmpl.metadata.annotations = detail::decodeStringMap(meta, "annotations");
+    if (t.has("selector")) tmpl.selector = t.child("selector").value();
+    if (t.has("service")) tmpl.service = TemplateService{t.child("service").string("name")};
+    out.templates.push_back(std::move(tmpl));
+  }
+  out.duration = raw(d, "duration").value_or(json());
+  for (const Decoder& a : d.array("analyses")) out.analyses.push_back(decodeAnalysisRef(a));
+  d.array("dryRun");
+  if (d.has("analysisRunMetadata")) d.child("analysisRunMetadata");
+  out.dryRun = raw(d, "dryRun").value_or(json());
+  out.analysisRunMetadata = raw(d, "analysisRunMetadata").value_or(json());
+  out.scaleDownDelaySeconds = detail::decodeInt32(d, "scaleDownDelaySeconds");
+  if (!d.ok()) return d.status();
+  return out;
+}
+
 Result<ExperimentStatus> decodeExperimentStatus(const json& status) {
   Decoder d(status, "status");
   ExperimentStatus s = decodeStatus(d);

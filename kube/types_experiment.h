@@ -107,6 +107,28 @@ struct Experiment {
   bool completed() const;
 };
 
+/// A Rollout canary step's `experiment` (RolloutExperimentStep) template.
+struct RolloutExperimentTemplate {
+  std::string name, specRef;  // specRef: "canary" or "stable"
+  std::optional<int32_t> replicas, weight;
+  PodTemplateMetadata metadata;
+  nlohmann::json selector;  // LabelSelector as written (null when absent)
+  std::optional<TemplateService> service;
+};
+
+struct RolloutExperimentStep {
+  std::vector<RolloutExperimentTemplate> templates;
+  nlohmann::json duration;  // as written, null when absent
+  std::vector<ExperimentAnalysis> analyses;
+  nlohmann::json dryRun, analysisRunMetadata;  // as written, null when absent
+  std::optional<int32_t> scaleDownDelaySeconds;
+};
+
+/// Decodes steps[i].experiment; path prefixes the field of an error
+/// ("spec.strategy.canary.steps[1].experiment").
+Result<RolloutExperimentStep> decodeRolloutExperimentStep(const nlohmann::json& step,
+                                                          const std::string& path);
+
 /// The first bad field comes back as its path.
 Result<Experiment> decodeExperiment(const nlohmann::json& obj);
 Result<ExperimentStatus> decodeExperimentStatus(const nlohmann::json& status);

@@ -14,6 +14,8 @@
 #include "controller/reconciler.h"
 #include "controller/workloadref.h"
 #include "kube/types.h"
+#include "kube/types_analysisrun.h"
+#include "kube/types_experiment.h"
 
 namespace vane::controller::testing {
 
@@ -72,8 +74,8 @@ class World {
     if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = validateRollout(ctx.rollout);
     for (const auto& rs : rss_) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
     ctx.pods = pods_;
-    ctx.analysisRuns = runs_;
-    ctx.experiments = experiments_;
+    for (const auto& r : runs_) ctx.analysisRuns.push_back(*kube::decodeAnalysisRun(r));
+    for (const auto& e : experiments_) ctx.experiments.push_back(*kube::decodeExperiment(e));
     ctx.now = now;
     if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
       planBlueGreen(ctx, services_);
