@@ -169,8 +169,9 @@ json templateJson(const ExperimentTemplate& t) {
   return j;
 }
 
-template <typename T>
-T* byName(std::vector<T>& v, const std::string& name) {
+// The entry named name in v (const or not), or nullptr.
+template <typename V>
+auto byName(V& v, const std::string& name) -> decltype(&v.front()) {
   for (auto& e : v) {
     if (e.name == name) return &e;
   }
@@ -199,13 +200,13 @@ bool isCompleted(TemplateStatusCode c) {
 }
 
 const TemplateStatus* ExperimentStatus::templateStatus(const std::string& name) const {
-  return byName(const_cast<std::vector<TemplateStatus>&>(templateStatuses), name);
+  return byName(templateStatuses, name);
 }
 TemplateStatus* ExperimentStatus::templateStatus(const std::string& name) {
   return byName(templateStatuses, name);
 }
 const ExperimentAnalysisRunStatus* ExperimentStatus::analysisRun(const std::string& name) const {
-  return byName(const_cast<std::vector<ExperimentAnalysisRunStatus>&>(analysisRuns), name);
+  return byName(analysisRuns, name);
 }
 const ExperimentCondition* ExperimentStatus::condition(const std::string& type) const {
   for (const auto& c : conditions) {

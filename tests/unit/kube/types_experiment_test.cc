@@ -161,6 +161,37 @@ TEST(ExperimentDecodeTest, ReportsPathOfFirstBadField) {
   EXPECT_EQ(st.status().toString(), "status.phase: unknown phase \"Nope\"");
 }
 
+TEST(RolloutExperimentStepTest, DecodesTheStepAndNamesABadField) {
+  const json step = json::parse(R"({
+    "duration": "10m",
+    "templates": [{"name": "canary", "specRef": "canary", "replicas": 1, "weight": 5,
+                   "metadata": {"labels": {"exp": "c"}, "annotations": {"a": "b"}},
+                   "selector": {"matchLabels": {"app": "web"}}, "service": {"name": "svc"}},
+                  {"name": "baseline", "specRef": "stable"}],
+    "analyses": [{"name": "a", "templateName": "t", "args": [{"name": "x", "value": "1"}]}],
+    "dryRun": [{"metricName": "m"}], "analysisRunMetadata": {"labels": {"l": "v"}}
+  })");
+  auto s = decodeRolloutExperimentStep(step, "spec.strategy.canary.steps[1].experiment");
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  ASSERT_EQ(s->templates.size(), 2u);
+  EXPECT_EQ(s->templates[0].specRef, "canary");
+  EXPECT_EQ(s->templates[0].weight, 5);
+  EXPECT_EQ(s->templates[0].metadata.labels.at("exp"), "c");
+  EXPECT_EQ(s->templates[0].metadata.annotations.at("a"), "b");
+  EXPECT_EQ(s->templates[0].service->name, "svc");
+  EXPECT_TRUE(s->templates[1].selector.is_null());
+  EXPECT_FALSE(s->templates[1].weight.has_value());
+  EXPECT_EQ(s->duration, "10m");
+  EXPECT_EQ(s->analyses[0].args[0]["name"], "x");
+  EXPECT_EQ(s->analysisRunMetadata["labels"]["l"], "v");
+
+  json bad = step;
+  bad["templates"][1]["weight"] = "heavy";
+  auto e = decodeRolloutExperimentStep(bad, "spec.strategy.canary.steps[1].experiment");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().field(), "spec.strategy.canary.steps[1].experiment.templates[1].weight");
+}
+
 json runJson() {
   return json::parse(R"({
     "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisRun",
