@@ -177,10 +177,9 @@ Status resolveExperimentFieldRefs(json& experiment, const json& rollout) {
 
 void planExperiments(RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
-  json& cs = ctx.newStatus.canary.rest;
-  if (!cs.is_object()) cs = json::object();
-  const std::string named = cs.value("currentExperiment", "");
-  cs.erase("currentExperiment");
+  std::string& tracked = ctx.newStatus.canary.currentExperiment;
+  const std::string named = tracked;
+  tracked.clear();
   if (ctx.isAborted() || ro.status.promoteFull) {
     for (const auto& ex : ctx.experiments) terminate(ctx, ex);
     return;
@@ -191,7 +190,7 @@ void planExperiments(RolloutContext& ctx) {
   }
   if (ro.status.hasPauseCondition(kPauseInconclusiveAnalysis) ||
       ro.status.hasPauseCondition(kPauseInconclusiveExperiment)) {
-    if (!named.empty()) cs["currentExperiment"] = named;
+    tracked = named;
     ctx.currentExperiment = current;
     return;
   }
@@ -217,20 +216,20 @@ void planExperiments(RolloutContext& ctx) {
         ctx.actions.push_back({Action::Kind::kCreateExperiment, name, 0, *ex});
         ctx.event("Normal", kEventExperimentCreated,
                   format("Created Experiment '%s'", name.c_str()));
-        cs["currentExperiment"] = name;
+        tracked = name;
       }
     } else if (current != nullptr) {
       const std::optional<Phase>& phase = current->status.phase;
       if (phase == Phase::kInconclusive) {
         ctx.pause.add.push_back(kPauseInconclusiveExperiment);
-        cs["currentExperiment"] = current->metadata.name;
+        tracked = current->metadata.name;
       } else if (phase == Phase::kFailed || phase == Phase::kError) {
         std::string msg = kAbortExperiment;
         if (!current->status.message.empty()) msg += ": " + current->status.message;
         ctx.pause.addAbort = true;
         ctx.pause.abortMessage = msg;
       } else if (phase != Phase::kSuccessful) {
-        cs["currentExperiment"] = current->metadata.name;
+        tracked = current->metadata.name;
       }
     }
   }

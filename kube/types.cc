@@ -214,10 +214,11 @@ void decodeCanaryStatus(const Decoder& c, CanaryStatus& out) {
     tw.verified = w.optBool("verified");
     out.weights = tw;
   }
+  out.currentExperiment = c.string("currentExperiment");
   if (c.value().is_object()) {
     out.rest = c.value();
-    for (const char* k :
-         {"currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus", "weights"}) {
+    for (const char* k : {"currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus",
+                          "weights", "currentExperiment"}) {
       out.rest.erase(k);
     }
   }
@@ -423,6 +424,7 @@ json toJson(const RolloutStatus& s) {
     if (s.canary.weights->verified) w["verified"] = *s.canary.weights->verified;
     canary["weights"] = w;
   }
+  putIf(canary, "currentExperiment", s.canary.currentExperiment);
   j["canary"] = canary;  // Argo always writes the canary object (possibly empty)
   json bg = s.blueGreen.rest.is_object() ? s.blueGreen.rest : json::object();
   if (s.blueGreen.prePromotionAnalysisRunStatus) {
