@@ -8,15 +8,6 @@
 namespace vane::analysis {
 
 namespace {
-constexpr std::array<std::pair<Phase, std::string_view>, 6> kPhaseNames = {{
-    {Phase::kPending, "Pending"},
-    {Phase::kRunning, "Running"},
-    {Phase::kSuccessful, "Successful"},
-    {Phase::kFailed, "Failed"},
-    {Phase::kError, "Error"},
-    {Phase::kInconclusive, "Inconclusive"},
-}};
-
 int severity(Phase p) {
   switch (p) {
     case Phase::kSuccessful:
@@ -35,18 +26,6 @@ int severity(Phase p) {
   return 0;
 }
 }  // namespace
-
-std::string_view phaseName(Phase p) {
-  for (const auto& [ph, name] : kPhaseNames)
-    if (ph == p) return name;
-  return "";
-}
-
-std::optional<Phase> parsePhase(std::string_view s) {
-  for (const auto& [ph, name] : kPhaseNames)
-    if (name == s) return ph;
-  return std::nullopt;
-}
 
 bool isCompleted(Phase p) {
   return p == Phase::kSuccessful || p == Phase::kFailed || p == Phase::kError ||

@@ -10,18 +10,19 @@
 #include <string_view>
 
 #include "kube/status.h"
+#include "kube/types_analysisrun.h"
 
 namespace vane::analysis {
 
 using json = nlohmann::json;
 using TimePoint = std::chrono::system_clock::time_point;
 
-/// Phases of measurements, metrics and runs (v1alpha1.AnalysisPhase).
-enum class Phase { kPending, kRunning, kSuccessful, kFailed, kError, kInconclusive };
-
-std::string_view phaseName(Phase p);  // "Successful"
-/// Parses "Successful" etc.; an empty or unknown string gives nullopt.
-std::optional<Phase> parsePhase(std::string_view s);
+/// Phases of measurements, metrics and runs (v1alpha1.AnalysisPhase), defined with the typed
+/// AnalysisRun in kube/types_analysisrun.h: phaseName(p) gives "Successful", parsePhase(s) gives
+/// nullopt for an empty or unknown string.
+using Phase = kube::AnalysisPhase;
+using kube::parsePhase;
+using kube::phaseName;
 /// Successful, Failed, Error and Inconclusive are completed.
 bool isCompleted(Phase p);
 /// Worst-wins order Successful < Running < Pending < Inconclusive < Error < Failed

@@ -13,25 +13,21 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& obj, const json::json_pointer& p) {
-  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
+using analysis::Phase;
+using kube::AnalysisRun;
+
+bool unsuccessful(const std::optional<Phase>& p) {
+  return p == Phase::kFailed || p == Phase::kError || p == Phase::kInconclusive;
 }
-std::string runName(const json& r) { return str(r, json::json_pointer("/metadata/name")); }
-std::string runPhase(const json& r) { return str(r, json::json_pointer("/status/phase")); }
-std::string runLabel(const json& r, const std::string& key) {
-  return str(r, json::json_pointer("/metadata/labels/" + key));
-}
-bool terminalPhase(const std::string& p) {
-  return p == "Successful" || p == "Failed" || p == "Error" || p == "Inconclusive";
-}
-bool terminated(const json& r) {
-  auto p = json::json_pointer("/spec/terminate");
-  return r.contains(p) && r.at(p).is_boolean() && r.at(p).get<bool>();
+bool finishedOrTerminated(const AnalysisRun& r) { return r.spec.terminate || r.completed(); }
+
+kube::RolloutAnalysisRunStatus statusOf(const AnalysisRun& run) {
+  return {run.metadata.name, kube::phaseName(run.status.phase), analysisRunMessage(run)};
 }
 
-const json* findRun(const RolloutContext& ctx, const std::string& name) {
+const AnalysisRun* findRun(const RolloutContext& ctx, const std::string& name) {
   for (const auto& r : ctx.analysisRuns) {
-    if (runName(r) == name) return &r;
+    if (r.metadata.name == name) return &r;
   }
   return nullptr;
 }
@@ -46,14 +42,13 @@ std::string uniqueName(const RolloutContext& ctx, const std::string& base) {
 // base.N, of this hash, type (and step), neither terminated nor finished. Adopted instead of
 // creating a twin and terminating the original (Argo CreateWithCollisionCounter: "reconciled
 // the rollout with a stale cache (quite common)").
-const json* runningTwin(const RolloutContext& ctx, const std::string& base, const std::string& type,
-                        const std::string& step_index) {
-  for (const json& r : ctx.analysisRuns) {
-    const std::string n = runName(r);
-    if ((n == base || n.rfind(base + ".", 0) == 0) && !terminated(r) &&
-        !terminalPhase(runPhase(r)) && runLabel(r, kLabelPodTemplateHash) == ctx.desiredHash &&
-        runLabel(r, kLabelRolloutType) == type &&
-        (step_index.empty() || runLabel(r, kLabelStepIndex) == step_index)) {
+const AnalysisRun* runningTwin(const RolloutContext& ctx, const std::string& base,
+                               const std::string& type, const std::string& step_index) {
+  for (const AnalysisRun& r : ctx.analysisRuns) {
+    const std::string& n = r.metadata.name;
+    if ((n == base || n.rfind(base + ".", 0) == 0) && !finishedOrTerminated(r) &&
+        r.label(kLabelPodTemplateHash) == ctx.desiredHash && r.label(kLabelRolloutType) == type &&
+        (step_index.empty() || r.label(kLabelStepIndex) == step_index)) {
       return &r;
     }
   }
@@ -63,8 +58,8 @@ const json* runningTwin(const RolloutContext& ctx, const std::string& base, cons
 // emitAnalysisRunStatusChanges (rollout/analysis.go): an "AnalysisRun<Phase>" event when a run's
 // phase differs from the one the status recorded for it; notifications' on-analysis-run-* triggers.
 void emitPhaseChange(RolloutContext& ctx, const std::optional<kube::RolloutAnalysisRunStatus>& prev,
-                     const json& run, const char* type) {
-  const std::string phase = runPhase(run), name = runName(run);
+                     const AnalysisRun& run, const char* type) {
+  const std::string phase = kube::phaseName(run.status.phase), name = run.metadata.name;
   if (phase.empty() || (prev && (prev->name != name || prev->status == phase))) return;
   ctx.event(phase == "Failed" || phase == "Error" ? "Warning" : "Normal", "AnalysisRun" + phase,
             format("%s Analysis Run '%s' Status New: '%s' Previous: '%s'", type, name.c_str(),
@@ -88,17 +83,17 @@ struct RunSlot {
 
 // Ensures the run of a slot exists, and judges it. Returns the run's name ("" when none).
 std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revision) {
-  const json* run = nullptr;
+  const AnalysisRun* run = nullptr;
   if (*slot.status) run = findRun(ctx, (*slot.status)->name);
   // A run of another step/hash (e.g. after promote skipped a step) is not the current one.
   if (run != nullptr &&
-      (runLabel(*run, kLabelPodTemplateHash) != ctx.desiredHash ||
-       (slot.stepIndex && runLabel(*run, kLabelStepIndex) != std::to_string(*slot.stepIndex)))) {
+      (run->label(kLabelPodTemplateHash) != ctx.desiredHash ||
+       (slot.stepIndex && run->label(kLabelStepIndex) != std::to_string(*slot.stepIndex)))) {
     run = nullptr;
   }
   // An Inconclusive run the user resumed (pause condition cleared) is replaced by a new run.
   const auto& st = ctx.rollout.status;
-  if (run != nullptr && runPhase(*run) == "Inconclusive" && st.controllerPause &&
+  if (run != nullptr && run->status.phase == Phase::kInconclusive && st.controllerPause &&
       !st.hasPauseCondition(kPauseInconclusiveAnalysis)) {
     run = nullptr;
   }
@@ -118,44 +113,40 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
     *slot.status = kube::RolloutAnalysisRunStatus{name, "", ""};
     return name;
   }
-  const std::string phase = runPhase(*run);
+  const std::optional<Phase>& phase = run->status.phase;
   emitPhaseChange(ctx, *slot.status, *run, slot.type);
-  *slot.status = kube::RolloutAnalysisRunStatus{runName(*run), phase, analysisRunMessage(*run)};
-  if (phase == "Failed" || phase == "Error") {
+  *slot.status = statusOf(*run);
+  if (phase == Phase::kFailed || phase == Phase::kError) {
     ctx.pause.addAbort = true;
     ctx.pause.abortMessage = format(slot.abortFormat, analysisRunMessage(*run).c_str());
-  } else if (phase == "Inconclusive") {
+  } else if (phase == Phase::kInconclusive) {
     ctx.pause.add.push_back(kPauseInconclusiveAnalysis);
   }
-  return runName(*run);
-}
-
-kube::RolloutAnalysisRunStatus statusOf(const json& run) {
-  return {runName(run), runPhase(run), analysisRunMessage(run)};
+  return run->metadata.name;
 }
 
 // The current run of a blue-green slot: the one named in the status, for the desired hash.
-const json* currentRun(const RolloutContext& ctx,
-                       const std::optional<kube::RolloutAnalysisRunStatus>& st) {
+const AnalysisRun* currentRun(const RolloutContext& ctx,
+                              const std::optional<kube::RolloutAnalysisRunStatus>& st) {
   if (!st) return nullptr;
-  const json* run = findRun(ctx, st->name);
-  if (run != nullptr && runLabel(*run, kLabelPodTemplateHash) != ctx.desiredHash) return nullptr;
+  const AnalysisRun* run = findRun(ctx, st->name);
+  if (run != nullptr && run->label(kLabelPodTemplateHash) != ctx.desiredHash) return nullptr;
   return run;
 }
 
 // needsNewAnalysisRun: none yet; a resumed Inconclusive run; or a retry after an abort.
-bool needsNewRun(const RolloutContext& ctx, const json* current) {
+bool needsNewRun(const RolloutContext& ctx, const AnalysisRun* current) {
   if (current == nullptr) return true;
   const auto& st = ctx.rollout.status;
   if (st.controllerPause && !st.hasPauseCondition(kPauseCanaryStep) &&
       !st.hasPauseCondition(kPauseBlueGreen)) {
-    return runPhase(*current) == "Inconclusive";
+    return current->status.phase == Phase::kInconclusive;
   }
   return !st.abortedAt.empty();
 }
 
 // skipPre/PostPromotionAnalysisRun, judged on the status as last written.
-bool skipBlueGreenRun(const RolloutContext& ctx, bool post, const json* current) {
+bool skipBlueGreenRun(const RolloutContext& ctx, bool post, const AnalysisRun* current) {
   const kube::Rollout& ro = ctx.rollout;
   const std::string hash = ctx.newRS ? ctx.newRS->podTemplateHash() : "";
   const std::string& active = ro.status.blueGreen.activeSelector;
@@ -175,7 +166,7 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
   const auto& spec = post ? bg.postPromotionAnalysis : bg.prePromotionAnalysis;
   auto& status = post ? ctx.newStatus.blueGreen.postPromotionAnalysisRunStatus
                       : ctx.newStatus.blueGreen.prePromotionAnalysisRunStatus;
-  const json* current = currentRun(ctx, status);
+  const AnalysisRun* current = currentRun(ctx, status);
   const char* type = post ? kRolloutTypePostPromotion : kRolloutTypePrePromotion;
   const std::string base = ctx.rollout.metadata.name + "-" + ctx.desiredHash + "-" +
                            std::to_string(revision) + (post ? "-post" : "-pre");
@@ -188,7 +179,7 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
     status = statusOf(*current);
   }
   if (skipBlueGreenRun(ctx, post, current)) return "";
-  std::string keep = current ? runName(*current) : "";
+  std::string keep = current ? current->metadata.name : "";
   if (!ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis) &&
       needsNewRun(ctx, current)) {
     std::string name = uniqueName(ctx, base);
@@ -201,10 +192,10 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
   }
   if (current == nullptr) return keep;
   // setPauseOrAbortForBlueGreen
-  const std::string phase = runPhase(*current);
-  if (phase == "Inconclusive") {
+  const std::optional<Phase>& phase = current->status.phase;
+  if (phase == Phase::kInconclusive) {
     ctx.pause.add.push_back(kPauseInconclusiveAnalysis);
-  } else if (phase == "Failed" || phase == "Error") {
+  } else if (phase == Phase::kFailed || phase == Phase::kError) {
     std::string msg = post ? kAbortPostPromotionAnalysis : kAbortPrePromotionAnalysis;
     const std::string detail = analysisRunMessage(*current);
     if (!detail.empty()) msg += ": " + detail;
@@ -216,18 +207,18 @@ std::string reconcileBlueGreenSlot(RolloutContext& ctx, bool post, int64_t revis
 
 void terminateOthers(RolloutContext& ctx, const std::set<std::string>& keep) {
   for (const auto& r : ctx.analysisRuns) {
-    if (keep.count(runName(r)) || terminated(r) || terminalPhase(runPhase(r))) continue;
-    ctx.actions.push_back(TerminateAnalysisRun{runName(r)});
+    if (keep.count(r.metadata.name) || finishedOrTerminated(r)) continue;
+    ctx.actions.push_back(TerminateAnalysisRun{r.metadata.name});
   }
 }
 
 }  // namespace
 
-std::string blueGreenRunPhase(const RolloutContext& ctx, bool post) {
+std::optional<Phase> blueGreenRunPhase(const RolloutContext& ctx, bool post) {
   const auto& bgs = ctx.rollout.status.blueGreen;
-  const json* run = currentRun(
+  const AnalysisRun* run = currentRun(
       ctx, post ? bgs.postPromotionAnalysisRunStatus : bgs.prePromotionAnalysisRunStatus);
-  return run ? runPhase(*run) : "";
+  return run ? run->status.phase : std::nullopt;
 }
 
 void planBlueGreenAnalysis(RolloutContext& ctx, bool cancelAll) {
@@ -237,7 +228,7 @@ void planBlueGreenAnalysis(RolloutContext& ctx, bool cancelAll) {
     // The statuses keep naming the runs (now terminated), as Argo's do.
     auto& bgs = ctx.newStatus.blueGreen;
     for (auto* st : {&bgs.prePromotionAnalysisRunStatus, &bgs.postPromotionAnalysisRunStatus}) {
-      const json* run = currentRun(ctx, *st);
+      const AnalysisRun* run = currentRun(ctx, *st);
       if (run != nullptr) *st = statusOf(*run);
     }
   } else {
@@ -247,16 +238,11 @@ void planBlueGreenAnalysis(RolloutContext& ctx, bool cancelAll) {
   terminateOthers(ctx, keep);
 }
 
-std::string analysisRunMessage(const json& run) {
-  std::string msg = str(run, json::json_pointer("/status/message"));
-  if (!msg.empty()) return msg;
-  auto p = json::json_pointer("/status/metricResults");
-  if (run.contains(p) && run.at(p).is_array()) {
-    for (const auto& m : run.at(p)) {
-      std::string phase = m.value("phase", "");
-      if (phase == "Failed" || phase == "Error" || phase == "Inconclusive") {
-        return "Metric \"" + m.value("name", "") + "\" assessed " + phase;
-      }
+std::string analysisRunMessage(const AnalysisRun& run) {
+  if (!run.status.message.empty()) return run.status.message;
+  for (const auto& m : run.status.metricResults) {
+    if (unsuccessful(m.phase)) {
+      return "Metric \"" + m.name + "\" assessed " + kube::phaseName(m.phase);
     }
   }
   return "";

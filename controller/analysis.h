@@ -5,9 +5,10 @@
 // terminated (spec.terminate=true).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "analysis/types.h"
 #include "controller/context.h"
 
 namespace vane::controller {
@@ -22,11 +23,11 @@ void planAnalysis(RolloutContext& ctx);
 void planBlueGreenAnalysis(RolloutContext& ctx, bool cancelAll);
 
 /// Phase of the blue-green run named in the rollout's status (pre or post) for the desired
-/// hash; "" when there is none.
-std::string blueGreenRunPhase(const RolloutContext& ctx, bool post);
+/// hash; nullopt when there is none (or it has no phase yet).
+std::optional<analysis::Phase> blueGreenRunPhase(const RolloutContext& ctx, bool post);
 
 /// Status message of a finished run, or `Metric "<name>" assessed <Phase>` from its first
 /// failed/errored metric when the run carries no message.
-std::string analysisRunMessage(const nlohmann::json& run);
+std::string analysisRunMessage(const kube::AnalysisRun& run);
 
 }  // namespace vane::controller

@@ -73,7 +73,8 @@ struct BlueGreenPlan {
   }
 
   bool completedPrePromotion() const {
-    return !bg.prePromotionAnalysis || blueGreenRunPhase(ctx, false) == "Successful";
+    return !bg.prePromotionAnalysis ||
+           blueGreenRunPhase(ctx, false) == analysis::Phase::kSuccessful;
   }
   bool autoPromotion() const { return bg.autoPromotionEnabled.value_or(true); }
 
@@ -169,7 +170,7 @@ struct BlueGreenPlan {
     if (ro.status.hasPauseCondition(kPauseInconclusiveAnalysis)) return;
     if (bg.postPromotionAnalysis && !bg.scaleDownDelaySeconds && ctx.newRS != nullptr &&
         !ro.status.stableRS.empty() && ro.status.stableRS != newHash() && active == newHash() &&
-        blueGreenRunPhase(ctx, true) != "Successful") {
+        blueGreenRunPhase(ctx, true) != analysis::Phase::kSuccessful) {
       return;  // the old active is the way back until post-promotion analysis succeeds
     }
     const int32_t limit = scaleDownRevisionLimit(ro);

@@ -15,6 +15,8 @@
 #include "controller/actions.h"
 #include "controller/duration.h"
 #include "kube/types.h"
+#include "kube/types_analysisrun.h"
+#include "kube/types_experiment.h"
 
 namespace vane::controller {
 
@@ -34,10 +36,10 @@ struct PauseIntent {
 struct RolloutContext {
   // Inputs.
   kube::Rollout rollout;
-  std::vector<kube::ReplicaSet> allRSs;      // owned by the rollout
-  std::vector<nlohmann::json> analysisRuns;  // owned by the rollout
-  std::vector<nlohmann::json> experiments;   // owned by the rollout
-  int64_t now = 0;                           // unix seconds
+  std::vector<kube::ReplicaSet> allRSs;         // owned by the rollout
+  std::vector<kube::AnalysisRun> analysisRuns;  // owned by the rollout
+  std::vector<kube::Experiment> experiments;    // owned by the rollout
+  int64_t now = 0;                              // unix seconds
   bool servicesExist = true;         // canary/stable Services referenced by the spec were found
   std::string invalidSpecMessage;    // from validate(); empty when valid
   nlohmann::json workload;           // the object spec.workloadRef names, once resolved; else null
@@ -48,7 +50,7 @@ struct RolloutContext {
   const kube::ReplicaSet* newRS = nullptr;
   const kube::ReplicaSet* stableRS = nullptr;
   std::vector<const kube::ReplicaSet*> otherRSs;
-  const nlohmann::json* currentExperiment = nullptr;  // in `experiments`, set by planExperiments
+  const kube::Experiment* currentExperiment = nullptr;  // in `experiments`, set by planExperiments
   kube::ReplicaSet createdRS;  // the RS planned for creation (newRS points here when created)
 
   // Intents and outputs.

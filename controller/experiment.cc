@@ -1,7 +1,9 @@
 #include "controller/experiment.h"
 
+#include <algorithm>
 #include <set>
 
+#include "analysis/types.h"
 #include "controller/analysis.h"
 #include "controller/conditions.h"
 #include "controller/hash.h"
@@ -9,138 +11,104 @@
 
 namespace vane::controller {
 
+using analysis::Phase;
+using kube::TemplateStatusCode;
 using nlohmann::json;
 
 namespace {
 
-bool flag(const json& obj, const char* ptr) {
-  auto p = json::json_pointer(ptr);
-  return obj.contains(p) && obj.at(p).is_boolean() && obj.at(p).get<bool>();
-}
-int32_t intOr(const json& obj, const char* key, int32_t def) {
-  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number_integer()) return def;
-  return obj[key].get<int32_t>();
-}
-// status.<field>[] entry named name (no copy: the pointer stays valid with status).
-const json* byName(const json& status, const char* field, const std::string& name,
-                   const char* key = "name") {
-  if (!status.is_object() || !status.contains(field) || !status[field].is_array()) return nullptr;
-  for (const auto& e : status[field]) {
-    if (e.is_object() && e.value(key, "") == name) return &e;
-  }
-  return nullptr;
-}
-void setByName(json& status, const char* field, const json& entry) {
-  json& arr = status[field];
-  if (!arr.is_array()) arr = json::array();
-  for (auto& e : arr) {
-    if (e.is_object() && e.value("name", "") == entry.value("name", "")) {
-      e = entry;
-      return;
-    }
-  }
-  arr.push_back(entry);
+json experimentOwnerRefs(const kube::Experiment& ex) {
+  return kube::controllerOwnerRefs("Experiment", ex.metadata.name, ex.metadata.uid);
 }
 
-json experimentOwnerRefs(const json& ex) {
-  return kube::controllerOwnerRefs("Experiment", kube::strAt(ex, "/metadata/name"),
-                                   kube::strAt(ex, "/metadata/uid"));
+bool templateCompleted(const std::optional<TemplateStatusCode>& s) {
+  return s && kube::isCompleted(*s);
 }
-
-bool templateCompleted(const std::string& s) {
-  return s == "Successful" || s == "Failed" || s == "Error";
+bool phaseCompleted(const std::optional<Phase>& p) { return p && analysis::isCompleted(*p); }
+bool phaseIn(const std::optional<Phase>& p, std::initializer_list<Phase> set) {
+  return p && std::find(set.begin(), set.end(), *p) != set.end();
 }
-
-std::optional<int64_t> durationOf(const json& ex) {
-  auto p = json::json_pointer("/spec/duration");
-  if (!ex.contains(p) || ex.at(p).is_null() || ex.at(p) == "") return std::nullopt;
-  auto d = kube::parseDurationSeconds(ex.at(p));
-  if (!d) return std::nullopt;
-  return *d;
+std::string templateName(const std::optional<TemplateStatusCode>& s) {
+  return s ? std::string(kube::templateStatusName(*s)) : std::string();
 }
 
 // PassedDurations: the end of the run, availableAt + spec.duration (nullopt: none).
-std::optional<int64_t> durationEnd(const json& ex, const json& status) {
-  auto d = durationOf(ex);
-  auto available = kube::parseTime(status.value("availableAt", ""));
-  if (!d || !available) return std::nullopt;
-  return *available + *d;
+std::optional<int64_t> durationEnd(const kube::Experiment& ex, const kube::ExperimentStatus& s) {
+  auto available = kube::parseTime(s.availableAt);
+  if (!ex.spec.duration || !available) return std::nullopt;
+  return *available + *ex.spec.duration;
 }
 
-bool hasRequiredAnalyses(const json& ex) {
-  for (const auto& a : kube::arrayAt(ex, "/spec/analyses")) {
-    if (a.value("requiredForCompletion", false)) return true;
-  }
-  return false;
+bool hasRequiredAnalyses(const kube::Experiment& ex) {
+  return std::any_of(ex.spec.analyses.begin(), ex.spec.analyses.end(),
+                     [](const auto& a) { return a.requiredForCompletion; });
 }
 
-bool requiredAnalysesSuccessful(const json& ex, const json& status) {
+bool requiredAnalysesSuccessful(const kube::Experiment& ex, const kube::ExperimentStatus& s) {
   bool any = false, all = true;
-  for (const auto& a : kube::arrayAt(ex, "/spec/analyses")) {
-    if (!a.value("requiredForCompletion", false)) continue;
+  for (const auto& a : ex.spec.analyses) {
+    if (!a.requiredForCompletion) continue;
     any = true;
-    const json* st = byName(status, "analysisRuns", a.value("name", ""));
-    if (st == nullptr || st->value("phase", "") != "Successful") all = false;
+    const auto* st = s.analysisRun(a.name);
+    if (st == nullptr || st->phase != Phase::kSuccessful) all = false;
   }
   return any && all;
 }
 
 // IsTerminating (utils/experiment): terminate requested, finished, a template or an analysis
 // gone bad, or every required analysis Successful.
-bool isTerminating(const json& ex, const json& status) {
-  if (flag(ex, "/spec/terminate") || experimentCompleted(status.value("phase", ""))) return true;
-  for (const auto& ts : status.value("templateStatuses", json::array())) {
-    const std::string s = ts.value("status", "");
-    if (s == "Failed" || s == "Error") return true;
+bool isTerminating(const kube::Experiment& ex, const kube::ExperimentStatus& s) {
+  if (ex.spec.terminate || phaseCompleted(s.phase)) return true;
+  for (const auto& ts : s.templateStatuses) {
+    if (ts.status == TemplateStatusCode::kFailed || ts.status == TemplateStatusCode::kError) {
+      return true;
+    }
   }
-  for (const auto& r : status.value("analysisRuns", json::array())) {
-    const std::string p = r.value("phase", "");
-    if (p == "Failed" || p == "Error" || p == "Inconclusive") return true;
+  for (const auto& r : s.analysisRuns) {
+    if (phaseIn(r.phase, {Phase::kFailed, Phase::kError, Phase::kInconclusive})) return true;
   }
-  return requiredAnalysesSuccessful(ex, status);
+  return requiredAnalysesSuccessful(ex, s);
 }
 
-int32_t desiredReplicas(const json& status, const json& tmpl, bool terminating) {
+int32_t desiredReplicas(const kube::ExperimentStatus& s, const kube::ExperimentTemplate& tmpl,
+                        bool terminating) {
   if (terminating) return 0;
-  const json* ts = byName(status, "templateStatuses", tmpl.value("name", ""));
-  if (ts != nullptr && templateCompleted(ts->value("status", ""))) return 0;
-  return intOr(tmpl, "replicas", 1);
+  const kube::TemplateStatus* ts = s.templateStatus(tmpl.name);
+  if (ts != nullptr && templateCompleted(ts->status)) return 0;
+  return tmpl.replicasOrDefault();
 }
 
-int rank(const std::string& code, std::initializer_list<const char*> order) {
-  int i = 0;
-  for (const char* c : order) {
-    if (code == c) return i;
-    ++i;
+// Worst-wins over template statuses: Successful < Running < Progressing < Error < Failed.
+int templateRank(TemplateStatusCode s) {
+  switch (s) {
+    case TemplateStatusCode::kSuccessful:
+      return 0;
+    case TemplateStatusCode::kRunning:
+      return 1;
+    case TemplateStatusCode::kProgressing:
+      return 2;
+    case TemplateStatusCode::kError:
+      return 3;
+    case TemplateStatusCode::kFailed:
+      return 4;
   }
   return 0;
 }
-int templateRank(const std::string& s) {
-  return rank(s, {"Successful", "Running", "Progressing", "Error", "Failed"});
-}
-int analysisRank(const std::string& p) {
-  return rank(p, {"Successful", "Running", "Pending", "Inconclusive", "Error", "Failed"});
-}
 
-int32_t deadlineSeconds(const json& ex) {
-  return intOr(ex.value("spec", json::object()), "progressDeadlineSeconds",
-               kExperimentProgressDeadlineSeconds);
-}
-
-int32_t scaleDownDelaySeconds(const json& ex) {
-  return intOr(ex.value("spec", json::object()), "scaleDownDelaySeconds",
-               kExperimentScaleDownDelaySeconds);
+int32_t deadlineSeconds(const kube::Experiment& ex) {
+  return ex.spec.progressDeadlineSeconds.value_or(kExperimentProgressDeadlineSeconds);
 }
 
 // addScaleDownDelay + scaleTemplateRS (experiments/replicaset.go): a template going to 0 first
 // gets the scale-down-deadline annotation (now + spec.scaleDownDelaySeconds, default 30; 0 removes
 // it) and keeps its replicas until then (one already at 0 stays there). Returns the replicas to
 // scale to now.
-int32_t delayedScaleDown(ExperimentContext& ctx, const json& tmpl, const json& rs,
-                         int32_t current) {
-  const std::string rs_name = kube::strAt(rs, "/metadata/name");
-  const int32_t delay = scaleDownDelaySeconds(ctx.experiment);
-  std::string deadline = kube::metaEntry(rs, "annotations", kAnnotationScaleDownDeadline);
+int32_t delayedScaleDown(ExperimentContext& ctx, const kube::ExperimentTemplate& tmpl,
+                         const kube::ReplicaSet& rs, int32_t current) {
+  const std::string& rs_name = rs.metadata.name;
+  const int32_t delay =
+      ctx.experiment.spec.scaleDownDelaySeconds.value_or(kExperimentScaleDownDelaySeconds);
+  std::string deadline = rs.annotation(kAnnotationScaleDownDeadline);
   if (delay == 0) {
     if (!deadline.empty()) {
       ctx.actions.push_back(
@@ -157,111 +125,113 @@ int32_t delayedScaleDown(ExperimentContext& ctx, const json& tmpl, const json& r
   auto at = kube::parseTime(deadline);
   if (!at || *at <= ctx.now) return 0;  // unreadable (Argo logs it) or reached
   if (!ctx.requeueAt || *at < *ctx.requeueAt) ctx.requeueAt = *at;
-  return intOr(tmpl, "replicas", 1);
+  return tmpl.replicasOrDefault();
 }
 
 // experiments/experiment.go reconcileTemplate: a running template with `service` gets its
 // Service; once the template is scaled down and its pods are gone (or `service` was removed) the
 // Service is deleted and serviceName/podTemplateHash cleared.
-void reconcileTemplateService(ExperimentContext& ctx, const json& tmpl, const json& rs,
-                              int32_t desired, json& ts) {
-  auto found = ctx.templateServices.find(tmpl.value("name", ""));
-  const json* svc = found == ctx.templateServices.end() ? nullptr : &found->second;
+void reconcileTemplateService(ExperimentContext& ctx, const kube::ExperimentTemplate& tmpl,
+                              const kube::ReplicaSet& rs, int32_t desired,
+                              kube::TemplateStatus& ts) {
+  auto found = ctx.templateServices.find(tmpl.name);
+  const kube::Service* svc = found == ctx.templateServices.end() ? nullptr : &found->second;
   auto drop = [&] {
     if (svc == nullptr) return;
-    ctx.actions.push_back(DeleteService{kube::strAt(*svc, "/metadata/name")});
-    ts.erase("serviceName");
-    ts.erase("podTemplateHash");
+    ctx.actions.push_back(DeleteService{svc->metadata.name});
+    ts.serviceName.clear();
+    ts.podTemplateHash.clear();
   };
-  const bool wanted = tmpl.contains("service") && tmpl["service"].is_object();
-  if (!wanted) return drop();
+  if (!tmpl.service) return drop();
   if (desired == 0) {
-    if (intOr(rs.value("status", json::object()), "availableReplicas", 0) == 0) drop();
+    if (rs.status.availableReplicas == 0) drop();
     return;
   }
-  const std::string hash = kube::metaEntry(rs, "labels", kLabelPodTemplateHash);
+  const std::string hash = rs.podTemplateHash();
   if (svc != nullptr) {
-    ts["serviceName"] = kube::strAt(*svc, "/metadata/name");
-    ts["podTemplateHash"] = hash;
+    ts.serviceName = svc->metadata.name;
+    ts.podTemplateHash = hash;
     return;
   }
   auto body = experimentService(ctx.experiment, tmpl, rs);
   if (!body) return;
   const std::string name = kube::strAt(*body, "/metadata/name");
-  ctx.actions.push_back(CreateService{name, tmpl.value("name", ""), *body});
-  ts["serviceName"] = name;
-  ts["podTemplateHash"] = hash;
+  ctx.actions.push_back(CreateService{name, tmpl.name, *body});
+  ts.serviceName = name;
+  ts.podTemplateHash = hash;
 }
 
-void reconcileTemplate(ExperimentContext& ctx, const json& tmpl, bool terminating) {
-  const json& ex = ctx.experiment;
-  const json old = ex.value("status", json::object());
-  const std::string name = tmpl.value("name", "");
-  const json* found = byName(old, "templateStatuses", name);
-  json ts = found ? *found : json{{"name", name}};
-  const json prev = ts;
+void reconcileTemplate(ExperimentContext& ctx, const kube::ExperimentTemplate& tmpl,
+                       bool terminating) {
+  const kube::Experiment& ex = ctx.experiment;
+  const kube::ExperimentStatus& old = ex.status;
+  const std::string& name = tmpl.name;
+  const kube::TemplateStatus* found = old.templateStatus(name);
+  kube::TemplateStatus ts = found ? *found : kube::TemplateStatus{name};
+  const kube::TemplateStatus prev = ts;
   const int32_t desired = desiredReplicas(old, tmpl, terminating);
   const std::string now = kube::formatTime(ctx.now);
   auto it = ctx.templateRSs.find(name);
-  const json* rs = it == ctx.templateRSs.end() ? nullptr : &it->second;
+  const kube::ReplicaSet* rs = it == ctx.templateRSs.end() ? nullptr : &it->second;
   if (rs == nullptr) {
     json body = experimentReplicaSet(ex, tmpl, desired);
     ctx.actions.push_back(CreateReplicaSet{body});
-    ts["lastTransitionTime"] = now;
+    ts.lastTransitionTime = now;
   } else {
     reconcileTemplateService(ctx, tmpl, *rs, desired, ts);
     // (Vane) lastTransitionTime moves only with a scale: Argo also moves it on every pass of a
     // delayed scale-down, which would rewrite the status once a second.
-    const int32_t current = intOr((*rs)["spec"], "replicas", 1);
+    const int32_t current = rs->replicas;
     const int32_t target = desired == 0 ? delayedScaleDown(ctx, tmpl, *rs, current) : desired;
     if (current != target) {
-      ctx.actions.push_back(ScaleReplicaSet{(*rs)["metadata"].value("name", ""), target});
-      ts["lastTransitionTime"] = now;
+      ctx.actions.push_back(ScaleReplicaSet{rs->metadata.name, target});
+      ts.lastTransitionTime = now;
     }
   }
-  const json rs_status = rs ? rs->value("status", json::object()) : json::object();
-  const int32_t replicas = intOr(rs_status, "replicas", 0);
-  const int32_t ready = intOr(rs_status, "readyReplicas", 0);
-  const int32_t available = intOr(rs_status, "availableReplicas", 0);
-  if (prev.value("replicas", 0) != replicas || prev.value("readyReplicas", 0) != ready ||
-      prev.value("availableReplicas", 0) != available ||
-      prev.value("updatedReplicas", 0) != replicas) {
-    ts["lastTransitionTime"] = now;
+  const int32_t replicas = rs ? rs->status.replicas : 0;
+  const int32_t ready = rs ? rs->status.readyReplicas : 0;
+  const int32_t available = rs ? rs->status.availableReplicas : 0;
+  if (prev.replicas != replicas || prev.readyReplicas != ready ||
+      prev.availableReplicas != available || prev.updatedReplicas != replicas) {
+    ts.lastTransitionTime = now;
   }
-  ts["replicas"] = replicas;
-  ts["updatedReplicas"] = replicas;
-  ts["readyReplicas"] = ready;
-  ts["availableReplicas"] = available;
-  if (!templateCompleted(ts.value("status", ""))) {
+  ts.replicas = replicas;
+  ts.updatedReplicas = replicas;
+  ts.readyReplicas = ready;
+  ts.availableReplicas = available;
+  if (!templateCompleted(ts.status)) {
     if (desired == available) {
       auto end = durationEnd(ex, old);
-      ts["status"] = (end && ctx.now > *end) || terminating ? "Successful" : "Running";
+      ts.status = (end && ctx.now > *end) || terminating ? TemplateStatusCode::kSuccessful
+                                                         : TemplateStatusCode::kRunning;
     } else {
-      int64_t from = kube::parseTime(ts.value("lastTransitionTime", "")).value_or(ctx.now);
+      int64_t from = kube::parseTime(ts.lastTransitionTime).value_or(ctx.now);
       const int32_t pds = deadlineSeconds(ex);
       if (ctx.now > from + pds) {
-        ts["status"] = "Failed";
-        ts["message"] =
+        ts.status = TemplateStatusCode::kFailed;
+        ts.message =
             format("Template '%s' exceeded its progressDeadlineSeconds (%d)", name.c_str(), pds);
       } else {
-        ts["status"] = terminating ? "Successful" : "Progressing";
+        ts.status =
+            terminating ? TemplateStatusCode::kSuccessful : TemplateStatusCode::kProgressing;
       }
     }
   }
-  const std::string before = prev.value("status", ""), after = ts.value("status", "");
+  const std::string before = templateName(prev.status), after = templateName(ts.status);
   if (before != after) {
     std::string msg = format("Template '%s' transitioned from %s -> %s", name.c_str(),
                              before.c_str(), after.c_str());
-    if (!ts.value("message", "").empty()) msg += ": " + ts.value("message", "");
-    const bool bad = after == "Failed" || after == "Error";
+    if (!ts.message.empty()) msg += ": " + ts.message;
+    const bool bad =
+        ts.status == TemplateStatusCode::kFailed || ts.status == TemplateStatusCode::kError;
     ctx.event(bad ? "Warning" : "Normal", "Template" + after, msg);
   }
-  setByName(ctx.newStatus, "templateStatuses", ts);
+  ctx.newStatus.setTemplateStatus(ts);
 }
 
-const json* findRun(const ExperimentContext& ctx, const std::string& name) {
+const kube::AnalysisRun* findRun(const ExperimentContext& ctx, const std::string& name) {
   for (const auto& r : ctx.analysisRuns) {
-    if (kube::strAt(r, "/metadata/name") == name) return &r;
+    if (r.metadata.name == name) return &r;
   }
   return nullptr;
 }
@@ -275,151 +245,165 @@ std::string resolveArgValue(const ExperimentContext& ctx, std::string value) {
     }
   };
   for (const auto& [tmpl, rs] : ctx.templateRSs) {
-    replace("{{templates." + tmpl + ".podTemplateHash}}",
-            kube::metaEntry(rs, "labels", kLabelPodTemplateHash));
-    replace("{{templates." + tmpl + ".replicaset.name}}", kube::strAt(rs, "/metadata/name"));
+    replace("{{templates." + tmpl + ".podTemplateHash}}", rs.podTemplateHash());
+    replace("{{templates." + tmpl + ".replicaset.name}}", rs.metadata.name);
   }
-  replace("{{experiment.availableAt}}", kube::strAt(ctx.experiment, "/status/availableAt"));
+  replace("{{experiment.availableAt}}", ctx.experiment.status.availableAt);
   return value;
 }
 
-void reconcileAnalysis(ExperimentContext& ctx, const json& analysis, bool terminating) {
-  const json& ex = ctx.experiment;
-  const json old = ex.value("status", json::object());
-  const std::string name = analysis.value("name", "");
-  const json* found = byName(old, "analysisRuns", name);
-  const json prev = found ? *found : json{{"name", name}};
-  json st = prev;
+// The kCreateAnalysisRun body: the analysis reference with its args resolved, and the spec's
+// dryRun, measurementRetention and analysisRunMetadata.
+// The RolloutAnalysis shape the run builder reads: this analysis's one template, its args (values
+// resolved), and the Experiment-wide dryRun, measurementRetention and analysisRunMetadata.
+json analysisRunSpec(const ExperimentContext& ctx, const kube::ExperimentAnalysis& analysis) {
+  json args = json::array();
+  for (json a : analysis.args) {
+    if (a.is_object() && a.contains("value") && a["value"].is_string()) {
+      a["value"] = resolveArgValue(ctx, a["value"].get<std::string>());
+    }
+    args.push_back(a);
+  }
+  json spec = {{"templates", json::array({{{"templateName", analysis.templateName},
+                                            {"clusterScope", analysis.clusterScope}}})},
+               {"args", args}};
+  const kube::ExperimentSpec& ex = ctx.experiment.spec;
+  if (!ex.dryRun.is_null()) spec["dryRun"] = ex.dryRun;
+  if (!ex.measurementRetention.is_null()) spec["measurementRetention"] = ex.measurementRetention;
+  if (!ex.analysisRunMetadata.is_null()) spec["analysisRunMetadata"] = ex.analysisRunMetadata;
+  return spec;
+}
+
+void reconcileAnalysis(ExperimentContext& ctx, const kube::ExperimentAnalysis& analysis,
+                       bool terminating) {
+  const kube::Experiment& ex = ctx.experiment;
+  const kube::ExperimentStatus& old = ex.status;
+  const std::string& name = analysis.name;
+  const kube::ExperimentAnalysisRunStatus* found = old.analysisRun(name);
+  const kube::ExperimentAnalysisRunStatus prev =
+      found ? *found : kube::ExperimentAnalysisRunStatus{name};
+  kube::ExperimentAnalysisRunStatus st = prev;
   auto finish = [&] {
-    const std::string before = prev.value("phase", ""), after = st.value("phase", "");
+    const std::string before = kube::phaseName(prev.phase), after = kube::phaseName(st.phase);
     if (before != after && !after.empty()) {
       std::string msg = format("AnalysisRun '%s' transitioned from %s -> %s", name.c_str(),
                                before.c_str(), after.c_str());
-      if (!st.value("message", "").empty()) msg += ": " + st.value("message", "");
-      const bool bad = after == "Failed" || after == "Error" || after == "Inconclusive";
+      if (!st.message.empty()) msg += ": " + st.message;
+      const bool bad = phaseIn(st.phase, {Phase::kFailed, Phase::kError, Phase::kInconclusive});
       ctx.event(bad ? "Warning" : "Normal", "AnalysisRun" + after, msg);
     }
-    setByName(ctx.newStatus, "analysisRuns", st);
+    ctx.newStatus.setAnalysisRun(st);
   };
   // Runs start once every template is available.
-  if (old.value("availableAt", "").empty()) return finish();
-  if (prev.value("analysisRun", "").empty()) {
+  if (old.availableAt.empty()) return finish();
+  if (prev.analysisRun.empty()) {
     if (terminating) return finish();
-    const std::string base = kube::strAt(ex, "/metadata/name") + "-" + name;
+    const std::string base = ex.metadata.name + "-" + name;
     // Ours already, seen before the status that names it (CreateWithCollisionCounter reuses
     // a running run of the same name).
-    if (const json* run = findRun(ctx, base);
-        run != nullptr && !flag(*run, "/spec/terminate") &&
-        !experimentCompleted(kube::strAt(*run, "/status/phase"))) {
-      st["analysisRun"] = base;
-      st["phase"] = kube::strAt(*run, "/status/phase").empty() ? "Pending"
-                                                               : kube::strAt(*run, "/status/phase");
+    if (const kube::AnalysisRun* run = findRun(ctx, base);
+        run != nullptr && !run->spec.terminate && !run->completed()) {
+      st.analysisRun = base;
+      st.phase = run->status.phase.value_or(Phase::kPending);
       return finish();
     }
     std::string run_name = base;
     for (int i = 1; findRun(ctx, run_name) != nullptr; ++i) {
       run_name = base + "." + std::to_string(i);
     }
-    json args = json::array();
-    for (json a : analysis.value("args", json::array())) {
-      if (a.contains("value") && a["value"].is_string()) {
-        a["value"] = resolveArgValue(ctx, a["value"].get<std::string>());
-      }
-      args.push_back(a);
-    }
-    // The RolloutAnalysis shape the run builder reads: this analysis's one template, its args,
-    // and the Experiment-wide dryRun, measurementRetention and analysisRunMetadata.
-    json run_spec = {
-        {"templates", json::array({{{"templateName", analysis.value("templateName", "")},
-                                    {"clusterScope", analysis.value("clusterScope", false)}}})},
-        {"args", args}};
-    const json& spec = ex.value("spec", json::object());
-    for (const char* k : {"dryRun", "measurementRetention", "analysisRunMetadata"}) {
-      if (spec.contains(k)) run_spec[k] = spec[k];
-    }
-    ctx.actions.push_back(CreateAnalysisRun{
-        run_name, run_spec, vane::analysis::RunType::kBackground, std::nullopt, "", name});
-    st["phase"] = "Pending";
-    st["analysisRun"] = run_name;
+    ctx.actions.push_back(CreateAnalysisRun{run_name, analysisRunSpec(ctx, analysis),
+                                            vane::analysis::RunType::kBackground, std::nullopt,
+                                            "", name});
+    st.phase = Phase::kPending;
+    st.analysisRun = run_name;
     return finish();
   }
-  if (experimentCompleted(prev.value("phase", ""))) return finish();
-  const json* run = findRun(ctx, prev.value("analysisRun", ""));
+  if (phaseCompleted(prev.phase)) return finish();
+  const kube::AnalysisRun* run = findRun(ctx, prev.analysisRun);
   if (run == nullptr) return finish();  // just created: not in the cache yet
-  const std::string phase = kube::strAt(*run, "/status/phase");
-  if (terminating && !experimentCompleted(phase)) {
-    if (!flag(*run, "/spec/terminate")) {
-      ctx.actions.push_back(TerminateAnalysisRun{kube::strAt(*run, "/metadata/name")});
-      ctx.event(
-          "Normal", "AnalysisRunTerminating",
-          format("Terminating %s (%s)", name.c_str(), kube::strAt(*run, "/metadata/name").c_str()));
+  if (terminating && !run->completed()) {
+    if (!run->spec.terminate) {
+      const std::string& run_name = run->metadata.name;
+      ctx.actions.push_back(TerminateAnalysisRun{run_name});
+      ctx.event("Normal", "AnalysisRunTerminating",
+                format("Terminating %s (%s)", name.c_str(), run_name.c_str()));
     }
     return finish();
   }
-  if (!phase.empty()) {
-    st["phase"] = phase;
-    st["message"] = analysisRunMessage(*run);
-    if (st["message"] == "") st.erase("message");
+  if (run->status.phase) {
+    st.phase = run->status.phase;
+    st.message = analysisRunMessage(*run);
   }
   finish();
 }
 
-std::pair<std::string, std::string> assessTemplates(const ExperimentContext& ctx) {
-  std::string worst = "Successful", message;
-  for (const auto& t : kube::arrayAt(ctx.experiment, "/spec/templates")) {
-    const json* ts = byName(ctx.newStatus, "templateStatuses", t.value("name", ""));
-    const std::string s = ts ? ts->value("status", "") : "Progressing";
+struct Assessment {
+  Phase phase;
+  std::string message;
+};
+
+Assessment assessTemplates(const ExperimentContext& ctx) {
+  TemplateStatusCode worst = TemplateStatusCode::kSuccessful;
+  std::string message;
+  for (const auto& t : ctx.experiment.spec.templates) {
+    const kube::TemplateStatus* ts = ctx.newStatus.templateStatus(t.name);
+    const TemplateStatusCode s = ts && ts->status ? *ts->status : TemplateStatusCode::kProgressing;
     if (templateRank(s) > templateRank(worst)) {
       worst = s;
-      message = ts ? ts->value("message", "") : "";
+      message = ts ? ts->message : "";
     }
   }
-  if (worst == "Progressing") return {"Pending", message};
-  return {worst, message};
+  switch (worst) {
+    case TemplateStatusCode::kProgressing:
+      return {Phase::kPending, message};
+    case TemplateStatusCode::kRunning:
+      return {Phase::kRunning, message};
+    case TemplateStatusCode::kSuccessful:
+      return {Phase::kSuccessful, message};
+    case TemplateStatusCode::kFailed:
+      return {Phase::kFailed, message};
+    case TemplateStatusCode::kError:
+      return {Phase::kError, message};
+  }
+  return {Phase::kPending, message};
 }
 
-std::pair<std::string, std::string> assessAnalyses(const ExperimentContext& ctx) {
-  std::string worst = "Successful", message;
-  for (const auto& a : kube::arrayAt(ctx.experiment, "/spec/analyses")) {
-    const json* st = byName(ctx.newStatus, "analysisRuns", a.value("name", ""));
-    const std::string p = st ? st->value("phase", "") : "";
-    if (analysisRank(p) > analysisRank(worst)) {
-      worst = p;
-      message = st->value("message", "");
+Assessment assessAnalyses(const ExperimentContext& ctx) {
+  Assessment worst{Phase::kSuccessful, ""};
+  for (const auto& a : ctx.experiment.spec.analyses) {
+    const auto* st = ctx.newStatus.analysisRun(a.name);
+    if (st != nullptr && st->phase && analysis::isWorse(worst.phase, *st->phase)) {
+      worst = {*st->phase, st->message};
     }
   }
-  if (requiredAnalysesSuccessful(ctx.experiment, ctx.newStatus) && worst == "Successful") {
-    return {"Successful", "Required AnalysisRuns completed"};
+  if (requiredAnalysesSuccessful(ctx.experiment, ctx.newStatus) &&
+      worst.phase == Phase::kSuccessful) {
+    return {Phase::kSuccessful, "Required AnalysisRuns completed"};
   }
-  if (worst == "Pending") worst = "Running";
-  return {worst, message};
+  if (worst.phase == Phase::kPending) worst.phase = Phase::kRunning;
+  return worst;
 }
 
 void calculateStatus(ExperimentContext& ctx) {
-  json& s = ctx.newStatus;
-  const std::string phase = s.value("phase", "");
-  auto set = [&s](const std::pair<std::string, std::string>& pm) {
-    s["phase"] = pm.first;
-    if (pm.second.empty()) {
-      s.erase("message");
-    } else {
-      s["message"] = pm.second;
-    }
+  kube::ExperimentStatus& s = ctx.newStatus;
+  auto set = [&s](const Assessment& a) {
+    s.phase = a.phase;
+    s.message = a.message;
   };
-  if (phase.empty()) {
-    s["phase"] = "Pending";
+  if (!s.phase) {
+    s.phase = Phase::kPending;
     return;
   }
-  if (phase != "Pending" && phase != "Running") return;
-  auto templates = assessTemplates(ctx);
-  auto analyses = assessAnalyses(ctx);
-  if (templates.first == "Running" && s.value("availableAt", "").empty()) {
-    s["availableAt"] = kube::formatTime(ctx.now);
+  if (*s.phase != Phase::kPending && *s.phase != Phase::kRunning) return;
+  const Assessment templates = assessTemplates(ctx);
+  const Assessment analyses = assessAnalyses(ctx);
+  if (templates.phase == Phase::kRunning && s.availableAt.empty()) {
+    s.availableAt = kube::formatTime(ctx.now);
   }
-  if (experimentCompleted(templates.first)) {
-    const bool judge = experimentCompleted(analyses.first) || hasRequiredAnalyses(ctx.experiment);
-    set(templates.first == "Successful" && judge ? analyses : templates);
-  } else if (experimentCompleted(analyses.first) && analyses.first != "Successful") {
+  if (analysis::isCompleted(templates.phase)) {
+    const bool judge = analysis::isCompleted(analyses.phase) || hasRequiredAnalyses(ctx.experiment);
+    set(templates.phase == Phase::kSuccessful && judge ? analyses : templates);
+  } else if (analysis::isCompleted(analyses.phase) && analyses.phase != Phase::kSuccessful) {
     set(analyses);
   } else if (requiredAnalysesSuccessful(ctx.experiment, s)) {
     set(analyses);
@@ -430,20 +414,22 @@ void calculateStatus(ExperimentContext& ctx) {
 
 // calculateEnqueueDuration: the end of spec.duration, or a template's progress deadline.
 void planRequeue(ExperimentContext& ctx) {
-  const json& ex = ctx.experiment;
-  const json& s = ctx.newStatus;
+  const kube::Experiment& ex = ctx.experiment;
+  const kube::ExperimentStatus& s = ctx.newStatus;
   if (isTerminating(ex, s)) return;
   auto at = [&ctx](int64_t t) {
     if (!ctx.requeueAt || t < *ctx.requeueAt) ctx.requeueAt = t;
   };
   if (auto end = durationEnd(ex, s); end && ctx.now <= *end) at(*end + 1);
-  for (const auto& t : kube::arrayAt(ex, "/spec/templates")) {
-    const json* ts = byName(s, "templateStatuses", t.value("name", ""));
+  for (const auto& t : ex.spec.templates) {
+    const kube::TemplateStatus* ts = s.templateStatus(t.name);
     if (ts == nullptr) continue;
-    const std::string code = ts->value("status", "");
-    if (code != "Progressing" && code != "Running") continue;
-    auto last = kube::parseTime(ts->value("lastTransitionTime", ""));
-    if (last && ts->value("availableReplicas", 0) != desiredReplicas(s, t, false)) {
+    if (ts->status != TemplateStatusCode::kProgressing &&
+        ts->status != TemplateStatusCode::kRunning) {
+      continue;
+    }
+    auto last = kube::parseTime(ts->lastTransitionTime);
+    if (last && ts->availableReplicas != desiredReplicas(s, t, false)) {
       at(*last + deadlineSeconds(ex) + 1);
     }
   }
@@ -451,61 +437,41 @@ void planRequeue(ExperimentContext& ctx) {
 
 // --- status.conditions (experiments/conditions.go, utils/conditions/experiments.go) --------
 
-const json* experimentCondition(const json& status, const std::string& type) {
-  return byName(status, "conditions", type, "type");
+kube::ExperimentCondition newExperimentCondition(const std::string& type, bool status,
+                                                 const std::string& reason,
+                                                 const std::string& message, int64_t now) {
+  return {type,   status ? "True" : "False", kube::formatTime(now), kube::formatTime(now), reason,
+          message};
 }
 
-json newExperimentCondition(const std::string& type, bool status, const std::string& reason,
-                            const std::string& message, int64_t now) {
-  return {{"type", type},
-          {"status", status ? "True" : "False"},
-          {"lastUpdateTime", kube::formatTime(now)},
-          {"lastTransitionTime", kube::formatTime(now)},
-          {"reason", reason},
-          {"message", message}};
-}
-
-void removeExperimentCondition(json& status, const std::string& type) {
-  if (!status.contains("conditions") || !status["conditions"].is_array()) return;
-  json kept = json::array();
-  for (const auto& c : status["conditions"]) {
-    if (c.value("type", "") != type) kept.push_back(c);
-  }
-  if (kept.empty()) {
-    status.erase("conditions");
-  } else {
-    status["conditions"] = kept;
-  }
+void removeExperimentCondition(kube::ExperimentStatus& status, const std::string& type) {
+  auto& cs = status.conditions;
+  cs.erase(std::remove_if(cs.begin(), cs.end(), [&](const auto& c) { return c.type == type; }),
+           cs.end());
 }
 
 // SetExperimentCondition: no change for the same status and reason; the transition time kept
 // while the status stays.
-void setExperimentCondition(json& status, json cond) {
-  const json* cur = experimentCondition(status, cond.value("type", ""));
-  if (cur != nullptr && cur->value("status", "") == cond.value("status", "") &&
-      cur->value("reason", "") == cond.value("reason", "")) {
-    return;
+void setExperimentCondition(kube::ExperimentStatus& status, kube::ExperimentCondition cond) {
+  const kube::ExperimentCondition* cur = status.condition(cond.type);
+  if (cur != nullptr && cur->status == cond.status && cur->reason == cond.reason) return;
+  if (cur != nullptr && cur->status == cond.status) {
+    cond.lastTransitionTime = cur->lastTransitionTime;
   }
-  if (cur != nullptr && cur->value("status", "") == cond.value("status", "")) {
-    cond["lastTransitionTime"] = cur->value("lastTransitionTime", "");
-  }
-  removeExperimentCondition(status, cond.value("type", ""));
-  if (!status.contains("conditions") || !status["conditions"].is_array()) {
-    status["conditions"] = json::array();
-  }
-  status["conditions"].push_back(cond);
+  removeExperimentCondition(status, cond.type);
+  status.conditions.push_back(std::move(cond));
 }
 
 // ExperimentProgressing: a template status appeared or its replica counts moved.
-bool experimentProgressed(const json& old_status, const json& new_status) {
-  const json olds = old_status.value("templateStatuses", json::array());
-  const json news = new_status.value("templateStatuses", json::array());
-  if (olds.size() < news.size()) return true;
-  for (const auto& o : olds) {
-    const json* n = byName(new_status, "templateStatuses", o.value("name", ""));
+bool experimentProgressed(const kube::ExperimentStatus& old_status,
+                          const kube::ExperimentStatus& new_status) {
+  if (old_status.templateStatuses.size() < new_status.templateStatuses.size()) return true;
+  for (const auto& o : old_status.templateStatuses) {
+    const kube::TemplateStatus* n = new_status.templateStatus(o.name);
     if (n == nullptr) continue;
-    for (const char* k : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas"}) {
-      if (o.value(k, 0) != n->value(k, 0)) return true;
+    if (o.replicas != n->replicas || o.updatedReplicas != n->updatedReplicas ||
+        o.readyReplicas != n->readyReplicas || o.availableReplicas != n->availableReplicas) {
+      return true;
     }
   }
   return false;
@@ -515,27 +481,25 @@ bool experimentProgressed(const json& old_status, const json& new_status) {
 // ReplicaSetUpdated on progress (transition time kept while True); True/NewReplicaSetAvailable
 // while running within spec.duration (judged on the status as read, as Argo does).
 void calculateConditions(ExperimentContext& ctx) {
-  const json& ex = ctx.experiment;
-  const json old = ex.value("status", json::object());
-  json& s = ctx.newStatus;
-  const std::string name = kube::strAt(ex, "/metadata/name");
-  if (s.value("phase", "") == "Successful") {
+  const kube::Experiment& ex = ctx.experiment;
+  const kube::ExperimentStatus& old = ex.status;
+  kube::ExperimentStatus& s = ctx.newStatus;
+  const std::string& name = ex.metadata.name;
+  if (s.phase == Phase::kSuccessful) {
     setExperimentCondition(
         s, newExperimentCondition(kConditionProgressing, false, kReasonExperimentCompleted,
                                   format(kMessageExperimentCompleted, name.c_str()), ctx.now));
   } else if (experimentProgressed(old, s)) {
-    json cond =
+    auto cond =
         newExperimentCondition(kConditionProgressing, true, kReasonReplicaSetUpdated,
                                format(kMessageExperimentProgressing, name.c_str()), ctx.now);
-    if (const json* cur = experimentCondition(old, kConditionProgressing)) {
-      if (cur->value("status", "") == "True") {
-        cond["lastTransitionTime"] = cur->value("lastTransitionTime", "");
-      }
+    if (const kube::ExperimentCondition* cur = old.condition(kConditionProgressing)) {
+      if (cur->status == "True") cond.lastTransitionTime = cur->lastTransitionTime;
       removeExperimentCondition(s, kConditionProgressing);
     }
     setExperimentCondition(s, cond);
   } else if (auto end = durationEnd(ex, old);
-             !old.value("availableAt", "").empty() && !(end && ctx.now > *end)) {
+             !old.availableAt.empty() && !(end && ctx.now > *end)) {
     setExperimentCondition(
         s, newExperimentCondition(kConditionProgressing, true, kReasonNewRSAvailable,
                                   format(kMessageExperimentRunning, name.c_str()), ctx.now));
@@ -544,39 +508,37 @@ void calculateConditions(ExperimentContext& ctx) {
 
 }  // namespace
 
-std::string verifyExperimentSpec(const json& ex) {
+std::string verifyExperimentSpec(const kube::Experiment& ex) {
   std::set<std::string> names;
-  const std::string ex_name = kube::strAt(ex, "/metadata/name");
-  const auto& templates = kube::arrayAt(ex, "/spec/templates");
+  const std::string& ex_name = ex.metadata.name;
+  const auto& templates = ex.spec.templates;
   for (size_t i = 0; i < templates.size(); ++i) {
-    const json& t = templates[i];
+    const kube::ExperimentTemplate& t = templates[i];
     const int idx = static_cast<int>(i);
-    if (!t.contains("selector") || t["selector"].is_null()) {
+    if (t.selector.is_null()) {
       const std::string field = format(".Spec.Templates[%d].Selector", idx);
       return format(kMessageMissingField, field.c_str());
     }
-    if (t["selector"].is_object() && t["selector"].empty()) {
+    if (t.selector.is_object() && t.selector.empty()) {
       return format(kMessageExperimentSelectAll, idx);
     }
-    if (intOr(t, "minReadySeconds", 0) > deadlineSeconds(ex)) {
+    if (t.minReadySeconds > deadlineSeconds(ex)) {
       return format(kMessageExperimentMinReadyLongerThanDeadline, idx);
     }
-    const std::string name = t.value("name", "");
-    if (name.empty()) return format(kMessageExperimentTemplateNameEmpty, ex_name.c_str(), idx);
-    if (!names.insert(name).second) {
-      return format(kMessageExperimentTemplateNameRepeated, ex_name.c_str(), name.c_str());
+    if (t.name.empty()) return format(kMessageExperimentTemplateNameEmpty, ex_name.c_str(), idx);
+    if (!names.insert(t.name).second) {
+      return format(kMessageExperimentTemplateNameRepeated, ex_name.c_str(), t.name.c_str());
     }
   }
   return "";
 }
 
-bool experimentCompleted(const std::string& phase) {
-  return phase == "Successful" || phase == "Failed" || phase == "Error" || phase == "Inconclusive";
-}
-
-std::optional<json> experimentService(const json& ex, const json& tmpl, const json& rs) {
+std::optional<json> experimentService(const kube::Experiment& ex,
+                                      const kube::ExperimentTemplate& tmpl,
+                                      const kube::ReplicaSet& rs) {
   json ports = json::array();
-  for (const auto& c : kube::arrayAt(rs, "/spec/template/spec/containers")) {
+  for (const auto& c : kube::arrayAt(rs.template_, "/spec/containers")) {
+    if (!c.is_object()) continue;
     for (const auto& p : c.value("ports", json::array())) {
       if (!p.is_object() || !p.contains("containerPort")) continue;
       json port = {{"port", p["containerPort"]}, {"targetPort", p["containerPort"]}};
@@ -586,21 +548,18 @@ std::optional<json> experimentService(const json& ex, const json& tmpl, const js
     }
   }
   if (ports.empty()) return std::nullopt;
-  const json service = tmpl.value("service", json::object());
-  std::string name = service.is_object() ? service.value("name", "") : "";
-  if (name.empty()) name = kube::strAt(rs, "/metadata/name");
-  json labels =
-      rs.contains("metadata") ? rs["metadata"].value("labels", json::object()) : json::object();
+  std::string name = tmpl.service ? tmpl.service->name : "";
+  if (name.empty()) name = rs.metadata.name;
   return json{{"apiVersion", "v1"},
               {"kind", "Service"},
               {"metadata",
                {{"name", name},
-                {"namespace", kube::strAt(ex, "/metadata/namespace")},
+                {"namespace", ex.metadata.namespace_},
                 {"annotations",
-                 {{kAnnotationExperimentName, kube::strAt(ex, "/metadata/name")},
-                  {kAnnotationExperimentTemplate, tmpl.value("name", "")}}},
+                 {{kAnnotationExperimentName, ex.metadata.name},
+                  {kAnnotationExperimentTemplate, tmpl.name}}},
                 {"ownerReferences", experimentOwnerRefs(ex)}}},
-              {"spec", {{"selector", labels}, {"ports", ports}}}};
+              {"spec", {{"selector", rs.metadata.labels}, {"ports", ports}}}};
 }
 
 std::string experimentServiceTakenMessage(const std::string& service, const std::string& tmpl) {
@@ -610,42 +569,60 @@ std::string experimentServiceTakenMessage(const std::string& service, const std:
       service.c_str(), tmpl.c_str(), service.c_str(), tmpl.c_str());
 }
 
-json experimentReplicaSet(const json& ex, const json& tmpl, int32_t replicas) {
-  const std::string ex_name = kube::strAt(ex, "/metadata/name");
-  const std::string name = tmpl.value("name", "");
-  json pod = tmpl.value("template", json::object());
+json experimentReplicaSet(const kube::Experiment& ex, const kube::ExperimentTemplate& tmpl,
+                          int32_t replicas) {
+  const std::string& ex_name = ex.metadata.name;
+  json pod = tmpl.template_;
   if (pod.contains("metadata") && pod["metadata"].contains("labels")) {
     pod["metadata"]["labels"].erase(kLabelPodTemplateHash);
   }
   const std::string hash = podTemplateHash(pod);
   pod["metadata"]["labels"][kLabelPodTemplateHash] = hash;
-  json selector = tmpl.value("selector", json::object());
-  if (!selector.is_object()) selector = json::object();
+  json selector = tmpl.selector.is_object() ? tmpl.selector : json::object();
   selector["matchLabels"][kLabelPodTemplateHash] = hash;
   json labels = pod["metadata"]["labels"];
   json spec = {{"replicas", replicas}, {"selector", selector}, {"template", pod}};
-  if (intOr(tmpl, "minReadySeconds", 0) > 0) spec["minReadySeconds"] = tmpl["minReadySeconds"];
+  if (tmpl.minReadySeconds > 0) spec["minReadySeconds"] = tmpl.minReadySeconds;
   return {{"apiVersion", "apps/v1"},
           {"kind", "ReplicaSet"},
           {"metadata",
-           {{"name", ex_name + "-" + name},
-            {"namespace", kube::strAt(ex, "/metadata/namespace")},
+           {{"name", ex_name + "-" + tmpl.name},
+            {"namespace", ex.metadata.namespace_},
             {"labels", labels},
             {"annotations",
-             {{kAnnotationExperimentName, ex_name}, {kAnnotationExperimentTemplate, name}}},
+             {{kAnnotationExperimentName, ex_name}, {kAnnotationExperimentTemplate, tmpl.name}}},
             {"ownerReferences", experimentOwnerRefs(ex)}}},
           {"spec", spec}};
 }
 
+Status readExperiment(ExperimentContext& ctx, const json& obj) {
+  auto decoded = kube::decodeExperiment(obj);
+  if (decoded) {
+    ctx.experiment = std::move(*decoded);
+    return Status::ok();
+  }
+  auto meta = kube::decodeObjectMeta(obj);
+  if (!meta) return meta.status();
+  auto status = kube::decodeExperimentStatus(
+      obj.is_object() && obj.contains("status") ? obj["status"] : json::object());
+  if (!status) return status.status();
+  ctx.experiment = kube::Experiment{};
+  ctx.experiment.metadata = std::move(*meta);
+  ctx.experiment.status = std::move(*status);
+  ctx.experiment.raw = obj;
+  ctx.invalidSpecMessage = decoded.status().toString();
+  return Status::ok();
+}
+
 void planExperiment(ExperimentContext& ctx) {
-  const json& ex = ctx.experiment;
-  ctx.newStatus = ex.value("status", json::object());
-  if (!ctx.newStatus.is_object()) ctx.newStatus = json::object();
+  const kube::Experiment& ex = ctx.experiment;
+  ctx.newStatus = ex.status;
   // VerifyExperimentSpec: an invalid spec only gets (or updates) its condition.
-  const std::string invalid = verifyExperimentSpec(ex);
-  const json* prev_invalid = experimentCondition(ctx.newStatus, kConditionInvalidSpec);
+  const std::string invalid =
+      ctx.invalidSpecMessage.empty() ? verifyExperimentSpec(ex) : ctx.invalidSpecMessage;
+  const kube::ExperimentCondition* prev_invalid = ctx.newStatus.condition(kConditionInvalidSpec);
   if (!invalid.empty()) {
-    if (prev_invalid != nullptr && prev_invalid->value("message", "") != invalid) {
+    if (prev_invalid != nullptr && prev_invalid->message != invalid) {
       removeExperimentCondition(ctx.newStatus, kConditionInvalidSpec);
     }
     setExperimentCondition(
@@ -655,8 +632,8 @@ void planExperiment(ExperimentContext& ctx) {
   }
   if (prev_invalid != nullptr) removeExperimentCondition(ctx.newStatus, kConditionInvalidSpec);
   const bool terminating = isTerminating(ex, ctx.newStatus);
-  for (const auto& t : kube::arrayAt(ex, "/spec/templates")) reconcileTemplate(ctx, t, terminating);
-  for (const auto& a : kube::arrayAt(ex, "/spec/analyses")) reconcileAnalysis(ctx, a, terminating);
+  for (const auto& t : ex.spec.templates) reconcileTemplate(ctx, t, terminating);
+  for (const auto& a : ex.spec.analyses) reconcileAnalysis(ctx, a, terminating);
   calculateStatus(ctx);
   calculateConditions(ctx);
   planRequeue(ctx);

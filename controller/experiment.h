@@ -30,6 +30,9 @@
 #include "kube/controller_runtime.h"
 #include "kube/informer.h"
 #include "kube/status.h"
+#include "kube/types.h"
+#include "kube/types_analysisrun.h"
+#include "kube/types_experiment.h"
 
 namespace vane::kube {
 class EventRecorder;
@@ -62,15 +65,18 @@ inline constexpr const char* kMessageExperimentMinReadyLongerThanDeadline =
 
 struct ExperimentContext {
   // Inputs.
-  nlohmann::json experiment;                               // as read
-  std::map<std::string, nlohmann::json> templateRSs;       // by template name
-  std::vector<nlohmann::json> analysisRuns;                // owned by the experiment
-  std::map<std::string, nlohmann::json> templateServices;  // owned Services, by template name
-  int64_t now = 0;                                         // unix seconds
+  kube::Experiment experiment;                            // as read (experiment.raw: the json)
+  std::map<std::string, kube::ReplicaSet> templateRSs;    // by template name
+  std::vector<kube::AnalysisRun> analysisRuns;            // owned by the experiment
+  std::map<std::string, kube::Service> templateServices;  // owned Services, by template name
+  int64_t now = 0;                                        // unix seconds
+  /// Set when the object did not decode (the field path and message): only the InvalidSpec
+  /// condition is planned (metadata and status decoded on their own).
+  std::string invalidSpecMessage;
   // Outputs. Actions (actions.h): CreateReplicaSet, ScaleReplicaSet (replicas only),
   // AnnotateReplicaSet, CreateAnalysisRun (experimentAnalysis set), TerminateAnalysisRun,
   // CreateService, DeleteService.
-  nlohmann::json newStatus = nlohmann::json::object();
+  kube::ExperimentStatus newStatus;
   std::vector<Action> actions;
   std::vector<Event> events;
   std::optional<int64_t> requeueAt;
@@ -80,31 +86,33 @@ struct ExperimentContext {
   }
 };
 
+/// Decodes obj into ctx.experiment. A field of the wrong type is not an error: the metadata and
+/// the status are decoded alone and ctx.invalidSpecMessage names the field (InvalidSpec). Errors
+/// (kInvalid with the field) only when the metadata or the status do not decode.
+Status readExperiment(ExperimentContext& ctx, const nlohmann::json& obj);
+
 /// Plans one reconcile of ctx.experiment. Pure: no I/O.
 void planExperiment(ExperimentContext& ctx);
 
 /// VerifyExperimentSpec: the InvalidSpec message for the first bad template (no or an empty
 /// selector, minReadySeconds beyond progressDeadlineSeconds, an empty or repeated name); "" when
 /// valid. An invalid Experiment only gets the InvalidSpec condition (removed once valid).
-std::string verifyExperimentSpec(const nlohmann::json& experiment);
-
-/// Phase is one of Successful, Failed, Error, Inconclusive.
-bool experimentCompleted(const std::string& phase);
+std::string verifyExperimentSpec(const kube::Experiment& experiment);
 
 /// The ReplicaSet of a template: `<experiment>-<template>`, the template's pod template with
 /// rollouts-pod-template-hash (label and selector), annotations naming the experiment and the
 /// template, owner reference to the Experiment.
-nlohmann::json experimentReplicaSet(const nlohmann::json& experiment, const nlohmann::json& tmpl,
-                                    int32_t replicas);
+nlohmann::json experimentReplicaSet(const kube::Experiment& experiment,
+                                    const kube::ExperimentTemplate& tmpl, int32_t replicas);
 
 /// The Service of a template (createTemplateService): named status-independently as
 /// `template.service.name` or else the ReplicaSet's name, selector = the ReplicaSet's labels (the
 /// pod template's, with rollouts-pod-template-hash), one port per container port, owned by the
 /// Experiment and annotated like the ReplicaSet. nullopt when the containers declare no port
 /// (Argo creates no Service then).
-std::optional<nlohmann::json> experimentService(const nlohmann::json& experiment,
-                                                const nlohmann::json& tmpl,
-                                                const nlohmann::json& rs);
+std::optional<nlohmann::json> experimentService(const kube::Experiment& experiment,
+                                                const kube::ExperimentTemplate& tmpl,
+                                                const kube::ReplicaSet& rs);
 
 /// "Failed to create Service %s for template '%s': service %s already exists and is not owned by
 /// experiment template %s" (the name is taken by another object).

@@ -20,17 +20,9 @@ namespace res = kube::resources;
 namespace {
 
 // status.analysisRuns[] entry for a run that could not be created.
-void setAnalysisError(json& status, const std::string& analysis, const std::string& message) {
-  json entry = {{"name", analysis}, {"phase", "Error"}, {"message", message}};
-  json& runs = status["analysisRuns"];
-  if (!runs.is_array()) runs = json::array();
-  for (auto& e : runs) {
-    if (e.is_object() && e.value("name", "") == analysis) {
-      e = entry;
-      return;
-    }
-  }
-  runs.push_back(entry);
+void setAnalysisError(kube::ExperimentStatus& status, const std::string& analysis,
+                      const std::string& message) {
+  status.setAnalysisRun({analysis, "", message, kube::AnalysisPhase::kError});
 }
 
 }  // namespace
@@ -42,12 +34,11 @@ void applyExecReport(ExperimentContext& ctx, const ExecReport& report) {
                             s.message().c_str()));
   }
   for (const CreateService& svc : report.servicesTaken) {
-    for (auto& ts : ctx.newStatus["templateStatuses"]) {
-      if (ts.value("name", "") != svc.templateName) continue;
-      ts["status"] = "Error";
-      ts["message"] = experimentServiceTakenMessage(svc.name, svc.templateName);
-      ts.erase("serviceName");
-      ts.erase("podTemplateHash");
+    if (kube::TemplateStatus* ts = ctx.newStatus.templateStatus(svc.templateName)) {
+      ts->status = kube::TemplateStatusCode::kError;
+      ts->message = experimentServiceTakenMessage(svc.name, svc.templateName);
+      ts->serviceName.clear();
+      ts->podTemplateHash.clear();
     }
   }
 }
@@ -62,7 +53,7 @@ kube::ReconcileResult ExperimentReconciler::reconcile(const std::string& key) {
   const auto [ns, name] = kube::splitKey(key);
   kube::ObjectPtr cached = deps_.experiments->get(ns, name);
   if (!cached) written_.forget(key);
-  if (!cached || !kube::strAt(*cached, "/metadata/deletionTimestamp").empty()) return out;
+  if (!cached) return out;
   // The stale-cache guard of the Rollout loop (Argo rollout/controller.go): a cache older than our
   // own last status write would replay the previous plan (recreate what was just deleted, scale
   // back what was just scaled); come back once the informer has caught up.
@@ -71,31 +62,42 @@ kube::ReconcileResult ExperimentReconciler::reconcile(const std::string& key) {
     return out;
   }
   ExperimentContext ctx;
-  ctx.experiment = *cached;
-  const std::string uid = kube::strAt(*cached, "/metadata/uid");
+  if (Status s = readExperiment(ctx, *cached); !s) {
+    out.status = s;
+    return out;
+  }
+  if (!ctx.experiment.metadata.deletionTimestamp.empty()) return out;
+  const std::string& uid = ctx.experiment.metadata.uid;
   std::set<std::string> defined;
-  for (const auto& t : kube::arrayAt(*cached, "/spec/templates"))
-    defined.insert(t.value("name", ""));
-  for (const auto& rs : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
-    if (kube::metaEntry(*rs, "annotations", kAnnotationExperimentName) != name) continue;
-    const std::string tmpl = kube::metaEntry(*rs, "annotations", kAnnotationExperimentTemplate);
-    if (defined.count(tmpl) && kube::strAt(*rs, "/metadata/deletionTimestamp").empty()) {
-      ctx.templateRSs[tmpl] = *rs;
+  for (const auto& t : ctx.experiment.spec.templates) defined.insert(t.name);
+  // Owned objects that do not decode are left out, as the Rollout's ReplicaSets are.
+  for (const auto& obj : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
+    auto rs = kube::decodeReplicaSet(*obj);
+    if (!rs || rs->annotation(kAnnotationExperimentName) != name) continue;
+    const std::string tmpl = rs->annotation(kAnnotationExperimentTemplate);
+    if (defined.count(tmpl) && rs->metadata.deletionTimestamp.empty()) {
+      ctx.templateRSs[tmpl] = std::move(*rs);
     }
   }
   if (deps_.services != nullptr) {
     // GetServiceForExperiment: controlled by this Experiment and annotated with a template of it.
-    for (const auto& svc : deps_.services->byIndex(kube::kIndexOwner, uid)) {
-      if (kube::metaEntry(*svc, "annotations", kAnnotationExperimentName) != name) continue;
-      const std::string tmpl = kube::metaEntry(*svc, "annotations", kAnnotationExperimentTemplate);
-      if (defined.count(tmpl) && kube::strAt(*svc, "/metadata/deletionTimestamp").empty()) {
-        ctx.templateServices[tmpl] = *svc;
+    for (const auto& obj : deps_.services->byIndex(kube::kIndexOwner, uid)) {
+      auto svc = kube::decodeService(*obj);
+      if (!svc) continue;
+      const kube::Labels& annotations = svc->metadata.annotations;
+      auto ex_name = annotations.find(kAnnotationExperimentName);
+      auto tmpl = annotations.find(kAnnotationExperimentTemplate);
+      if (ex_name == annotations.end() || ex_name->second != name || tmpl == annotations.end()) {
+        continue;
+      }
+      if (defined.count(tmpl->second) && svc->metadata.deletionTimestamp.empty()) {
+        ctx.templateServices[tmpl->second] = std::move(*svc);
       }
     }
   }
   if (deps_.analysisRuns != nullptr) {
-    for (const auto& r : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
-      ctx.analysisRuns.push_back(*r);
+    for (const auto& obj : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
+      if (auto run = kube::decodeAnalysisRun(*obj)) ctx.analysisRuns.push_back(std::move(*run));
     }
   }
   ctx.now = deps_.clock();
@@ -108,9 +110,10 @@ kube::ReconcileResult ExperimentReconciler::reconcile(const std::string& key) {
     return out;
   }
   applyExecReport(ctx, report);
-  if (ctx.newStatus != cached->value("status", json::object()) || !cached->contains("status")) {
+  const json new_status = kube::toJson(ctx.newStatus);
+  if (new_status != cached->value("status", json::object()) || !cached->contains("status")) {
     json updated = *cached;
-    updated["status"] = ctx.newStatus;
+    updated["status"] = new_status;
     auto w = deps_.client->updateStatus(res::kExperiments, ns, updated);
     if (!w) {
       out.status = w.status();

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "analysis/types.h"
 #include "controller/conditions.h"
 #include "controller/restart.h"
 
@@ -13,20 +14,15 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& obj, const char* pointer) {
-  auto p = json::json_pointer(pointer);
-  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
-}
-std::string runName(const json& r) { return str(r, "/metadata/name"); }
-bool runDeleting(const json& r) { return !str(r, "/metadata/deletionTimestamp").empty(); }
+using analysis::Phase;
+
+bool runDeleting(const kube::AnalysisRun& r) { return !r.metadata.deletionTimestamp.empty(); }
 
 // The run's pod-template-hash label; nullopt when the label is absent.
-std::optional<std::string> runHash(const json& r) {
-  auto p = json::json_pointer("/metadata/labels");
-  if (!r.contains(p) || !r.at(p).is_object()) return std::nullopt;
-  auto it = r.at(p).find(kLabelPodTemplateHash);
-  if (it == r.at(p).end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
+std::optional<std::string> runHash(const kube::AnalysisRun& r) {
+  auto it = r.metadata.labels.find(kLabelPodTemplateHash);
+  if (it == r.metadata.labels.end()) return std::nullopt;
+  return it->second;
 }
 
 // Creation time, then name: a strict order for Argo's sort by creationTimestamp.
@@ -94,9 +90,9 @@ void planRevisionHistory(RolloutContext& ctx) {
     }
     auto label = rs.metadata.labels.find(kLabelPodTemplateHash);
     if (label == rs.metadata.labels.end()) continue;
-    for (const json& run : ctx.analysisRuns) {
-      if (runHash(run) == label->second && !current.count(runName(run)) && !runDeleting(run)) {
-        planDeleteRun(ctx, runName(run));
+    for (const kube::AnalysisRun& run : ctx.analysisRuns) {
+      if (runHash(run) == label->second && !current.count(run.metadata.name) && !runDeleting(run)) {
+        planDeleteRun(ctx, run.metadata.name);
       }
     }
   }
@@ -120,29 +116,30 @@ std::vector<std::string> analysisRunsToDelete(const RolloutContext& ctx,
   // ReplicaSet", as Argo's "ReplicaSet has a deletionTimestamp".
   const std::map<std::string, bool> rs_hashes = replicaSetHashes(ctx);
   const std::set<std::string> current = currentRuns(ctx);
-  std::vector<const json*> others;
-  for (const json& run : ctx.analysisRuns) {
-    if (!current.count(runName(run))) others.push_back(&run);
+  std::vector<const kube::AnalysisRun*> others;
+  for (const kube::AnalysisRun& run : ctx.analysisRuns) {
+    if (!current.count(run.metadata.name)) others.push_back(&run);
   }
-  std::sort(others.begin(), others.end(), [](const json* a, const json* b) {  // newest first
-    return createdBefore(str(*b, "/metadata/creationTimestamp"), runName(*b),
-                         str(*a, "/metadata/creationTimestamp"), runName(*a));
-  });
+  std::sort(others.begin(), others.end(),
+            [](const kube::AnalysisRun* a, const kube::AnalysisRun* b) {  // newest first
+              return createdBefore(b->metadata.creationTimestamp, b->metadata.name,
+                                   a->metadata.creationTimestamp, a->metadata.name);
+            });
   int32_t successful = 0, unsuccessful = 0;
   std::vector<std::string> out;
-  for (const json* run : others) {
+  for (const kube::AnalysisRun* run : others) {
     std::optional<std::string> hash = runHash(*run);
     auto rs = hash ? rs_hashes.find(*hash) : rs_hashes.end();
-    const std::string phase = str(*run, "/status/phase");
+    const std::optional<Phase>& phase = run->status.phase;
     bool remove = false;
     if (rs == rs_hashes.end() || rs->second) {
       remove = true;
-    } else if (phase == "Successful") {
+    } else if (phase == Phase::kSuccessful) {
       remove = successful++ >= limits.successful;
-    } else if (phase == "Failed" || phase == "Error" || phase == "Inconclusive") {
+    } else if (phase == Phase::kFailed || phase == Phase::kError || phase == Phase::kInconclusive) {
       remove = unsuccessful++ >= limits.unsuccessful;
     }
-    if (remove && !runDeleting(*run)) out.push_back(runName(*run));
+    if (remove && !runDeleting(*run)) out.push_back(run->metadata.name);
   }
   return out;
 }

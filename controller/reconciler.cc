@@ -129,14 +129,15 @@ void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
       }
     }
   }
+  // Owned runs and Experiments that do not decode are left out, as ReplicaSets are.
   if (deps_.analysisRuns != nullptr) {
     for (const auto& ar : deps_.analysisRuns->byIndex(kube::kIndexOwner, uid)) {
-      ctx.analysisRuns.push_back(*ar);
+      if (auto run = kube::decodeAnalysisRun(*ar)) ctx.analysisRuns.push_back(std::move(*run));
     }
   }
   if (deps_.experiments != nullptr) {
-    for (const auto& ex : deps_.experiments->byIndex(kube::kIndexOwner, uid)) {
-      ctx.experiments.push_back(*ex);
+    for (const auto& obj : deps_.experiments->byIndex(kube::kIndexOwner, uid)) {
+      if (auto ex = kube::decodeExperiment(*obj)) ctx.experiments.push_back(std::move(*ex));
     }
   }
   ctx.now = deps_.clock();

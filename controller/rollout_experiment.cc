@@ -4,6 +4,7 @@
 #include <map>
 
 #include "analysis/args.h"
+#include "analysis/types.h"
 #include "controller/conditions.h"
 #include "controller/experiment.h"
 #include "controller/history.h"
@@ -15,24 +16,17 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& obj, const std::string& ptr) {
-  auto p = json::json_pointer(ptr);
-  return obj.contains(p) && obj.at(p).is_string() ? obj.at(p).get<std::string>() : "";
-}
-std::string exName(const json& ex) { return str(ex, "/metadata/name"); }
-std::string exPhase(const json& ex) { return str(ex, "/status/phase"); }
-std::string exHash(const json& ex) {
-  return str(ex, std::string("/metadata/labels/") + kLabelPodTemplateHash);
-}
-bool exTerminated(const json& ex) {
-  auto p = json::json_pointer("/spec/terminate");
-  return ex.contains(p) && ex.at(p).is_boolean() && ex.at(p).get<bool>();
+using analysis::Phase;
+using kube::Experiment;
+
+bool isUnsuccessful(const std::optional<Phase>& p) {
+  return p == Phase::kFailed || p == Phase::kError || p == Phase::kInconclusive;
 }
 
-const json* findExperiment(const RolloutContext& ctx, const std::string& name) {
+const Experiment* findExperiment(const RolloutContext& ctx, const std::string& name) {
   if (name.empty()) return nullptr;
   for (const auto& ex : ctx.experiments) {
-    if (exName(ex) == name) return &ex;
+    if (ex.metadata.name == name) return &ex;
   }
   return nullptr;
 }
@@ -50,12 +44,12 @@ std::string baseName(const RolloutContext& ctx, int32_t step_index) {
 
 // The Experiment of this step when status.canary.currentExperiment lost its name (a stale read,
 // a restart): one of ours for the hash, not terminated and not gone bad.
-const json* adoptable(const RolloutContext& ctx, const std::string& base) {
+const Experiment* adoptable(const RolloutContext& ctx, const std::string& base) {
   for (const auto& ex : ctx.experiments) {
-    const std::string n = exName(ex), phase = exPhase(ex);
+    const std::string& n = ex.metadata.name;
     if (n != base && n.rfind(base + "-", 0) != 0) continue;
-    if (exHash(ex) != ctx.desiredHash || exTerminated(ex)) continue;
-    if (phase == "Failed" || phase == "Error" || phase == "Inconclusive") continue;
+    if (ex.label(kLabelPodTemplateHash) != ctx.desiredHash || ex.spec.terminate) continue;
+    if (isUnsuccessful(ex.status.phase)) continue;
     return &ex;
   }
   return nullptr;
@@ -86,48 +80,38 @@ Result<json> stepArgs(const RolloutContext& ctx, const json& args, const std::st
   return out;
 }
 
-Result<json> stepTemplate(const RolloutContext& ctx, const json& t, const std::string& path) {
-  json tmpl = {{"name", t.value("name", "")}};
-  if (t.contains("replicas")) tmpl["replicas"] = t["replicas"];
-  if (t.contains("weight") || t.contains("service")) {
-    tmpl["service"] = json::object();
-    if (t.contains("service") && t["service"].is_object() &&
-        !t["service"].value("name", "").empty()) {
-      tmpl["service"]["name"] = t["service"]["name"];
-    }
-  }
-  const std::string ref = t.value("specRef", "");
-  const kube::ReplicaSet* rs = ref == "canary"   ? ctx.newRS
-                               : ref == "stable" ? ctx.stableRS
-                                                 : nullptr;
-  if (ref != "canary" && ref != "stable") {
+Result<kube::ExperimentTemplate> stepTemplate(const RolloutContext& ctx,
+                                              const kube::RolloutExperimentTemplate& t,
+                                              const std::string& path) {
+  kube::ExperimentTemplate tmpl;
+  tmpl.name = t.name;
+  tmpl.replicas = t.replicas;
+  if (t.weight || t.service) tmpl.service = kube::TemplateService{t.service ? t.service->name : ""};
+  const kube::ReplicaSet* rs = t.specRef == "canary"   ? ctx.newRS
+                               : t.specRef == "stable" ? ctx.stableRS
+                                                       : nullptr;
+  if (t.specRef != "canary" && t.specRef != "stable") {
     return Status(Code::kInvalid, "Invalid template step SpecRef: must be canary or stable",
                   path + ".specRef");
   }
-  if (rs == nullptr) return Status(Code::kNotFound, "no " + ref + " ReplicaSet yet", path);
+  if (rs == nullptr) return Status(Code::kNotFound, "no " + t.specRef + " ReplicaSet yet", path);
   json pod = rs->template_;
-  json selector =
-      t.contains("selector") && t["selector"].is_object() ? t["selector"] : rs->selector;
+  json selector = t.selector.is_object() ? t.selector : rs->selector;
   if (!selector.is_object()) selector = json::object();
-  if (rs->minReadySeconds > 0) tmpl["minReadySeconds"] = rs->minReadySeconds;
-  const json meta = t.value("metadata", json::object());
-  if (meta.is_object()) {
-    const json labels = meta.value("labels", json::object());
-    const json annotations = meta.value("annotations", json::object());
-    for (const auto& [k, v] : labels.items()) {
-      pod["metadata"]["labels"][k] = v;
-      selector["matchLabels"][k] = v;
-    }
-    for (const auto& [k, v] : annotations.items()) pod["metadata"]["annotations"][k] = v;
+  tmpl.minReadySeconds = rs->minReadySeconds > 0 ? rs->minReadySeconds : 0;
+  for (const auto& [k, v] : t.metadata.labels) {
+    pod["metadata"]["labels"][k] = v;
+    selector["matchLabels"][k] = v;
   }
-  tmpl["template"] = pod;
-  tmpl["selector"] = selector;
+  for (const auto& [k, v] : t.metadata.annotations) pod["metadata"]["annotations"][k] = v;
+  tmpl.template_ = pod;
+  tmpl.selector = selector;
   return tmpl;
 }
 
-void terminate(RolloutContext& ctx, const json& ex) {
-  if (exTerminated(ex) || experimentCompleted(exPhase(ex))) return;
-  ctx.actions.push_back(TerminateExperiment{exName(ex)});
+void terminate(RolloutContext& ctx, const Experiment& ex) {
+  if (ex.spec.terminate || ex.completed()) return;
+  ctx.actions.push_back(TerminateExperiment{ex.metadata.name});
 }
 
 }  // namespace
@@ -138,48 +122,37 @@ Result<json> experimentFromStep(const RolloutContext& ctx, const std::string& na
   if (cur.step == nullptr || !cur.step->experiment) {
     return Status(Code::kInvalid, "the current step is not an experiment step");
   }
-  const json& step = *cur.step->experiment;
   const std::string path =
       "spec.strategy.canary.steps[" + std::to_string(*cur.index) + "].experiment";
-  json labels = json::object();
-  for (const auto& [k, v] : ro.metadata.labels) labels[k] = v;
-  labels[kLabelPodTemplateHash] = ctx.desiredHash;
-  json spec = {{"templates", json::array()}};
-  if (step.contains("duration")) spec["duration"] = step["duration"];
-  if (ro.spec.progressDeadlineSeconds) {
-    spec["progressDeadlineSeconds"] = *ro.spec.progressDeadlineSeconds;
-  }
-  for (const char* k : {"dryRun", "analysisRunMetadata", "scaleDownDelaySeconds"}) {
-    if (step.contains(k)) spec[k] = step[k];
-  }
-  const json templates = step.value("templates", json::array());
-  for (size_t i = 0; i < templates.size(); ++i) {
-    auto t = stepTemplate(ctx, templates[i], path + ".templates[" + std::to_string(i) + "]");
+  auto step = kube::decodeRolloutExperimentStep(*cur.step->experiment, path);
+  if (!step) return step.status();
+  Experiment ex;
+  ex.metadata.name = name;
+  ex.metadata.namespace_ = ro.metadata.namespace_;
+  ex.metadata.labels = ro.metadata.labels;
+  ex.metadata.labels[kLabelPodTemplateHash] = ctx.desiredHash;
+  ex.metadata.annotations[kAnnotationRevision] = revisionOf(ctx);
+  ex.metadata.ownerReferences =
+      kube::controllerOwnerRefs("Rollout", ro.metadata.name, ro.metadata.uid);
+  kube::ExperimentSpec& spec = ex.spec;
+  spec.durationRaw = step->duration;
+  spec.progressDeadlineSeconds = ro.spec.progressDeadlineSeconds;
+  spec.dryRun = step->dryRun;
+  spec.analysisRunMetadata = step->analysisRunMetadata;
+  spec.scaleDownDelaySeconds = step->scaleDownDelaySeconds;
+  for (size_t i = 0; i < step->templates.size(); ++i) {
+    auto t = stepTemplate(ctx, step->templates[i], path + ".templates[" + std::to_string(i) + "]");
     if (!t) return t.status();
-    spec["templates"].push_back(*t);
+    spec.templates.push_back(std::move(*t));
   }
-  const json analyses = step.value("analyses", json::array());
-  for (size_t i = 0; i < analyses.size(); ++i) {
-    const json& a = analyses[i];
-    json ref = {{"name", a.value("name", "")}, {"templateName", a.value("templateName", "")}};
-    if (a.value("clusterScope", false)) ref["clusterScope"] = true;
-    if (a.value("requiredForCompletion", false)) ref["requiredForCompletion"] = true;
-    auto args = stepArgs(ctx, a.value("args", json::array()),
-                         path + ".analyses[" + std::to_string(i) + "]");
+  for (size_t i = 0; i < step->analyses.size(); ++i) {
+    kube::ExperimentAnalysis a = step->analyses[i];
+    auto args = stepArgs(ctx, a.args, path + ".analyses[" + std::to_string(i) + "]");
     if (!args) return args.status();
-    if (!args->empty()) ref["args"] = *args;
-    spec["analyses"].push_back(ref);
+    a.args = std::move(*args);
+    spec.analyses.push_back(std::move(a));
   }
-  return json{{"apiVersion", "argoproj.io/v1alpha1"},
-              {"kind", "Experiment"},
-              {"metadata",
-               {{"name", name},
-                {"namespace", ro.metadata.namespace_},
-                {"labels", labels},
-                {"annotations", {{kAnnotationRevision, revisionOf(ctx)}}},
-                {"ownerReferences",
-                 kube::controllerOwnerRefs("Rollout", ro.metadata.name, ro.metadata.uid)}}},
-              {"spec", spec}};
+  return kube::toJson(ex);
 }
 
 Status resolveExperimentFieldRefs(json& experiment, const json& rollout) {
@@ -204,24 +177,26 @@ Status resolveExperimentFieldRefs(json& experiment, const json& rollout) {
 
 void planExperiments(RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
-  json& cs = ctx.newStatus.canary.rest;
-  if (!cs.is_object()) cs = json::object();
-  const std::string named = cs.value("currentExperiment", "");
-  cs.erase("currentExperiment");
+  std::string& tracked = ctx.newStatus.canary.currentExperiment;
+  const std::string named = tracked;
+  tracked.clear();
   if (ctx.isAborted() || ro.status.promoteFull) {
     for (const auto& ex : ctx.experiments) terminate(ctx, ex);
     return;
   }
-  const json* current = findExperiment(ctx, named);
-  if (current != nullptr && exHash(*current) != ctx.desiredHash) current = nullptr;
+  const Experiment* current = findExperiment(ctx, named);
+  if (current != nullptr && current->label(kLabelPodTemplateHash) != ctx.desiredHash) {
+    current = nullptr;
+  }
   if (ro.status.hasPauseCondition(kPauseInconclusiveAnalysis) ||
       ro.status.hasPauseCondition(kPauseInconclusiveExperiment)) {
-    if (!named.empty()) cs["currentExperiment"] = named;
+    tracked = named;
     ctx.currentExperiment = current;
     return;
   }
   // A resumed Inconclusive experiment (the user cleared the pause) is replaced by a new one.
-  if (current != nullptr && exPhase(*current) == "Inconclusive" && ro.status.controllerPause) {
+  if (current != nullptr && current->status.phase == Phase::kInconclusive &&
+      ro.status.controllerPause) {
     current = nullptr;
   }
   CurrentStep cur = currentStep(ro);
@@ -241,26 +216,25 @@ void planExperiments(RolloutContext& ctx) {
         ctx.actions.push_back(CreateExperiment{name, *ex});
         ctx.event("Normal", kEventExperimentCreated,
                   format("Created Experiment '%s'", name.c_str()));
-        cs["currentExperiment"] = name;
+        tracked = name;
       }
     } else if (current != nullptr) {
-      const std::string phase = exPhase(*current);
-      if (phase == "Inconclusive") {
+      const std::optional<Phase>& phase = current->status.phase;
+      if (phase == Phase::kInconclusive) {
         ctx.pause.add.push_back(kPauseInconclusiveExperiment);
-        cs["currentExperiment"] = exName(*current);
-      } else if (phase == "Failed" || phase == "Error") {
+        tracked = current->metadata.name;
+      } else if (phase == Phase::kFailed || phase == Phase::kError) {
         std::string msg = kAbortExperiment;
-        const std::string detail = str(*current, "/status/message");
-        if (!detail.empty()) msg += ": " + detail;
+        if (!current->status.message.empty()) msg += ": " + current->status.message;
         ctx.pause.addAbort = true;
         ctx.pause.abortMessage = msg;
-      } else if (phase != "Successful") {
-        cs["currentExperiment"] = exName(*current);
+      } else if (phase != Phase::kSuccessful) {
+        tracked = current->metadata.name;
       }
     }
   }
   ctx.currentExperiment = step ? current : nullptr;
-  std::vector<const json*> others;
+  std::vector<const Experiment*> others;
   for (const auto& ex : ctx.experiments) {
     if (step && current == &ex) continue;
     terminate(ctx, ex);
@@ -275,32 +249,31 @@ void planExperiments(RolloutContext& ctx) {
 }
 
 std::vector<std::string> experimentsToDelete(const RolloutContext& ctx,
-                                             const std::vector<const json*>& others,
+                                             const std::vector<const Experiment*>& others,
                                              int32_t successful, int32_t unsuccessful) {
   const std::map<std::string, bool> rs_hashes = replicaSetHashes(ctx);
-  std::vector<const json*> sorted = others;
-  std::sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) {  // newest first
-    const int64_t ta = kube::parseTime(str(*a, "/metadata/creationTimestamp")).value_or(0);
-    const int64_t tb = kube::parseTime(str(*b, "/metadata/creationTimestamp")).value_or(0);
-    return ta != tb ? ta > tb : exName(*a) > exName(*b);
-  });
+  std::vector<const Experiment*> sorted = others;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Experiment* a, const Experiment* b) {  // newest first
+              const int64_t ta = kube::parseTime(a->metadata.creationTimestamp).value_or(0);
+              const int64_t tb = kube::parseTime(b->metadata.creationTimestamp).value_or(0);
+              return ta != tb ? ta > tb : a->metadata.name > b->metadata.name;
+            });
   int32_t kept_successful = 0, kept_unsuccessful = 0;
   std::vector<std::string> out;
-  for (const json* ex : sorted) {
-    auto labels = json::json_pointer("/metadata/labels");
-    const bool labelled = ex->contains(labels) && ex->at(labels).is_object() &&
-                          ex->at(labels).contains(kLabelPodTemplateHash);
-    auto rs = labelled ? rs_hashes.find(exHash(*ex)) : rs_hashes.end();
-    const std::string phase = exPhase(*ex);
+  for (const Experiment* ex : sorted) {
+    const bool labelled = ex->metadata.labels.count(kLabelPodTemplateHash) > 0;
+    auto rs = labelled ? rs_hashes.find(ex->label(kLabelPodTemplateHash)) : rs_hashes.end();
+    const std::optional<Phase>& phase = ex->status.phase;
     bool remove = false;
     if (rs == rs_hashes.end() || rs->second) {
       remove = true;
-    } else if (phase == "Successful") {
+    } else if (phase == Phase::kSuccessful) {
       remove = kept_successful++ >= successful;
-    } else if (phase == "Failed" || phase == "Error" || phase == "Inconclusive") {
+    } else if (isUnsuccessful(phase)) {
       remove = kept_unsuccessful++ >= unsuccessful;
     }
-    if (remove && str(*ex, "/metadata/deletionTimestamp").empty()) out.push_back(exName(*ex));
+    if (remove && ex->metadata.deletionTimestamp.empty()) out.push_back(ex->metadata.name);
   }
   return out;
 }
@@ -309,25 +282,20 @@ std::vector<kube::WeightDestination> experimentWeightDestinations(const RolloutC
   std::vector<kube::WeightDestination> out;
   CurrentStep cur = currentStep(ctx.rollout);
   if (cur.step == nullptr || ctx.currentExperiment == nullptr) return out;
-  if (exPhase(*ctx.currentExperiment) != "Running") return out;
+  if (ctx.currentExperiment->status.phase != Phase::kRunning) return out;
   const json* step = nullptr;  // GetCurrentExperimentStep
   for (int32_t i = *cur.index; i >= 0 && step == nullptr; --i) {
     const auto& s = ctx.rollout.spec.canary->steps[i];
     if (s.experiment && s.experiment->is_object()) step = &*s.experiment;
   }
   if (step == nullptr) return out;
-  const json templates = step->value("templates", json::array());
-  auto p = json::json_pointer("/status/templateStatuses");
-  if (!ctx.currentExperiment->contains(p) || !ctx.currentExperiment->at(p).is_array()) return out;
-  for (const auto& ts : ctx.currentExperiment->at(p)) {
-    const std::string name = ts.value("name", "");
-    for (const auto& t : templates) {
-      if (!t.is_object() || t.value("name", "") != name) continue;
-      if (!t.contains("weight") || !t["weight"].is_number_integer()) continue;
-      kube::WeightDestination d;
-      d.weight = t["weight"].get<int32_t>();
-      d.serviceName = ts.value("serviceName", "");
-      d.podTemplateHash = ts.value("podTemplateHash", "");
+  // A step that does not decode routes nothing (its create reported the bad field).
+  auto decoded = kube::decodeRolloutExperimentStep(*step, "experiment");
+  if (!decoded) return out;
+  for (const kube::TemplateStatus& ts : ctx.currentExperiment->status.templateStatuses) {
+    for (const auto& t : decoded->templates) {
+      if (t.name != ts.name || !t.weight) continue;
+      kube::WeightDestination d{*t.weight, ts.serviceName, ts.podTemplateHash};
       if (!d.serviceName.empty()) out.push_back(d);
     }
   }
@@ -335,7 +303,8 @@ std::vector<kube::WeightDestination> experimentWeightDestinations(const RolloutC
 }
 
 bool experimentStepCompleted(const RolloutContext& ctx) {
-  return ctx.currentExperiment != nullptr && exPhase(*ctx.currentExperiment) == "Successful";
+  return ctx.currentExperiment != nullptr &&
+         ctx.currentExperiment->status.phase == Phase::kSuccessful;
 }
 
 }  // namespace vane::controller

@@ -47,7 +47,7 @@ inline constexpr const char* kMessageExperimentWeightUnsupportedRouting =
 /// successfulRunHistoryLimit / unsuccessfulRunHistoryLimit, default 5 each). Experiments already
 /// being deleted are left out.
 std::vector<std::string> experimentsToDelete(const RolloutContext& ctx,
-                                             const std::vector<const nlohmann::json*>& others,
+                                             const std::vector<const kube::Experiment*>& others,
                                              int32_t successful, int32_t unsuccessful);
 
 /// The current step is an experiment step and its Experiment is Successful.

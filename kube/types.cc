@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "kube/decode.h"
+#include "kube/types_internal.h"
 
 namespace vane::kube {
 
@@ -213,10 +214,11 @@ void decodeCanaryStatus(const Decoder& c, CanaryStatus& out) {
     tw.verified = w.optBool("verified");
     out.weights = tw;
   }
+  out.currentExperiment = c.string("currentExperiment");
   if (c.value().is_object()) {
     out.rest = c.value();
-    for (const char* k :
-         {"currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus", "weights"}) {
+    for (const char* k : {"currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus",
+                          "weights", "currentExperiment"}) {
       out.rest.erase(k);
     }
   }
@@ -422,6 +424,7 @@ json toJson(const RolloutStatus& s) {
     if (s.canary.weights->verified) w["verified"] = *s.canary.weights->verified;
     canary["weights"] = w;
   }
+  putIf(canary, "currentExperiment", s.canary.currentExperiment);
   j["canary"] = canary;  // Argo always writes the canary object (possibly empty)
   json bg = s.blueGreen.rest.is_object() ? s.blueGreen.rest : json::object();
   if (s.blueGreen.prePromotionAnalysisRunStatus) {
@@ -583,3 +586,15 @@ nlohmann::json controllerOwnerRefs(const std::string& kind, const std::string& n
 }
 
 }  // namespace vane::kube
+
+namespace vane::kube::detail {
+
+ObjectMeta decodeMetadata(const Decoder& d) { return decodeMeta(d); }
+
+std::optional<int32_t> decodeInt32(const Decoder& d, const std::string& key) {
+  return opt32(d, key);
+}
+
+Labels decodeStringMap(const Decoder& d, const std::string& key) { return stringMap(d, key); }
+
+}  // namespace vane::kube::detail

@@ -139,7 +139,8 @@ struct CanaryStatus {
   std::optional<RolloutAnalysisRunStatus> currentStepAnalysisRunStatus;
   std::optional<RolloutAnalysisRunStatus> currentBackgroundAnalysisRunStatus;
   std::optional<TrafficWeights> weights;
-  nlohmann::json rest = nlohmann::json::object();  // currentExperiment, stablePingPong, ...
+  std::string currentExperiment;                   // the experiment step's Experiment
+  nlohmann::json rest = nlohmann::json::object();  // stablePingPong, ...
 };
 
 struct BlueGreenStatus {

@@ -210,7 +210,8 @@ TEST(ExecutorTest, AMissingTemplateFailsTheExperimentAnalysisNotTheReconcile) {
   EXPECT_EQ(f.report.analysisErrors[0].first, "a");
   ExperimentContext ctx;
   applyExecReport(ctx, f.report);
-  EXPECT_EQ(ctx.newStatus["analysisRuns"][0]["phase"], "Error");
+  ASSERT_EQ(ctx.newStatus.analysisRuns.size(), 1u);
+  EXPECT_EQ(ctx.newStatus.analysisRuns[0].phase, kube::AnalysisPhase::kError);
 
   // For a Rollout the same error fails the reconcile (it is retried).
   Fixture r;
@@ -226,11 +227,13 @@ TEST(ExecutorTest, ATakenServiceNameIsReportedAndErrorsItsTemplate) {
   ASSERT_TRUE(f.run({CreateService{"preview", "canary", object("preview")}}, false).ok());
   ASSERT_EQ(f.report.servicesTaken.size(), 1u);
   ExperimentContext ctx;
-  ctx.newStatus["templateStatuses"] =
-      json::array({{{"name", "canary"}, {"status", "Running"}, {"serviceName", "preview"}}});
+  kube::TemplateStatus running{"canary"};
+  running.status = kube::TemplateStatusCode::kRunning;
+  running.serviceName = "preview";
+  ctx.newStatus.templateStatuses = {running};
   applyExecReport(ctx, f.report);
-  EXPECT_EQ(ctx.newStatus["templateStatuses"][0]["status"], "Error");
-  EXPECT_FALSE(ctx.newStatus["templateStatuses"][0].contains("serviceName"));
+  EXPECT_EQ(ctx.newStatus.templateStatuses[0].status, kube::TemplateStatusCode::kError);
+  EXPECT_TRUE(ctx.newStatus.templateStatuses[0].serviceName.empty());
 
   // Ours (controlled by this Experiment, for this template): nothing to report.
   Fixture g;

@@ -81,17 +81,18 @@ class ExWorld {
   /// status as the ExperimentReconciler does.
   void reconcile() {
     ExperimentContext ctx;
-    ctx.experiment = ex_;
-    ctx.templateRSs = rss_;
-    ctx.analysisRuns = runs_;
-    ctx.templateServices = svcs_;
+    Status read = readExperiment(ctx, ex_);
+    ASSERT_TRUE(read.ok()) << read.toString();
+    for (const auto& [name, rs] : rss_) ctx.templateRSs[name] = *kube::decodeReplicaSet(rs);
+    for (const auto& r : runs_) ctx.analysisRuns.push_back(*kube::decodeAnalysisRun(r));
+    for (const auto& [name, svc] : svcs_) ctx.templateServices[name] = *kube::decodeService(svc);
     ctx.now = now;
     planExperiment(ctx);
     last = ctx.actions;
     for (const auto& e : ctx.events) events.push_back(e);
     lastError = execute(ctx);
     if (!lastError.ok()) ADD_FAILURE() << "executor: " << lastError.toString();
-    if (lastError.ok()) ex_["status"] = ctx.newStatus;
+    if (lastError.ok()) ex_["status"] = kube::toJson(ctx.newStatus);
     requeueAt = ctx.requeueAt;
     for (auto& [name, rs] : rss_) {
       const int n = rs["spec"].value("replicas", 0);
@@ -303,10 +304,10 @@ TEST(ExperimentPlanTest, InvalidSpecOnlySetsItsCondition) {
   EXPECT_EQ(w.replicaSets().size(), 2u);
   for (const auto& cond : w.status()["conditions"]) EXPECT_NE(cond["type"], "InvalidSpec");
   EXPECT_EQ(
-      verifyExperimentSpec(experiment(
+      verifyExperimentSpec(*kube::decodeExperiment(experiment(
           {{"templates", json::array({{{"name", "a"},
                                        {"minReadySeconds", 700},
-                                       {"selector", {{"matchLabels", {{"a", "b"}}}}}}})}})),
+                                       {"selector", {{"matchLabels", {{"a", "b"}}}}}}})}}))),
       "MinReadySeconds cannot be longer than ProgressDeadlineSeconds. Check template index 0");
 }
 
@@ -317,6 +318,28 @@ json analyses(bool required) {
              json::array({{{"name", "hash"}, {"value", "{{templates.canary.podTemplateHash}}"}}})}};
   if (required) a["requiredForCompletion"] = true;
   return json::array({a});
+}
+
+TEST(ExperimentPlanTest, AFieldOfTheWrongTypeIsAnInvalidSpecNamingIt) {
+  json ex = experiment();
+  ex["spec"]["templates"][1]["replicas"] = "two";
+  ExWorld w(ex);
+  w.reconcile();
+  EXPECT_TRUE(w.replicaSets().empty());
+  ASSERT_EQ(w.status()["conditions"].size(), 1u);
+  EXPECT_EQ(w.status()["conditions"][0]["type"], "InvalidSpec");
+  EXPECT_EQ(w.status()["conditions"][0]["message"],
+            "spec.templates[1].replicas: expected integer, got string");
+  EXPECT_FALSE(w.status().contains("phase"));
+  w.experiment()["spec"]["templates"][1]["replicas"] = 1;
+  w.settle();
+  EXPECT_EQ(w.replicaSets().size(), 2u);
+  for (const auto& cond : w.status()["conditions"]) EXPECT_NE(cond["type"], "InvalidSpec");
+  // A status the controller cannot read is an error, not a fresh start.
+  w.experiment()["status"]["phase"] = "Done";
+  ExperimentContext ctx;
+  Status read = readExperiment(ctx, w.experiment());
+  EXPECT_EQ(read.toString(), "status.phase: unknown phase \"Done\"");
 }
 
 TEST(ExperimentPlanTest, RequiredAnalysisEndsTheExperiment) {
@@ -492,14 +515,15 @@ TEST(ExperimentServiceTest, NoContainerPortNoService) {
 }
 
 TEST(ExperimentServiceTest, ServiceBodyIsPure) {
-  json ex = serviceExperiment();
-  json rs = experimentReplicaSet(ex, ex["spec"]["templates"][1], 1);
-  auto svc = experimentService(ex, ex["spec"]["templates"][1], rs);
+  const kube::Experiment ex = *kube::decodeExperiment(serviceExperiment());
+  json rs = experimentReplicaSet(ex, ex.spec.templates[1], 1);
+  auto svc = experimentService(ex, ex.spec.templates[1], *kube::decodeReplicaSet(rs));
   ASSERT_TRUE(svc.has_value());
   EXPECT_EQ((*svc)["metadata"]["name"], rs["metadata"]["name"]);
-  EXPECT_FALSE(experimentService(ex, ex["spec"]["templates"][0],
-                                 experimentReplicaSet(ex, ex["spec"]["templates"][0], 1))
-                   .has_value());
+  EXPECT_FALSE(
+      experimentService(ex, ex.spec.templates[0],
+                        *kube::decodeReplicaSet(experimentReplicaSet(ex, ex.spec.templates[0], 1)))
+          .has_value());
   EXPECT_EQ(experimentServiceTakenMessage("s", "t"),
             "Failed to create Service s for template 't': service s already exists and is not "
             "owned by experiment template t");
@@ -862,8 +886,10 @@ TEST(ExperimentHistoryTest, KeepsTheNewestPerOutcomeAndDropsThoseWithoutAReplica
       historyExperiment("ok-0", "h1", "Successful", 1),
   };
   exs.back()["metadata"]["deletionTimestamp"] = "2027-01-01T00:00:00Z";  // already going
-  std::vector<const json*> others;
-  for (const auto& e : exs) others.push_back(&e);
+  std::vector<kube::Experiment> typed;
+  for (const auto& e : exs) typed.push_back(*kube::decodeExperiment(e));
+  std::vector<const kube::Experiment*> others;
+  for (const auto& e : typed) others.push_back(&e);
   auto out = experimentsToDelete(ctx, others, 2, 1);
   std::sort(out.begin(), out.end());
   EXPECT_EQ(out, (std::vector<std::string>{"bad-1", "bad-3", "no-rs", "ok-1", "rs-deleting",

@@ -31,12 +31,12 @@ kube::ReplicaSet makeRS(const std::string& hash, int64_t revision, int32_t repli
   return *kube::decodeReplicaSet(rs);
 }
 
-json makeRun(const std::string& name, const std::string& hash, const std::string& phase,
-             int64_t created) {
+kube::AnalysisRun makeRun(const std::string& name, const std::string& hash,
+                          const std::string& phase, int64_t created) {
   json run = {{"metadata", {{"name", name}, {"creationTimestamp", kube::formatTime(created)}}},
               {"status", {{"phase", phase}}}};
   if (!hash.empty()) run["metadata"]["labels"][kLabelPodTemplateHash] = hash;
-  return run;
+  return *kube::decodeAnalysisRun(run);
 }
 
 // A promoted rollout (stable = new = the template's RS) plus old ReplicaSets.
@@ -149,11 +149,10 @@ TEST(AnalysisRunHistoryTest, FiltersAsArgo) {
       makeRun("running", "h1", "Running", kNow - 500),
       makeRun("step-current", cur, "Successful", kNow - 600),
   };
-  f.ctx.analysisRuns.back()["metadata"]["name"] = "step-current";
   f.ctx.rollout.status.canary.currentStepAnalysisRunStatus =
       kube::RolloutAnalysisRunStatus{"step-current", "Successful", ""};
-  json deleting = makeRun("deleting", "gone", "Failed", kNow - 10);
-  deleting["metadata"]["deletionTimestamp"] = kube::formatTime(kNow - 5);
+  kube::AnalysisRun deleting = makeRun("deleting", "gone", "Failed", kNow - 10);
+  deleting.metadata.deletionTimestamp = kube::formatTime(kNow - 5);
   f.ctx.analysisRuns.push_back(deleting);
   f.classify();
   auto out = analysisRunsToDelete(f.ctx, {2, 1});

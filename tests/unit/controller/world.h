@@ -22,6 +22,8 @@
 #include "controller/workloadref.h"
 #include "fake_client.h"
 #include "kube/types.h"
+#include "kube/types_analysisrun.h"
+#include "kube/types_experiment.h"
 #include "trafficrouting/router.h"
 
 namespace vane::controller::testing {
@@ -171,8 +173,8 @@ class World {
     if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = validateRollout(ctx.rollout);
     for (const auto& rs : replicaSets()) ctx.allRSs.push_back(*kube::decodeReplicaSet(rs));
     ctx.pods = pods();
-    ctx.analysisRuns = analysisRuns();
-    ctx.experiments = experiments();
+    for (const auto& r : analysisRuns()) ctx.analysisRuns.push_back(*kube::decodeAnalysisRun(r));
+    for (const auto& e : experiments()) ctx.experiments.push_back(*kube::decodeExperiment(e));
     ctx.now = now;
     if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
       planBlueGreen(ctx, services_);
