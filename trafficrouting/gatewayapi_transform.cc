@@ -1,0 +1,403 @@
+// Gateway API weights, header and mirror rules (the plugin's httproute.go, grpcroute.go,
+// tcproute.go, tlsroute.go and labels.go; facts only, see gatewayapi_transform.h).
+#include "trafficrouting/gatewayapi_transform.h"
+
+#include <algorithm>
+
+#include "kube/decode.h"
+
+namespace vane::trafficrouting::gatewayapi {
+
+namespace {
+
+std::string str(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+const json& rulesOf(const json& route) {
+  static const json kEmpty = json::array();
+  if (!route.is_object() || !route.contains("spec") || !route["spec"].is_object()) return kEmpty;
+  const json& spec = route["spec"];
+  auto it = spec.find("rules");
+  return it != spec.end() && it->is_array() ? *it : kEmpty;
+}
+
+/// The annotation's record: {name: rule without weights}; {} when absent or unreadable.
+json managedRecord(const json& route) {
+  const json* ann = nullptr;
+  if (route.is_object() && route.contains("metadata") && route["metadata"].is_object()) {
+    const json& md = route["metadata"];
+    if (md.contains("annotations") && md["annotations"].is_object()) ann = &md["annotations"];
+  }
+  if (!ann || !ann->contains(kManagedRulesAnnotation)) return json::object();
+  const json& v = (*ann)[kManagedRulesAnnotation];
+  if (!v.is_string()) return json::object();
+  json parsed = json::parse(v.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  return parsed.is_object() ? parsed : json::object();
+}
+
+void writeRecord(json& route, const json& record) {
+  json& md = route["metadata"];
+  if (record.empty()) {
+    if (md.contains("annotations") && md["annotations"].is_object()) {
+      md["annotations"].erase(kManagedRulesAnnotation);
+      if (md["annotations"].empty()) md.erase("annotations");
+    }
+    return;
+  }
+  md["annotations"][kManagedRulesAnnotation] = record.dump();
+}
+
+/// A rule with its backendRef weights removed: the identity of a managed rule (setWeight keeps
+/// mirror rules' weights in step, so weights are not part of it).
+json withoutWeights(const json& rule) {
+  json out = rule;
+  if (out.is_object() && out.contains("backendRefs") && out["backendRefs"].is_array()) {
+    for (json& ref : out["backendRefs"]) {
+      if (ref.is_object()) ref.erase("weight");
+    }
+  }
+  return out;
+}
+
+/// A record entry: {"kind": "header" | "mirror", "rule": rule without weights}.
+const json& recordedRule(const json& entry) {
+  static const json kNull;
+  return entry.is_object() && entry.contains("rule") ? entry["rule"] : kNull;
+}
+
+bool isHeaderRule(const json& entry) {
+  return entry.is_object() && entry.value("kind", "") == "header";
+}
+
+/// Indices of rules that are recorded managed rules (by content).
+std::vector<bool> managedMask(const json& rules, const json& record, bool header_only) {
+  std::vector<bool> mask(rules.size(), false);
+  for (const auto& [name, entry] : record.items()) {
+    if (header_only && !isHeaderRule(entry)) continue;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      if (withoutWeights(rules[i]) == recordedRule(entry)) mask[i] = true;
+    }
+  }
+  return mask;
+}
+
+/// Removes every rule equal (weights aside) to `rule`.
+void eraseRule(json& rules, const json& rule) {
+  json kept = json::array();
+  for (const json& r : rules) {
+    if (withoutWeights(r) != rule) kept.push_back(r);
+  }
+  rules = std::move(kept);
+}
+
+/// Removes the managed rule `name` (and anything equal to `desired`, a rule left by a lost
+/// record); records `desired` under `name` unless null; keeps managed rules first, in order.
+json replaceManagedRule(const json& route, const Split& split, const std::string& name,
+                        const char* kind, const json& desired) {
+  json record = managedRecord(route);
+  if (desired.is_null() && !record.contains(name)) return route;  // nothing recorded to remove
+  json out = route;
+  json& rules = out["spec"]["rules"];
+  if (!rules.is_array()) rules = json::array();
+  if (record.contains(name)) eraseRule(rules, recordedRule(record[name]));
+  record.erase(name);
+  if (!desired.is_null()) {
+    eraseRule(rules, withoutWeights(desired));
+    record[name] = {{"kind", kind}, {"rule", withoutWeights(desired)}};
+  }
+  // Managed rules first, in managedRoutes order (unknown names after, by name); then the rest.
+  std::vector<std::string> order = split.managedRoutes;
+  for (const auto& [n, _] : record.items()) {
+    if (!contains(order, n)) order.push_back(n);
+  }
+  json front = json::array();
+  for (const std::string& n : order) {
+    if (!record.contains(n)) continue;
+    if (n == name && !desired.is_null()) {
+      front.push_back(desired);
+      continue;
+    }
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      if (withoutWeights(rules[i]) == recordedRule(record[n])) {
+        front.push_back(rules[i]);
+        rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
+  }
+  for (const json& r : rules) front.push_back(r);
+  rules = std::move(front);
+  writeRecord(out, record);
+  return out;
+}
+
+bool refNamed(const json& ref, const std::string& name) {
+  return !name.empty() && str(ref, "name") == name;
+}
+
+/// The first rule (not managed) with both the canary and the stable backendRef (getRouteRule).
+Result<std::size_t> baseRule(const json& rules, const std::vector<bool>& managed,
+                             const Split& split, RouteKind kind) {
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (managed[i] || !rules[i].is_object()) continue;
+    bool canary = false, stable = false;
+    for (const json& ref : rules[i].value("backendRefs", json::array())) {
+      canary = canary || refNamed(ref, split.canaryService);
+      stable = stable || refNamed(ref, split.stableService);
+    }
+    if (canary && stable) return i;
+  }
+  return Status(Code::kInvalid, std::string("backendRef was not found in ") + configName(kind));
+}
+
+json canaryRef(const json& base, const Split& split) {
+  json ref = {{"group", ""}, {"kind", "Service"}, {"name", split.canaryService}};
+  for (const json& r : base.value("backendRefs", json::array())) {
+    if (refNamed(r, split.canaryService) && r.contains("port")) {
+      ref["port"] = r["port"];
+      break;
+    }
+  }
+  return ref;
+}
+
+/// getHTTPHeaderRouteRuleList: exact -> Exact; prefix -> RegularExpression "<prefix>.*";
+/// regex -> RegularExpression. (Vane) the prefix is not regex-escaped, as in the plugin.
+json headerMatch(const std::string& name, const StringMatch& m) {
+  if (!m.exact.empty()) return {{"name", name}, {"type", "Exact"}, {"value", m.exact}};
+  if (!m.prefix.empty()) {
+    return {{"name", name}, {"type", "RegularExpression"}, {"value", m.prefix + ".*"}};
+  }
+  return {{"name", name}, {"type", "RegularExpression"}, {"value", m.regex}};
+}
+
+json weightOf(const json& ref) {
+  auto it = ref.find("weight");
+  return it == ref.end() ? json() : *it;
+}
+
+}  // namespace
+
+const char* kindName(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::kHttp:
+      return "HTTPRoute";
+    case RouteKind::kGrpc:
+      return "GRPCRoute";
+    case RouteKind::kTcp:
+      return "TCPRoute";
+    case RouteKind::kTls:
+      return "TLSRoute";
+  }
+  return "";
+}
+
+const char* configName(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::kHttp:
+      return "httpRoute";
+    case RouteKind::kGrpc:
+      return "grpcRoute";
+    case RouteKind::kTcp:
+      return "tcpRoute";
+    case RouteKind::kTls:
+      return "tlsRoute";
+  }
+  return "";
+}
+
+Result<GatewayApiTrafficRouting> decodeGatewayApiTrafficRouting(const json& config,
+                                                                const std::string& path) {
+  kube::Decoder d(config, path);
+  GatewayApiTrafficRouting out;
+  for (RouteKind kind : {RouteKind::kHttp, RouteKind::kGrpc, RouteKind::kTcp, RouteKind::kTls}) {
+    const std::string single = configName(kind);
+    if (d.has(single)) out.routes.push_back({kind, d.string(single), true});
+    for (const kube::Decoder& r : d.array(single + "s")) {
+      out.routes.push_back({kind, r.requiredString("name"), r.boolean("useHeaderRoutes")});
+    }
+    if (d.has(single + "Selector")) {
+      return Status(Code::kUnsupported, "route discovery by label selector is not supported",
+                    d.fieldPath(single + "Selector"));
+    }
+  }
+  out.namespace_ = d.string("namespace");
+  out.configMap = d.string("configMap", kDefaultConfigMap);
+  out.disableInProgressLabel = d.boolean("disableInProgressLabel");
+  out.inProgressLabelKey = d.string("inProgressLabelKey", kDefaultInProgressLabelKey);
+  out.inProgressLabelValue = d.string("inProgressLabelValue", kDefaultInProgressLabelValue);
+  if (!d.ok()) return d.status();
+  if (out.routes.empty()) return Status(Code::kInvalid, kNoRoutesConfigured, path);
+  return out;
+}
+
+Result<json> setWeight(const json& route, RouteKind kind, const Split& split,
+                       const GatewayApiTrafficRouting& cfg, int32_t desired,
+                       const std::vector<WeightDestination>& additional) {
+  if (desired < 0 || desired > 100) {
+    return Status(Code::kInvalid,
+                  "desired weight " + std::to_string(desired) + " is outside 0..100");
+  }
+  for (const WeightDestination& w : additional) {
+    if (w.weight != 0) {
+      return Status(Code::kUnsupported,
+                    "experiment weights are not supported by the Gateway API router");
+    }
+  }
+  json out = route;
+  const json& rules = rulesOf(route);
+  const std::vector<bool> managed = managedMask(rules, managedRecord(route), true);
+  bool canary = false, stable = false;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (managed[i] || !rules[i].is_object() || !rules[i].contains("backendRefs")) continue;
+    json& refs = out["spec"]["rules"][i]["backendRefs"];
+    if (!refs.is_array()) continue;
+    for (json& ref : refs) {
+      if (refNamed(ref, split.canaryService)) {
+        canary = true;
+        if (weightOf(ref) != json(desired)) ref["weight"] = desired;
+      } else if (refNamed(ref, split.stableService)) {
+        stable = true;
+        if (weightOf(ref) != json(100 - desired)) ref["weight"] = 100 - desired;
+      }
+    }
+  }
+  if (!canary || !stable) {
+    return Status(Code::kInvalid, std::string("backendRef was not found in ") + configName(kind));
+  }
+  if (!cfg.disableInProgressLabel && !cfg.inProgressLabelKey.empty()) {
+    json& md = out["metadata"];
+    const bool has = md.contains("labels") && md["labels"].is_object() &&
+                     md["labels"].contains(cfg.inProgressLabelKey);
+    if (desired > 0) {
+      if (!has || md["labels"][cfg.inProgressLabelKey] != cfg.inProgressLabelValue) {
+        md["labels"][cfg.inProgressLabelKey] = cfg.inProgressLabelValue;
+      }
+    } else if (has) {
+      md["labels"].erase(cfg.inProgressLabelKey);
+      if (md["labels"].empty()) md.erase("labels");
+    }
+  }
+  return out;
+}
+
+Result<bool> weightsMatch(const json& route, RouteKind kind, const Split& split, int32_t desired) {
+  GatewayApiTrafficRouting no_label;
+  no_label.disableInProgressLabel = true;
+  auto want = setWeight(route, kind, split, no_label, desired, {});
+  if (!want.ok()) return want.status();
+  return rulesOf(*want) == rulesOf(route);
+}
+
+Result<json> setHeaderRoute(const json& route, RouteKind kind, const Split& split,
+                            const SetHeaderRoute& header) {
+  if (header.match.empty() || (kind != RouteKind::kHttp && kind != RouteKind::kGrpc)) {
+    return replaceManagedRule(route, split, header.name, "header", json());
+  }
+  const json& rules = rulesOf(route);
+  auto base_index = baseRule(rules, managedMask(rules, managedRecord(route), false), split, kind);
+  if (!base_index.ok()) return base_index.status();
+  const json& base = rules[*base_index];
+  json headers = json::array();
+  for (const HeaderRoutingMatch& m : header.match) {
+    headers.push_back(headerMatch(m.headerName, m.headerValue));
+  }
+  // (Vane) a base rule without matches matches everything; the plugin then builds a rule with
+  // no matches at all, which sends every request to the canary. Here it gets the headers alone.
+  json base_matches = base.value("matches", json::array());
+  if (!base_matches.is_array() || base_matches.empty())
+    base_matches = json::array({json::object()});
+  json matches = json::array();
+  for (const json& bm : base_matches) {
+    json m = json::object();
+    if (kind == RouteKind::kHttp) {
+      for (const char* k : {"path", "queryParams", "method"}) {
+        if (bm.is_object() && bm.contains(k)) m[k] = bm[k];
+      }
+    } else if (bm.is_object() && bm.contains("method")) {
+      m["method"] = bm["method"];
+    }
+    json merged = headers;
+    if (bm.is_object() && bm.contains("headers") && bm["headers"].is_array()) {
+      for (const json& h : bm["headers"]) merged.push_back(h);  // the user's own header matches
+    }
+    m["headers"] = std::move(merged);
+    matches.push_back(std::move(m));
+  }
+  json rule = {{"matches", std::move(matches)},
+               {"backendRefs", json::array({canaryRef(base, split)})}};
+  // Filters (rewrites, header modifiers) apply to the canary as to the base rule.
+  if (base.contains("filters") && base["filters"].is_array() && !base["filters"].empty()) {
+    rule["filters"] = base["filters"];
+  }
+  return replaceManagedRule(route, split, header.name, "header", rule);
+}
+
+Result<json> setMirrorRoute(const json& route, RouteKind kind, const Split& split,
+                            const SetMirrorRoute& mirror) {
+  if (mirror.match.empty()) return replaceManagedRule(route, split, mirror.name, "mirror", json());
+  if (kind != RouteKind::kHttp) {
+    // RequestMirror is an HTTPRoute filter here; other kinds keep no mirror rule.
+    return replaceManagedRule(route, split, mirror.name, "mirror", json());
+  }
+  const json& rules = rulesOf(route);
+  auto base_index = baseRule(rules, managedMask(rules, managedRecord(route), false), split, kind);
+  if (!base_index.ok()) return base_index.status();
+  const json& base = rules[*base_index];
+  json matches = json::array();
+  for (const RouteMatch& rm : mirror.match) {
+    json m = json::object();
+    if (rm.method) {
+      // HTTPRouteMatch.method is an exact enum value; a prefix or regex cannot be expressed.
+      if (rm.method->exact.empty()) {
+        return Status(Code::kInvalid,
+                      "Gateway API matches a method exactly; prefix and regex are not supported",
+                      "setMirrorRoute.match[].method");
+      }
+      m["method"] = rm.method->exact;
+    }
+    if (rm.path) {
+      const StringMatch& p = *rm.path;
+      if (!p.exact.empty()) {
+        m["path"] = {{"type", "Exact"}, {"value", p.exact}};
+      } else if (!p.prefix.empty()) {
+        m["path"] = {{"type", "PathPrefix"}, {"value", p.prefix}};
+      } else {
+        m["path"] = {{"type", "RegularExpression"}, {"value", p.regex}};
+      }
+    }
+    if (!rm.headers.empty()) {
+      m["headers"] = json::array();
+      for (const auto& [name, value] : rm.headers) m["headers"].push_back(headerMatch(name, value));
+    }
+    matches.push_back(std::move(m));
+  }
+  json target = canaryRef(base, split);
+  target.erase("group");
+  json filter = {{"type", "RequestMirror"}, {"requestMirror", {{"backendRef", target}}}};
+  if (mirror.percentage && *mirror.percentage < 100) {
+    filter["requestMirror"]["percent"] = *mirror.percentage;  // Gateway API v1.2+
+  }
+  json rule = {{"matches", std::move(matches)},
+               {"filters", json::array({std::move(filter)})},
+               {"backendRefs", base.value("backendRefs", json::array())}};
+  return replaceManagedRule(route, split, mirror.name, "mirror", rule);
+}
+
+Result<json> removeManagedRules(const json& route, const Split& split,
+                                const std::vector<std::string>& names) {
+  json out = route;
+  for (const std::string& name : names) {
+    out = replaceManagedRule(out, split, name, "header", json());
+  }
+  return out;
+}
+
+}  // namespace vane::trafficrouting::gatewayapi
