@@ -206,6 +206,17 @@ Result<std::optional<IstioSim>> istioSim(const json& rollout, const kube::Canary
 
 using Transform = std::function<Result<json>(const json& vs, const SimVs& sim)>;
 
+// The object without the Gateway API router's managed-rule record: the diff shows the rules.
+json withoutBookkeeping(json obj) {
+  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) return obj;
+  json& md = obj["metadata"];
+  if (md.contains("annotations") && md["annotations"].is_object()) {
+    md["annotations"].erase(gw::kManagedRulesAnnotation);
+    if (md["annotations"].empty()) md.erase("annotations");
+  }
+  return obj;
+}
+
 // Applies the transforms in order to every simulated VirtualService and records the diff.
 Status applyStep(IstioSim& sim, const std::vector<Transform>& steps, const std::string& where,
                  const std::string& field, PlanStep& row) {
@@ -226,7 +237,7 @@ Status applyStep(IstioSim& sim, const std::vector<Transform>& steps, const std::
       }
       next = std::move(r).value();
     }
-    auto lines = diffObjects(vs.current, next);
+    auto lines = diffObjects(withoutBookkeeping(vs.current), withoutBookkeeping(next));
     if (!lines.empty()) row.changes.push_back({vs.name(), std::move(lines), vs.kind()});
     vs.current = std::move(next);
   }

@@ -54,11 +54,14 @@ void writeRecord(json& route, const json& record) {
   md["annotations"][kManagedRulesAnnotation] = record.dump();
 }
 
-/// A rule with its backendRef weights removed: the identity of a managed rule (setWeight keeps
-/// mirror rules' weights in step, so weights are not part of it).
-json withoutWeights(const json& rule) {
+/// A rule's identity as a managed rule: without its backendRef weights (setWeight keeps mirror
+/// rules' weights in step) and without its name (a cluster whose CRD predates named rules,
+/// Gateway API v1.4 standard channel, prunes it).
+json identity(const json& rule) {
   json out = rule;
-  if (out.is_object() && out.contains("backendRefs") && out["backendRefs"].is_array()) {
+  if (!out.is_object()) return out;
+  out.erase("name");
+  if (out.contains("backendRefs") && out["backendRefs"].is_array()) {
     for (json& ref : out["backendRefs"]) {
       if (ref.is_object()) ref.erase("weight");
     }
@@ -66,35 +69,40 @@ json withoutWeights(const json& rule) {
   return out;
 }
 
-/// A record entry: {"kind": "header" | "mirror", "rule": rule without weights}.
-const json& recordedRule(const json& entry) {
+/// A record entry: {"kind": "header" | "mirror", "rule": identity of the rule}.
+const json& recordedRule(const json& record, const std::string& name) {
   static const json kNull;
-  return entry.is_object() && entry.contains("rule") ? entry["rule"] : kNull;
+  auto it = record.find(name);
+  return it != record.end() && it->is_object() && it->contains("rule") ? (*it)["rule"] : kNull;
 }
 
-bool isHeaderRule(const json& entry) {
-  return entry.is_object() && entry.value("kind", "") == "header";
+bool isMirrorRule(const json& rule) {
+  return rule.is_object() && rule.contains("filters") &&
+         rule["filters"].dump().find("\"RequestMirror\"") != std::string::npos;
 }
 
-/// Indices of rules that are recorded managed rules (by content).
-std::vector<bool> managedMask(const json& rules, const json& record, bool header_only) {
+/// The managed rule `name`: a rule carrying that name (as the plugin names them since its
+/// issue #182, and as Vane writes them), or one equal to the recorded rule.
+bool isManaged(const json& rule, const std::string& name, const json& record) {
+  if (!rule.is_object()) return false;
+  if (str(rule, "name") == name) return true;
+  const json& recorded = recordedRule(record, name);
+  return !recorded.is_null() && identity(rule) == recorded;
+}
+
+/// Which rules are managed (by any recorded or step route name); header_only: not mirror rules.
+std::vector<bool> managedMask(const json& rules, const json& record, const Split& split,
+                              bool header_only) {
+  std::vector<std::string> names = split.managedRoutes;
+  for (const auto& [n, _] : record.items()) {
+    if (!contains(names, n)) names.push_back(n);
+  }
   std::vector<bool> mask(rules.size(), false);
-  for (const auto& [name, entry] : record.items()) {
-    if (header_only && !isHeaderRule(entry)) continue;
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-      if (withoutWeights(rules[i]) == recordedRule(entry)) mask[i] = true;
-    }
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (header_only && isMirrorRule(rules[i])) continue;
+    for (const std::string& n : names) mask[i] = mask[i] || isManaged(rules[i], n, record);
   }
   return mask;
-}
-
-/// Removes every rule equal (weights aside) to `rule`.
-void eraseRule(json& rules, const json& rule) {
-  json kept = json::array();
-  for (const json& r : rules) {
-    if (withoutWeights(r) != rule) kept.push_back(r);
-  }
-  rules = std::move(kept);
 }
 
 /// Removes the managed rule `name` (and anything equal to `desired`, a rule left by a lost
@@ -102,38 +110,41 @@ void eraseRule(json& rules, const json& rule) {
 json replaceManagedRule(const json& route, const Split& split, const std::string& name,
                         const char* kind, const json& desired) {
   json record = managedRecord(route);
-  if (desired.is_null() && !record.contains(name)) return route;  // nothing recorded to remove
+  const json& rules_in = rulesOf(route);
+  bool present = false;
+  for (const json& r : rules_in) present = present || isManaged(r, name, record);
+  if (desired.is_null() && !present && !record.contains(name)) return route;  // nothing to do
   json out = route;
-  json& rules = out["spec"]["rules"];
-  if (!rules.is_array()) rules = json::array();
-  if (record.contains(name)) eraseRule(rules, recordedRule(record[name]));
-  record.erase(name);
-  if (!desired.is_null()) {
-    eraseRule(rules, withoutWeights(desired));
-    record[name] = {{"kind", kind}, {"rule", withoutWeights(desired)}};
+  json kept = json::array();
+  for (const json& r : rules_in) {
+    if (isManaged(r, name, record)) continue;
+    if (!desired.is_null() && identity(r) == identity(desired)) continue;
+    kept.push_back(r);
   }
-  // Managed rules first, in managedRoutes order (unknown names after, by name); then the rest.
+  record.erase(name);
+  if (!desired.is_null()) record[name] = {{"kind", kind}, {"rule", identity(desired)}};
+  // Managed rules first, in managedRoutes order (other recorded names after, by name); then the
+  // user's rules in their order.
   std::vector<std::string> order = split.managedRoutes;
   for (const auto& [n, _] : record.items()) {
     if (!contains(order, n)) order.push_back(n);
   }
   json front = json::array();
   for (const std::string& n : order) {
-    if (!record.contains(n)) continue;
-    if (n == name && !desired.is_null()) {
-      front.push_back(desired);
+    if (n == name) {
+      if (!desired.is_null()) front.push_back(desired);
       continue;
     }
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-      if (withoutWeights(rules[i]) == recordedRule(record[n])) {
-        front.push_back(rules[i]);
-        rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(i));
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (isManaged(kept[i], n, record)) {
+        front.push_back(kept[i]);
+        kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(i));
         break;
       }
     }
   }
-  for (const json& r : rules) front.push_back(r);
-  rules = std::move(front);
+  for (const json& r : kept) front.push_back(r);
+  out["spec"]["rules"] = std::move(front);
   writeRecord(out, record);
   return out;
 }
@@ -142,9 +153,11 @@ bool refNamed(const json& ref, const std::string& name) {
   return !name.empty() && str(ref, "name") == name;
 }
 
-/// The first rule (not managed) with both the canary and the stable backendRef (getRouteRule).
-Result<std::size_t> baseRule(const json& rules, const std::vector<bool>& managed,
-                             const Split& split, RouteKind kind) {
+/// The rules (not managed) holding both the canary and the stable backendRef, first one first
+/// (the plugin's getRouteRule takes only the first).
+Result<std::vector<std::size_t>> baseRules(const json& rules, const std::vector<bool>& managed,
+                                           const Split& split, RouteKind kind) {
+  std::vector<std::size_t> out;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     if (managed[i] || !rules[i].is_object()) continue;
     bool canary = false, stable = false;
@@ -152,9 +165,26 @@ Result<std::size_t> baseRule(const json& rules, const std::vector<bool>& managed
       canary = canary || refNamed(ref, split.canaryService);
       stable = stable || refNamed(ref, split.stableService);
     }
-    if (canary && stable) return i;
+    if (canary && stable) out.push_back(i);
   }
-  return Status(Code::kInvalid, std::string("backendRef was not found in ") + configName(kind));
+  if (out.empty()) {
+    return Status(Code::kInvalid, std::string("backendRef was not found in ") + configName(kind));
+  }
+  return out;
+}
+
+/// A Gateway API rule name (SectionName: a lowercase RFC 1123 subdomain, at most 253 chars).
+bool validRuleName(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  char prev = '.';
+  for (char c : name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '-' && c != '.') return false;
+    if (c == '.' && (prev == '.' || prev == '-')) return false;
+    if (c == '-' && prev == '.') return false;
+    prev = c;
+  }
+  return prev != '-' && prev != '.';
 }
 
 json canaryRef(const json& base, const Split& split) {
@@ -253,7 +283,9 @@ Result<json> setWeight(const json& route, RouteKind kind, const Split& split,
   }
   json out = route;
   const json& rules = rulesOf(route);
-  const std::vector<bool> managed = managedMask(rules, managedRecord(route), true);
+  // Managed header rules keep their lone canary backendRef unweighted (plugin issue #158: a
+  // weight there sends header traffic nowhere at weight 0).
+  const std::vector<bool> managed = managedMask(rules, managedRecord(route), split, true);
   bool canary = false, stable = false;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     if (managed[i] || !rules[i].is_object() || !rules[i].contains("backendRefs")) continue;
@@ -302,41 +334,56 @@ Result<json> setHeaderRoute(const json& route, RouteKind kind, const Split& spli
     return replaceManagedRule(route, split, header.name, "header", json());
   }
   const json& rules = rulesOf(route);
-  auto base_index = baseRule(rules, managedMask(rules, managedRecord(route), false), split, kind);
-  if (!base_index.ok()) return base_index.status();
-  const json& base = rules[*base_index];
+  auto bases =
+      baseRules(rules, managedMask(rules, managedRecord(route), split, false), split, kind);
+  if (!bases.ok()) return bases.status();
+  const json& base = rules[bases->front()];
+  const json base_filters = base.value("filters", json());
   json headers = json::array();
   for (const HeaderRoutingMatch& m : header.match) {
     headers.push_back(headerMatch(m.headerName, m.headerValue));
   }
-  // (Vane) a base rule without matches matches everything; the plugin then builds a rule with
-  // no matches at all, which sends every request to the canary. Here it gets the headers alone.
-  json base_matches = base.value("matches", json::array());
-  if (!base_matches.is_array() || base_matches.empty())
-    base_matches = json::array({json::object()});
   json matches = json::array();
-  for (const json& bm : base_matches) {
-    json m = json::object();
-    if (kind == RouteKind::kHttp) {
-      for (const char* k : {"path", "queryParams", "method"}) {
-        if (bm.is_object() && bm.contains(k)) m[k] = bm[k];
+  for (std::size_t index : *bases) {
+    // (Vane) every rule that splits canary and stable gets the header, not only the first
+    // (plugin issue #207), when its filters are the first one's: the managed rule has one set.
+    if (rules[index].value("filters", json()) != base_filters) continue;
+    // (Vane) a rule without matches matches every request; the plugin then builds a header rule
+    // with no matches at all, which sends every request to the canary. Here it gets the headers.
+    json base_matches = rules[index].value("matches", json::array());
+    if (!base_matches.is_array() || base_matches.empty()) {
+      base_matches = json::array({json::object()});
+    }
+    for (const json& bm : base_matches) {
+      json m = json::object();
+      const char* const http_keys[] = {"path", "queryParams", "method"};
+      const char* const grpc_keys[] = {"method"};
+      if (kind == RouteKind::kHttp) {
+        for (const char* k : http_keys) {
+          if (bm.is_object() && bm.contains(k)) m[k] = bm[k];
+        }
+      } else {
+        for (const char* k : grpc_keys) {
+          if (bm.is_object() && bm.contains(k)) m[k] = bm[k];
+        }
       }
-    } else if (bm.is_object() && bm.contains("method")) {
-      m["method"] = bm["method"];
+      // The user's own header matches stay (plugin issue #151): a request must still carry them.
+      json merged = headers;
+      if (bm.is_object() && bm.contains("headers") && bm["headers"].is_array()) {
+        for (const json& h : bm["headers"]) merged.push_back(h);
+      }
+      m["headers"] = std::move(merged);
+      if (std::find(matches.begin(), matches.end(), m) == matches.end()) matches.push_back(m);
     }
-    json merged = headers;
-    if (bm.is_object() && bm.contains("headers") && bm["headers"].is_array()) {
-      for (const json& h : bm["headers"]) merged.push_back(h);  // the user's own header matches
-    }
-    m["headers"] = std::move(merged);
-    matches.push_back(std::move(m));
   }
-  json rule = {{"matches", std::move(matches)},
-               {"backendRefs", json::array({canaryRef(base, split)})}};
+  json rule = json::object();
+  // Named after the step route, as the plugin names them since its issue #182 (rule names are
+  // standard from Gateway API v1.4; an older CRD prunes the name and the record still finds it).
+  if (validRuleName(header.name)) rule["name"] = header.name;
+  rule["matches"] = std::move(matches);
+  rule["backendRefs"] = json::array({canaryRef(base, split)});
   // Filters (rewrites, header modifiers) apply to the canary as to the base rule.
-  if (base.contains("filters") && base["filters"].is_array() && !base["filters"].empty()) {
-    rule["filters"] = base["filters"];
-  }
+  if (base_filters.is_array() && !base_filters.empty()) rule["filters"] = base_filters;
   return replaceManagedRule(route, split, header.name, "header", rule);
 }
 
@@ -348,9 +395,10 @@ Result<json> setMirrorRoute(const json& route, RouteKind kind, const Split& spli
     return replaceManagedRule(route, split, mirror.name, "mirror", json());
   }
   const json& rules = rulesOf(route);
-  auto base_index = baseRule(rules, managedMask(rules, managedRecord(route), false), split, kind);
-  if (!base_index.ok()) return base_index.status();
-  const json& base = rules[*base_index];
+  auto bases =
+      baseRules(rules, managedMask(rules, managedRecord(route), split, false), split, kind);
+  if (!bases.ok()) return bases.status();
+  const json& base = rules[bases->front()];
   json matches = json::array();
   for (const RouteMatch& rm : mirror.match) {
     json m = json::object();
@@ -385,9 +433,11 @@ Result<json> setMirrorRoute(const json& route, RouteKind kind, const Split& spli
   if (mirror.percentage && *mirror.percentage < 100) {
     filter["requestMirror"]["percent"] = *mirror.percentage;  // Gateway API v1.2+
   }
-  json rule = {{"matches", std::move(matches)},
-               {"filters", json::array({std::move(filter)})},
-               {"backendRefs", base.value("backendRefs", json::array())}};
+  json rule = json::object();
+  if (validRuleName(mirror.name)) rule["name"] = mirror.name;
+  rule["matches"] = std::move(matches);
+  rule["filters"] = json::array({std::move(filter)});
+  rule["backendRefs"] = base.value("backendRefs", json::array());
   return replaceManagedRule(route, split, mirror.name, "mirror", rule);
 }
 

@@ -205,6 +205,50 @@ TEST(GatewayApiHeaderRoute, ManualEditsAreCorrectedAndNothingIsStranded) {
   EXPECT_EQ(*twice, *clean);
 }
 
+TEST(GatewayApiHeaderRoute, NamedRulesPrunedNamesPluginRulesAndSeveralPaths) {
+  auto out = gw::setHeaderRoute(httpRoute(), RouteKind::kHttp, split(), header("yes"));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)["spec"]["rules"][0]["name"], "canary-header");
+  // A CRD without rule names prunes the name: the record still recognises the rule.
+  json pruned = *out;
+  pruned["spec"]["rules"][0].erase("name");
+  auto again = gw::setHeaderRoute(pruned, RouteKind::kHttp, split(), header("yes"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["spec"]["rules"].size(), 3u);
+  // A rule the plugin created (named, no Vane record) is removed by name.
+  json plugin = *out;
+  plugin["metadata"].erase("annotations");
+  plugin["spec"]["rules"][0]["matches"][0]["headers"][0]["value"] = "older";
+  auto clean = gw::removeManagedRules(plugin, split(), {"canary-header"});
+  ASSERT_TRUE(clean.ok());
+  EXPECT_EQ((*clean)["spec"]["rules"], httpRoute()["spec"]["rules"]);
+  // Two managed routes on the same header coexist (plugin issue #215), in managedRoutes order.
+  SetHeaderRoute second = header("beta");
+  second.name = "mirror";  // the second managed name of split()
+  auto both = gw::setHeaderRoute(*out, RouteKind::kHttp, split(), second);
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ((*both)["spec"]["rules"].size(), 4u);
+  EXPECT_EQ((*both)["spec"]["rules"][0]["name"], "canary-header");
+  EXPECT_EQ((*both)["spec"]["rules"][1]["name"], "mirror");
+  // Every path that splits canary and stable gets the header (plugin issue #207).
+  json paths = httpRoute();
+  paths["spec"]["rules"][0].erase("filters");
+  paths["spec"]["rules"][1] = paths["spec"]["rules"][0];
+  paths["spec"]["rules"][1]["matches"][0]["path"]["value"] = "/b";
+  auto covered = gw::setHeaderRoute(paths, RouteKind::kHttp, split(), header("yes"));
+  ASSERT_TRUE(covered.ok());
+  const json& m = (*covered)["spec"]["rules"][0]["matches"];
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0]["path"]["value"], "/");
+  EXPECT_EQ(m[1]["path"]["value"], "/b");
+  // A step route name that is not a valid rule name leaves the rule unnamed.
+  SetHeaderRoute odd = header("yes");
+  odd.name = "Canary_Header";
+  auto unnamed = gw::setHeaderRoute(httpRoute(), RouteKind::kHttp, split(), odd);
+  ASSERT_TRUE(unnamed.ok());
+  EXPECT_FALSE((*unnamed)["spec"]["rules"][0].contains("name"));
+}
+
 TEST(GatewayApiMirrorRoute, AddsARequestMirrorRuleKeptInStepWithTheWeights) {
   SetMirrorRoute m{"mirror", {}, 40};
   RouteMatch rm;
