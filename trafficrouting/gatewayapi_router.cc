@@ -109,12 +109,35 @@ Status GatewayApiRouter::mutateRoutes(const std::function<bool(const RouteRef&)>
   return Status::ok();
 }
 
+std::map<std::string, int64_t> GatewayApiRouter::experimentPorts(
+    const std::vector<WeightDestination>& additional) {
+  // The port of an experiment Service: the one named "http", else its first (as the plugin).
+  // A Service not found (yet) falls back to the canary backendRef's port.
+  std::map<std::string, int64_t> ports;
+  for (const WeightDestination& w : additional) {
+    if (w.serviceName.empty()) continue;
+    auto svc = client_.get(kube::resources::kServices, context_.rolloutNamespace, w.serviceName);
+    if (!svc.ok()) continue;
+    const json spec = svc->value("spec", json::object());
+    const json list = spec.is_object() ? spec.value("ports", json::array()) : json::array();
+    if (!list.is_array()) continue;
+    for (const json& p : list) {
+      if (!p.is_object() || !p.contains("port") || !p["port"].is_number_integer()) continue;
+      if (!ports.count(w.serviceName) || p.value("name", "") == "http") {
+        ports[w.serviceName] = p["port"].get<int64_t>();
+      }
+    }
+  }
+  return ports;
+}
+
 Status GatewayApiRouter::setWeight(int32_t desired,
                                    const std::vector<WeightDestination>& additional) {
+  const std::map<std::string, int64_t> ports = experimentPorts(additional);
   return mutateRoutes(
       everyRoute,
       [&](const json& obj, const RouteRef& ref) {
-        return gatewayapi::setWeight(obj, ref.kind, split_, config_, desired, additional);
+        return gatewayapi::setWeight(obj, ref.kind, split_, config_, desired, additional, ports);
       },
       "set to desiredWeight '" + std::to_string(desired) + "'");
 }
@@ -141,13 +164,13 @@ Status GatewayApiRouter::setMirrorRoute(const SetMirrorRoute& route) {
 
 Result<std::optional<bool>> GatewayApiRouter::verifyWeight(
     int32_t desired, const std::vector<WeightDestination>& additional) {
-  if (!additional.empty()) return std::optional<bool>();
+  const std::map<std::string, int64_t> ports = experimentPorts(additional);
   for (const RouteRef& ref : config_.routes) {
     auto current = client_.get(gatewayApiResource(ref.kind), ns(), ref.name);
     if (!current.ok()) return current.status();
     auto match = [&]() -> Result<bool> {
       try {
-        return gatewayapi::weightsMatch(*current, ref.kind, split_, desired);
+        return gatewayapi::weightsMatch(*current, ref.kind, split_, desired, additional, ports);
       } catch (const json::exception& e) {
         return Status(Code::kInvalid, std::string("malformed Gateway API route: ") + e.what());
       }

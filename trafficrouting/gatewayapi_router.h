@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,8 @@ class GatewayApiRouter : public TrafficRouter {
                       bool ignore_missing = false);
   void record(bool warning, const std::string& reason, const std::string& message) const;
   std::string ns() const;
+  /// Ports of the experiment Services (GET Service; missing ones left out).
+  std::map<std::string, int64_t> experimentPorts(const std::vector<WeightDestination>& additional);
 
   kube::Client& client_;
   gatewayapi::GatewayApiTrafficRouting config_;

@@ -1,14 +1,17 @@
-// Gateway API weights, header and mirror rules (the plugin's httproute.go, grpcroute.go,
-// tcproute.go, tlsroute.go and labels.go; facts only, see gatewayapi_transform.h).
+// Gateway API managed rules: setHeaderRoute, setMirrorRoute and their removal, the rule record,
+// and the plugin block's decoding (the plugin's httproute.go, grpcroute.go; facts only, see
+// gatewayapi_transform.h).
 #include "trafficrouting/gatewayapi_transform.h"
 
 #include <algorithm>
+#include <map>
 
 #include "kube/decode.h"
+#include "trafficrouting/gatewayapi_rules.h"
 
 namespace vane::trafficrouting::gatewayapi {
 
-namespace {
+namespace detail {
 
 std::string str(const json& obj, const char* key) {
   if (!obj.is_object()) return "";
@@ -213,7 +216,9 @@ json weightOf(const json& ref) {
   return it == ref.end() ? json() : *it;
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 const char* kindName(RouteKind kind) {
   switch (kind) {
@@ -266,66 +271,6 @@ Result<GatewayApiTrafficRouting> decodeGatewayApiTrafficRouting(const json& conf
   if (!d.ok()) return d.status();
   if (out.routes.empty()) return Status(Code::kInvalid, kNoRoutesConfigured, path);
   return out;
-}
-
-Result<json> setWeight(const json& route, RouteKind kind, const Split& split,
-                       const GatewayApiTrafficRouting& cfg, int32_t desired,
-                       const std::vector<WeightDestination>& additional) {
-  if (desired < 0 || desired > 100) {
-    return Status(Code::kInvalid,
-                  "desired weight " + std::to_string(desired) + " is outside 0..100");
-  }
-  for (const WeightDestination& w : additional) {
-    if (w.weight != 0) {
-      return Status(Code::kUnsupported,
-                    "experiment weights are not supported by the Gateway API router");
-    }
-  }
-  json out = route;
-  const json& rules = rulesOf(route);
-  // Managed header rules keep their lone canary backendRef unweighted (plugin issue #158: a
-  // weight there sends header traffic nowhere at weight 0).
-  const std::vector<bool> managed = managedMask(rules, managedRecord(route), split, true);
-  bool canary = false, stable = false;
-  for (std::size_t i = 0; i < rules.size(); ++i) {
-    if (managed[i] || !rules[i].is_object() || !rules[i].contains("backendRefs")) continue;
-    json& refs = out["spec"]["rules"][i]["backendRefs"];
-    if (!refs.is_array()) continue;
-    for (json& ref : refs) {
-      if (refNamed(ref, split.canaryService)) {
-        canary = true;
-        if (weightOf(ref) != json(desired)) ref["weight"] = desired;
-      } else if (refNamed(ref, split.stableService)) {
-        stable = true;
-        if (weightOf(ref) != json(100 - desired)) ref["weight"] = 100 - desired;
-      }
-    }
-  }
-  if (!canary || !stable) {
-    return Status(Code::kInvalid, std::string("backendRef was not found in ") + configName(kind));
-  }
-  if (!cfg.disableInProgressLabel && !cfg.inProgressLabelKey.empty()) {
-    json& md = out["metadata"];
-    const bool has = md.contains("labels") && md["labels"].is_object() &&
-                     md["labels"].contains(cfg.inProgressLabelKey);
-    if (desired > 0) {
-      if (!has || md["labels"][cfg.inProgressLabelKey] != cfg.inProgressLabelValue) {
-        md["labels"][cfg.inProgressLabelKey] = cfg.inProgressLabelValue;
-      }
-    } else if (has) {
-      md["labels"].erase(cfg.inProgressLabelKey);
-      if (md["labels"].empty()) md.erase("labels");
-    }
-  }
-  return out;
-}
-
-Result<bool> weightsMatch(const json& route, RouteKind kind, const Split& split, int32_t desired) {
-  GatewayApiTrafficRouting no_label;
-  no_label.disableInProgressLabel = true;
-  auto want = setWeight(route, kind, split, no_label, desired, {});
-  if (!want.ok()) return want.status();
-  return rulesOf(*want) == rulesOf(route);
 }
 
 Result<json> setHeaderRoute(const json& route, RouteKind kind, const Split& split,

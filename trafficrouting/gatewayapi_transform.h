@@ -3,14 +3,19 @@
 // Gateway API plugin (argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi, pkg/plugin/*.go);
 // deviations are marked "(Vane)". Fields the functions do not own are carried over untouched.
 //
-// Managed rules (setHeaderRoute / setMirrorRoute) are recorded on the route object itself, in
-// the annotation kManagedRulesAnnotation: {"<step route name>": <rule without backendRef weights>}.
-// (Vane) The plugin records rule *indices* in a ConfigMap written in a second request, so a crash
-// between the two writes, or any manual reordering of the rules, strands or deletes the wrong
-// rule. The annotation is written in the same update as the rules, and a managed rule is found by
-// its content, so it is never stranded, never duplicated, and a manual edit is corrected.
+// Managed rules (setHeaderRoute / setMirrorRoute) carry the step route's name as their rule
+// `name` (as the plugin's do since its issue #182) and are recorded on the route object itself,
+// in the annotation kManagedRulesAnnotation: {"<step route name>": {kind, rule without weights
+// and name}}. A managed rule is the rule with that name or with the recorded content, so a CRD
+// that prunes rule names (before Gateway API v1.4) still works. (Vane) The plugin used to record
+// rule *indices* in a ConfigMap written in a second request (issue #182: races; #151: duplicated
+// rules), so a crash between the writes or a manual reordering stranded or deleted the wrong
+// rule. The record here is written in the same update as the rules: a managed rule is never
+// stranded, never duplicated, and a manual edit is corrected on the next call. The `configMap`
+// setting is accepted and unused.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,6 +32,9 @@ inline constexpr const char* kDefaultConfigMap = "argo-gatewayapi-configmap";
 inline constexpr const char* kDefaultInProgressLabelKey = "rollouts.argoproj.io/gatewayapi-canary";
 inline constexpr const char* kDefaultInProgressLabelValue = "in-progress";
 inline constexpr const char* kManagedRulesAnnotation = "vane.dev/gatewayapi-managed-rules";
+/// JSON array of the experiment Services whose backendRefs the router added.
+inline constexpr const char* kExperimentBackendsAnnotation =
+    "vane.dev/gatewayapi-experiment-backends";
 /// The plugin's error strings (pkg/plugin/errors.go).
 inline constexpr const char* kNoRoutesConfigured =
     "No routes configured. One of 'tcpRoutes', 'httpRoutes', 'tcpRoute' or 'httpRoute' should be "
@@ -51,8 +59,8 @@ struct RouteRef {
 /// `trafficRouting.plugins["argoproj-labs/gatewayAPI"]`.
 struct GatewayApiTrafficRouting {
   std::vector<RouteRef> routes;
-  std::string namespace_;  // "namespace"; empty: the Rollout's namespace
-  std::string configMap = kDefaultConfigMap;
+  std::string namespace_;                     // "namespace"; empty: the Rollout's namespace
+  std::string configMap = kDefaultConfigMap;  // accepted, unused: see the comment at the top
   bool disableInProgressLabel = false;
   std::string inProgressLabelKey = kDefaultInProgressLabelKey;
   std::string inProgressLabelValue = kDefaultInProgressLabelValue;
@@ -72,22 +80,28 @@ struct Split {
   std::vector<std::string> managedRoutes;
 };
 
-/// Canary backendRefs -> desired, stable backendRefs -> 100 - desired, in every rule except the
-/// managed header rules (the plugin's fix for header rules losing their canary weight). An
-/// error when no rule holds the canary or no rule holds the stable backendRef.
-/// In-progress label: set while desired > 0, removed at 0 (unless disabled).
-/// (Vane) weights for additional (experiment) destinations are rejected with kUnsupported.
+/// Canary backendRefs -> desired, stable backendRefs -> 100 - desired - the experiment weights,
+/// in every rule except the managed header rules. Experiment (additional) Services get their
+/// weight in every rule that splits canary and stable: appended when missing (port from
+/// `ports`, else the canary backendRef's), removed once they are no longer additional (only
+/// those the router added: kExperimentBackendsAnnotation). An error when no rule holds the
+/// canary or no rule holds the stable backendRef. In-progress label: set while any traffic
+/// leaves stable, removed otherwise (unless disabled).
 Result<json> setWeight(const json& route, RouteKind kind, const Split& split,
                        const GatewayApiTrafficRouting& cfg, int32_t desired,
-                       const std::vector<WeightDestination>& additional);
+                       const std::vector<WeightDestination>& additional,
+                       const std::map<std::string, int64_t>& ports = {});
 
-/// Whether the route's backendRef weights already equal what setWeight would write.
-Result<bool> weightsMatch(const json& route, RouteKind kind, const Split& split, int32_t desired);
+/// Whether the route's backendRefs already carry what setWeight would write.
+Result<bool> weightsMatch(const json& route, RouteKind kind, const Split& split, int32_t desired,
+                          const std::vector<WeightDestination>& additional = {},
+                          const std::map<std::string, int64_t>& ports = {});
 
-/// Replaces the managed header rule `route.name` (HTTPRoute, GRPCRoute): a copy of the first
-/// rule holding both the canary and the stable backendRef, with the header matches added to each
-/// of its matches and the canary Service as its only backendRef; placed before the other rules.
-/// Empty match: removal only.
+/// Replaces the managed header rule `route.name` (HTTPRoute, GRPCRoute; other kinds: removal
+/// only): the matches of every rule splitting canary and stable (with the first one's filters),
+/// each with the header matches added, the first one's filters, and the canary Service as its
+/// only backendRef, unweighted; placed before the user's rules (managed rules in managedRoutes
+/// order). Empty match: removal only.
 Result<json> setHeaderRoute(const json& route, RouteKind kind, const Split& split,
                             const SetHeaderRoute& header);
 

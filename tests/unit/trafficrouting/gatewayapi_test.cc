@@ -109,12 +109,41 @@ TEST(GatewayApiWeights, ErrorsWhenABackendRefIsMissing) {
   auto out = gw::setWeight(route, RouteKind::kHttp, split(), {}, 30, {});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().message(), "backendRef was not found in httpRoute");
-  auto experiment = gw::setWeight(httpRoute(), RouteKind::kHttp, split(), {}, 30,
-                                  {WeightDestination{10, "exp-svc", "h"}});
-  ASSERT_FALSE(experiment.ok());
-  EXPECT_EQ(experiment.status().code(), Code::kUnsupported);
+  auto too_much = gw::setWeight(httpRoute(), RouteKind::kHttp, split(), {}, 80,
+                                {WeightDestination{30, "exp-svc", "h"}});
+  EXPECT_FALSE(too_much.ok());
   auto range = gw::setWeight(httpRoute(), RouteKind::kHttp, split(), {}, 101, {});
   EXPECT_FALSE(range.ok());
+}
+
+TEST(GatewayApiWeights, ExperimentServicesJoinAndLeaveTheSplit) {
+  std::vector<WeightDestination> exp = {
+      {10, "exp-baseline", "h1"}, {10, "exp-canary", "h2"}, {5, "", "h3"}};  // no Service: ignored
+  auto out =
+      gw::setWeight(httpRoute(), RouteKind::kHttp, split(), {}, 20, exp, {{"exp-baseline", 8080}});
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ(weightsOf(*out, 0), json::parse(R"({"web-stable": 60, "web-canary": 20,
+      "exp-baseline": 10, "exp-canary": 10})"));
+  const json& refs = (*out)["spec"]["rules"][0]["backendRefs"];
+  EXPECT_EQ(refs[2], json::parse(R"({"group": "", "kind": "Service", "name": "exp-baseline",
+      "port": 8080, "weight": 10})"));
+  EXPECT_EQ(refs[3]["port"], 80);  // no Service port known: the canary's
+  EXPECT_EQ(weightsOf(*out, 1), json::parse(R"({"cdn": null})"));
+  EXPECT_TRUE(
+      *gw::weightsMatch(*out, RouteKind::kHttp, split(), 20, exp, {{"exp-baseline", 8080}}));
+  EXPECT_FALSE(*gw::weightsMatch(*out, RouteKind::kHttp, split(), 20, {}));
+  auto again =
+      gw::setWeight(*out, RouteKind::kHttp, split(), {}, 20, exp, {{"exp-baseline", 8080}});
+  EXPECT_EQ(*again, *out);
+  // The experiment ends: its backendRefs go, a user's backendRef of another name stays.
+  json user = *out;
+  user["spec"]["rules"][0]["backendRefs"].push_back({{"name", "sidecar"}, {"weight", 0}});
+  auto done = gw::setWeight(user, RouteKind::kHttp, split(), {}, 0, {});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(weightsOf(*done, 0), json::parse(R"({"web-stable": 100, "web-canary": 0,
+      "sidecar": 0})"));
+  EXPECT_FALSE((*done)["metadata"].contains("annotations"));
+  EXPECT_FALSE((*done)["metadata"].contains("labels"));
 }
 
 TEST(GatewayApiWeights, TcpRoutesAreWeightedToo) {
