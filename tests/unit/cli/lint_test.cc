@@ -144,7 +144,8 @@ TEST(Lint, SkipsOtherKindsAndReportsBadYaml) {
 TEST(Lint, RepositoryExamplesAreValid) {
   for (const char* f :
        {"rollout-canary-basic.yaml", "rollout-canary-istio.yaml", "rollout-canary-analysis.yaml",
-        "rollout-bluegreen.yaml", "rollout-rolling-update.yaml", "rollout-analysis-step.yaml"}) {
+        "rollout-bluegreen.yaml", "rollout-rolling-update.yaml", "rollout-analysis-step.yaml",
+        "gatewayapi/rollout-canary-gatewayapi.yaml"}) {
     std::ifstream in(std::string(VANE_SOURCE_DIR) + "/examples/" + f);
     ASSERT_TRUE(in) << f;
     std::stringstream ss;
