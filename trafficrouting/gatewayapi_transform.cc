@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "kube/decode.h"
 #include "trafficrouting/gatewayapi_rules.h"
@@ -201,12 +202,19 @@ json canaryRef(const json& base, const Split& split) {
   return ref;
 }
 
-/// getHTTPHeaderRouteRuleList: exact -> Exact; prefix -> RegularExpression "<prefix>.*";
-/// regex -> RegularExpression. (Vane) the prefix is not regex-escaped, as in the plugin.
+/// getHTTPHeaderRouteRuleList: exact -> Exact; prefix -> RegularExpression; regex ->
+/// RegularExpression. (Vane) the plugin writes "<prefix>.*" as is, so "v1.2" also matches "v1x2"
+/// and, where the regex is not anchored by the implementation, any value containing it; here
+/// the prefix is escaped and anchored: "^v1\\.2.*".
 json headerMatch(const std::string& name, const StringMatch& m) {
   if (!m.exact.empty()) return {{"name", name}, {"type", "Exact"}, {"value", m.exact}};
   if (!m.prefix.empty()) {
-    return {{"name", name}, {"type", "RegularExpression"}, {"value", m.prefix + ".*"}};
+    std::string re = "^";
+    for (char c : m.prefix) {
+      if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) re += '\\';
+      re += c;
+    }
+    return {{"name", name}, {"type", "RegularExpression"}, {"value", re + ".*"}};
   }
   return {{"name", name}, {"type", "RegularExpression"}, {"value", m.regex}};
 }

@@ -197,7 +197,7 @@ TEST(GatewayApiHeaderRoute, PrefixAndRegexAndACatchAllBase) {
   SetHeaderRoute h{"canary-header", {}};
   HeaderRoutingMatch prefix, regex;
   prefix.headerName = "a";
-  prefix.headerValue.prefix = "v1";
+  prefix.headerValue.prefix = "v1.2";
   regex.headerName = "b";
   regex.headerValue.regex = "^x+$";
   h.match = {prefix, regex};
@@ -205,7 +205,7 @@ TEST(GatewayApiHeaderRoute, PrefixAndRegexAndACatchAllBase) {
   ASSERT_TRUE(out.ok());
   // The plugin would give this rule no matches at all (every request to the canary).
   EXPECT_EQ((*out)["spec"]["rules"][0]["matches"], json::parse(R"([{"headers": [
-      {"name": "a", "type": "RegularExpression", "value": "v1.*"},
+      {"name": "a", "type": "RegularExpression", "value": "^v1\\.2.*"},
       {"name": "b", "type": "RegularExpression", "value": "^x+$"}]}])"));
 }
 
