@@ -243,8 +243,12 @@ int runLint(const Invocation& inv, CommandContext& ctx) {
   }
   int checked = 0;
   auto errors = lintText(text.str(), &checked);
-  for (const LintError& e : errors) *ctx.out << file << ": " << formatLintError(e) << "\n";
-  if (!errors.empty()) return 1;
+  bool failed = false;
+  for (const LintError& e : errors) {
+    *ctx.out << file << ": " << formatLintError(e) << "\n";
+    failed = failed || !e.warning;
+  }
+  if (failed) return 1;
   *ctx.out << file << ": " << checked << " Rollout(s) valid\n";
   return 0;
 }

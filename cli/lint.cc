@@ -62,6 +62,10 @@ std::vector<LintError> lintText(const std::string& text, int* checked) {
       continue;
     }
     const json& obj = parsed.value();
+    for (LintError w : lintUnsupported(obj)) {
+      w.document = doc.index;
+      errors.push_back(std::move(w));
+    }
     if (!obj.is_object() || obj.value("kind", "") != "Rollout") continue;
     ++rollouts;
     for (LintError e : lintRollout(obj)) {
@@ -74,7 +78,8 @@ std::vector<LintError> lintText(const std::string& text, int* checked) {
 }
 
 std::string formatLintError(const LintError& e) {
-  std::string s = "document " + std::to_string(e.document + 1);
+  std::string s =
+      std::string(e.warning ? "warning: " : "") + "document " + std::to_string(e.document + 1);
   if (!e.name.empty()) s += " (rollout " + e.name + ")";
   s += ": ";
   if (!e.field.empty()) s += e.field + ": ";

@@ -14,16 +14,23 @@ struct LintError {
   std::string name;   // metadata.name, when known
   std::string field;  // e.g. spec.strategy.canary.steps[1].setWeight
   std::string message;
+  bool warning = false;  // not an error: see lintUnsupported
 };
 
 /// Validates one decoded Rollout object; empty when valid.
 std::vector<LintError> lintRollout(const nlohmann::json& rollout);
 
+/// Warnings for a Rollout's trafficRouting block or an (Cluster)AnalysisTemplate's metric
+/// providers that Vane does not implement, each naming the field.
+std::vector<LintError> lintUnsupported(const nlohmann::json& object);
+
 /// Lints every document of a (multi-document) YAML file; documents of other kinds are skipped,
-/// YAML syntax errors are reported. `checked` receives the number of Rollouts seen.
+/// YAML syntax errors are reported. `checked` receives the number of Rollouts seen. Warnings
+/// (lintUnsupported, also for analysis templates) come with warning set.
 std::vector<LintError> lintText(const std::string& text, int* checked = nullptr);
 
 /// "doc 2 (rollout demo): spec.strategy.canary.steps[0].setWeight: SetWeight needs ..."
+/// ("warning: " first for a warning).
 std::string formatLintError(const LintError& e);
 
 }  // namespace vane::cli

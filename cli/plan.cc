@@ -3,11 +3,13 @@
 // transforms applied in the reconciler's order (header/mirror route of the step, then setWeight).
 #include "cli/plan.h"
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
 #include "controller/replica_math.h"
 #include "kube/types.h"
+#include "trafficrouting/gatewayapi_transform.h"
 #include "trafficrouting/istio_transform.h"
 #include "trafficrouting/router.h"
 
@@ -15,11 +17,14 @@ namespace vane::cli {
 
 using nlohmann::json;
 namespace tr = vane::trafficrouting;
+namespace gw = vane::trafficrouting::gatewayapi;
 
 namespace {
 
 constexpr const char* kStepsPath = "spec.strategy.canary.steps";
 constexpr const char* kIstioPath = "spec.strategy.canary.trafficRouting.istio";
+constexpr const char* kGatewayPath =
+    "spec.strategy.canary.trafficRouting.plugins[\"argoproj-labs/gatewayAPI\"]";
 
 // obj[key] when obj is an object holding key, else null (user input may have any shape).
 json at(const json& obj, const char* key) {
@@ -33,16 +38,22 @@ std::string stringAt(const json& obj, const char* key) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
+// One simulated route object: an Istio VirtualService, or a Gateway API route when `route` is set.
 struct SimVs {
   tr::IstioVirtualService cfg;
   std::string origin;
   json current;
+  std::optional<gw::RouteRef> route;
+  std::string kind() const { return route ? gw::kindName(route->kind) : "VirtualService"; }
+  std::string name() const { return route ? route->name : cfg.name; }
 };
 
-// The simulated Istio objects of one Rollout.
+// The simulated route objects (Istio and Gateway API) of one Rollout.
 struct IstioSim {
   tr::IstioTrafficRouting cfg;
   tr::istio::Split split;
+  gw::GatewayApiTrafficRouting gatewayCfg;
+  gw::Split gatewaySplit;
   std::vector<std::string> removeNames;  // step routes then managedRoutes, as the router does
   std::string canaryHost;
   std::vector<SimVs> vss;
@@ -100,25 +111,12 @@ const PlanObject* findObject(const std::vector<PlanObject>& objects, const std::
   return nullptr;
 }
 
-Result<std::optional<IstioSim>> istioSim(const json& rollout, const kube::CanaryStrategy& canary,
-                                         const std::vector<PlanObject>& objects,
-                                         std::vector<std::string>& notes) {
-  const json& routing = *canary.trafficRouting;
-  if (!routing.is_object() || !routing.contains("istio")) {
-    notes.push_back("trafficRouting has no istio block: no VirtualService diff");
-    return std::optional<IstioSim>();
-  }
-  auto ctx = tr::routerContextFromRollout(rollout, "v1alpha3");
-  if (!ctx.ok()) return ctx.status();
+Status addIstio(const json& routing, const std::vector<PlanObject>& objects,
+                const tr::RouterContext& ctx, IstioSim& sim, std::vector<std::string>& notes) {
   auto cfg = tr::decodeIstioTrafficRouting(routing["istio"], kIstioPath);
   if (!cfg.ok()) return cfg.status();
-  IstioSim sim;
   sim.cfg = *cfg;
-  sim.split = tr::istio::Split::from(*ctx, sim.cfg);
-  sim.removeNames = ctx->stepRouteNames;
-  sim.removeNames.insert(sim.removeNames.end(), ctx->managedRoutes.begin(),
-                         ctx->managedRoutes.end());
-  sim.canaryHost = ctx->canaryService;
+  sim.split = tr::istio::Split::from(ctx, sim.cfg);
   if (sim.cfg.destinationRule) {
     const PlanObject* dr =
         findObject(objects, "DestinationRule", "", sim.cfg.destinationRule->name);
@@ -138,20 +136,86 @@ Result<std::optional<IstioSim>> istioSim(const json& rollout, const kube::Canary
       notes.push_back("VirtualService '" + vs.name + "' not given: no diff for it");
       continue;
     }
-    sim.vss.push_back({vs, doc->origin, doc->object});
+    sim.vss.push_back({vs, doc->origin, doc->object, std::nullopt});
+  }
+  return Status::ok();
+}
+
+// The Gateway API plugin block: the routes it names, as the router would weight them.
+Status addGatewayApi(const json& config, const std::vector<PlanObject>& objects,
+                     const tr::RouterContext& ctx, IstioSim& sim, std::vector<std::string>& notes) {
+  auto cfg = gw::decodeGatewayApiTrafficRouting(config, kGatewayPath);
+  if (!cfg.ok()) return cfg.status();
+  sim.gatewayCfg = *cfg;
+  sim.gatewaySplit.canaryService = ctx.canaryService;
+  sim.gatewaySplit.stableService = ctx.stableService;
+  sim.gatewaySplit.managedRoutes = ctx.managedRoutes;
+  for (const std::string& n : ctx.stepRouteNames) {
+    auto& m = sim.gatewaySplit.managedRoutes;
+    if (std::find(m.begin(), m.end(), n) == m.end()) m.push_back(n);
+  }
+  for (const gw::RouteRef& ref : cfg->routes) {
+    const PlanObject* doc = findObject(objects, gw::kindName(ref.kind), cfg->namespace_, ref.name);
+    if (doc == nullptr) {
+      notes.push_back(std::string(gw::kindName(ref.kind)) + " '" + ref.name +
+                      "' not given: no diff for it");
+      continue;
+    }
+    sim.vss.push_back({tr::IstioVirtualService{}, doc->origin, doc->object, ref});
+  }
+  return Status::ok();
+}
+
+Result<std::optional<IstioSim>> istioSim(const json& rollout, const kube::CanaryStrategy& canary,
+                                         const std::vector<PlanObject>& objects,
+                                         std::vector<std::string>& notes) {
+  const json& routing = *canary.trafficRouting;
+  const bool istio = routing.is_object() && routing.contains("istio");
+  const json plugins = routing.is_object() ? at(routing, "plugins") : json();
+  const bool gateway = plugins.is_object() && plugins.contains(gw::kPluginName);
+  if (!istio && !gateway) {
+    notes.push_back(
+        "trafficRouting has no istio or Gateway API plugin block: no VirtualService/route diff");
+    return std::optional<IstioSim>();
+  }
+  auto ctx = tr::routerContextFromRollout(rollout, "v1alpha3");
+  if (!ctx.ok()) return ctx.status();
+  IstioSim sim;
+  sim.removeNames = ctx->stepRouteNames;
+  sim.removeNames.insert(sim.removeNames.end(), ctx->managedRoutes.begin(),
+                         ctx->managedRoutes.end());
+  sim.canaryHost = ctx->canaryService;
+  if (istio) {
+    Status s = addIstio(routing, objects, *ctx, sim, notes);
+    if (!s) return s;
+  }
+  if (gateway) {
+    Status s = addGatewayApi(plugins[gw::kPluginName], objects, *ctx, sim, notes);
+    if (!s) return s;
   }
   for (const PlanObject& o : objects) {
-    if (stringAt(o.object, "kind") == "VirtualService") {
-      std::string name = stringAt(at(o.object, "metadata"), "name");
-      bool used = false;
-      for (const SimVs& v : sim.vss) used = used || v.origin == o.origin;
-      if (!used) notes.push_back(o.origin + ": VirtualService '" + name + "' not referenced");
-    }
+    const std::string kind = stringAt(o.object, "kind");
+    if (kind == "DestinationRule") continue;
+    std::string name = stringAt(at(o.object, "metadata"), "name");
+    bool used = false;
+    for (const SimVs& v : sim.vss) used = used || v.origin == o.origin;
+    if (!used) notes.push_back(o.origin + ": " + kind + " '" + name + "' not referenced");
   }
   return std::optional<IstioSim>(std::move(sim));
 }
 
 using Transform = std::function<Result<json>(const json& vs, const SimVs& sim)>;
+
+// The object without the Gateway API router's managed-rule record: the diff shows the rules.
+json withoutBookkeeping(json obj) {
+  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) return obj;
+  json& md = obj["metadata"];
+  if (md.contains("annotations") && md["annotations"].is_object()) {
+    md["annotations"].erase(gw::kManagedRulesAnnotation);
+    if (md["annotations"].empty()) md.erase("annotations");
+  }
+  return obj;
+}
 
 // Applies the transforms in order to every simulated VirtualService and records the diff.
 Status applyStep(IstioSim& sim, const std::vector<Transform>& steps, const std::string& where,
@@ -163,18 +227,18 @@ Status applyStep(IstioSim& sim, const std::vector<Transform>& steps, const std::
       try {
         r = t(next, vs);
       } catch (const json::exception& e) {
-        r = Status(Code::kInvalid, std::string("malformed VirtualService: ") + e.what());
+        r = Status(Code::kInvalid, "malformed " + vs.kind() + ": " + e.what());
       }
       if (!r.ok()) {
         return Status(r.status().code(),
-                      vs.origin + " (VirtualService '" + vs.cfg.name + "') at " + where + ": " +
+                      vs.origin + " (" + vs.kind() + " '" + vs.name() + "') at " + where + ": " +
                           r.status().toString(),
                       field);
       }
       next = std::move(r).value();
     }
-    auto lines = diffObjects(vs.current, next);
-    if (!lines.empty()) row.changes.push_back({vs.cfg.name, std::move(lines)});
+    auto lines = diffObjects(withoutBookkeeping(vs.current), withoutBookkeeping(next));
+    if (!lines.empty()) row.changes.push_back({vs.name(), std::move(lines), vs.kind()});
     vs.current = std::move(next);
   }
   return Status::ok();
@@ -182,6 +246,9 @@ Status applyStep(IstioSim& sim, const std::vector<Transform>& steps, const std::
 
 Transform weightTransform(const IstioSim& sim, int32_t weight) {
   return [&sim, weight](const json& vs, const SimVs& v) {
+    if (v.route) {
+      return gw::setWeight(vs, v.route->kind, sim.gatewaySplit, sim.gatewayCfg, weight, {});
+    }
     return tr::istio::setWeight(vs, v.cfg, sim.split, weight, {});
   };
 }
@@ -193,6 +260,11 @@ Result<std::optional<Transform>> routeTransform(const IstioSim& sim, const json&
     auto r = tr::decodeSetHeaderRoute(raw["setHeaderRoute"], path + ".setHeaderRoute");
     if (!r.ok()) return r.status();
     return std::optional<Transform>([&sim, route = *r](const json& vs, const SimVs& v) {
+      if (v.route) {
+        // As the router: header rules only on routes with useHeaderRoutes (removal on all).
+        if (!v.route->useHeaderRoutes && !route.match.empty()) return Result<json>(vs);
+        return gw::setHeaderRoute(vs, v.route->kind, sim.gatewaySplit, route);
+      }
       return tr::istio::setHeaderRoute(vs, v.cfg, sim.split, route, sim.canaryHost);
     });
   }
@@ -200,6 +272,7 @@ Result<std::optional<Transform>> routeTransform(const IstioSim& sim, const json&
     auto r = tr::decodeSetMirrorRoute(raw["setMirrorRoute"], path + ".setMirrorRoute");
     if (!r.ok()) return r.status();
     return std::optional<Transform>([&sim, route = *r](const json& vs, const SimVs& v) {
+      if (v.route) return gw::setMirrorRoute(vs, v.route->kind, sim.gatewaySplit, route);
       return tr::istio::setMirrorRoute(vs, v.cfg, sim.split, route, sim.canaryHost);
     });
   }
@@ -243,7 +316,11 @@ Status addFinalRows(kube::Rollout& r, std::optional<IstioSim>& sim, Plan& plan) 
   promoted.canary = 0;
   promoted.stable = r.spec.replicasOrDefault();
   if (sim) {
-    std::vector<Transform> t{weightTransform(*sim, 0), [&sim](const json& vs, const SimVs&) {
+    std::vector<Transform> t{weightTransform(*sim, 0), [&sim](const json& vs, const SimVs& v) {
+                               if (v.route) {
+                                 return gw::removeManagedRules(vs, sim->gatewaySplit,
+                                                               sim->removeNames);
+                               }
                                return Result<json>(tr::istio::removeRoutes(vs, sim->removeNames));
                              }};
     Status s = applyStep(*sim, t, "promotion", kStepsPath, promoted);

@@ -1,7 +1,8 @@
 // `kubectl vane plan -f FILE [--virtualservice FILE] [-o json]`: a Rollout's canary steps
 // expanded into a timeline (weight, replica counts, cumulative timed duration) and, when the
-// referenced Istio VirtualServices are given, the VirtualService diff at each step computed with
-// the router's pure functions (trafficrouting/istio_transform.h). Offline: no API server.
+// referenced Istio VirtualServices (or the Gateway API routes of the argoproj-labs/gatewayAPI
+// plugin block) are given, their diff at each step computed with the routers' pure functions
+// (trafficrouting/istio_transform.h, gatewayapi_transform.h). Offline: no API server.
 //
 // Replica model (argo-rollouts.md 3.1, controller/replica_math.h): with traffic routing the
 // stable ReplicaSet stays at spec.replicas and the canary gets ceil(replicas*weight/100) (or the
@@ -23,8 +24,9 @@ namespace vane::cli {
 /// The VirtualService changes of one step: changed lines such as
 /// "spec.http[primary].route[canary].weight: 0 -> 5" or "spec.http[hdr]: added {...}".
 struct PlanVsChange {
-  std::string virtualService;
+  std::string virtualService;  // the object's name (a VirtualService or a Gateway API route)
   std::vector<std::string> lines;
+  std::string kind = "VirtualService";  // or HTTPRoute, GRPCRoute, TCPRoute, TLSRoute
 };
 
 struct PlanStep {

@@ -62,8 +62,8 @@ struct Loaded {
   std::vector<PlanObject> rollouts, istio;
 };
 
-// Reads every document of `file`; kinds other than Rollout / VirtualService / DestinationRule
-// (Services, ...) are skipped.
+// Reads every document of `file`; kinds other than Rollout, VirtualService, DestinationRule and
+// the Gateway API routes (Services, ...) are skipped.
 Status loadFile(const std::string& file, bool rollouts_allowed, Loaded& out) {
   std::ifstream in(file);
   if (!in) return Status(Code::kNotFound, file + ": cannot read file");
@@ -80,7 +80,10 @@ Status loadFile(const std::string& file, bool rollouts_allowed, Loaded& out) {
     const json kind = obj->value("kind", json());
     if (!kind.is_string()) continue;
     if (kind == "Rollout" && rollouts_allowed) out.rollouts.push_back({*obj, origin});
-    if (kind == "VirtualService" || kind == "DestinationRule") out.istio.push_back({*obj, origin});
+    if (kind == "VirtualService" || kind == "DestinationRule" || kind == "HTTPRoute" ||
+        kind == "GRPCRoute" || kind == "TCPRoute" || kind == "TLSRoute") {
+      out.istio.push_back({*obj, origin});
+    }
   }
   return Status::ok();
 }
@@ -117,7 +120,7 @@ std::string renderPlanText(const Plan& plan) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << "\n";
     for (const PlanVsChange& c : s.changes) {
-      out << "      VirtualService " << c.virtualService << ":\n";
+      out << "      " << c.kind << " " << c.virtualService << ":\n";
       for (const std::string& l : c.lines) out << "        " << l << "\n";
     }
   }
@@ -132,7 +135,8 @@ json planToJson(const Plan& plan) {
   for (const PlanStep& s : plan.steps) {
     json changes = json::array();
     for (const PlanVsChange& c : s.changes) {
-      changes.push_back({{"virtualService", c.virtualService}, {"changes", c.lines}});
+      changes.push_back(
+          {{"virtualService", c.virtualService}, {"kind", c.kind}, {"changes", c.lines}});
     }
     steps.push_back({{"index", s.index >= 0 ? json(s.index) : json()},
                      {"step", s.step},

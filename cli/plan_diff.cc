@@ -13,11 +13,24 @@ using nlohmann::json;
 
 namespace {
 
-// Key of an array element: a route's name, or a destination's host (up to its first '.') and
-// subset. Empty when the element has no such identity.
+// Key of an array element: a route's name, a Gateway API rule's backendRef names, or a
+// destination's host (up to its first '.') and subset. Empty when the element has no identity.
 std::string elementKey(const json& e) {
   if (!e.is_object()) return "";
   if (auto n = e.find("name"); n != e.end() && n->is_string()) return n->get<std::string>();
+  if (auto refs = e.find("backendRefs"); refs != e.end() && refs->is_array()) {
+    // A Gateway API rule (unnamed): its backendRefs' names, and what makes a managed rule.
+    std::string key;
+    for (const json& r : *refs) {
+      if (r.is_object() && r.contains("name") && r["name"].is_string()) {
+        key += (key.empty() ? "" : ",") + r["name"].get<std::string>();
+      }
+    }
+    const std::string dump = e.value("matches", json()).dump() + e.value("filters", json()).dump();
+    if (dump.find("RequestMirror") != std::string::npos) key += "+mirror";
+    if (dump.find("\"headers\"") != std::string::npos) key += "+headers";
+    return key;
+  }
   auto d = e.find("destination");
   if (d == e.end() || !d->is_object()) return "";
   auto text = [&](const char* k) {

@@ -27,6 +27,7 @@
 #include "kube/http.h"
 #include "kube/leader_election.h"
 #include "notifications/argo_loader.h"
+#include "trafficrouting/gatewayapi_router.h"
 #include "trafficrouting/istio_router.h"
 #include "trafficrouting/router.h"
 
@@ -217,6 +218,7 @@ int main(int argc, char** argv) {
   auto recorder = kube::EventRecorder::create(**client);
   trafficrouting::RouterRegistry routers;
   trafficrouting::registerIstioRouter(routers, **client);
+  trafficrouting::registerGatewayApiRouter(routers, **client);
   analysis::ProviderRegistry providers;
   providers.add(std::make_unique<analysis::PrometheusProvider>());
   providers.add(std::make_unique<analysis::WebProvider>());

@@ -46,6 +46,22 @@ Result<std::vector<std::unique_ptr<TrafficRouter>>> RouterRegistry::create(
   for (const auto& [key, value] : traffic_routing.items()) {
     if (key == "managedRoutes" || key == "maxTrafficWeight" || value.is_null()) continue;
     const std::string field = path + "." + key;
+    if (key == "plugins") {
+      // Argo's router plugins: one router per plugin name, registered as "plugins/<name>".
+      if (!value.is_object()) return Status(Code::kInvalid, "expected object", field);
+      for (const auto& [name, config] : value.items()) {
+        const std::string plugin_field = field + "[\"" + name + "\"]";
+        auto plugin = factories_.find("plugins/" + name);
+        if (plugin == factories_.end()) {
+          return Status(Code::kUnsupported, "traffic router plugin '" + name + "' is not supported",
+                        plugin_field);
+        }
+        auto router = plugin->second(config, plugin_field, ctx);
+        if (!router.ok()) return router.status();
+        routers.push_back(std::move(router).value());
+      }
+      continue;
+    }
     auto it = factories_.find(key);
     if (it == factories_.end()) {
       return Status(Code::kUnsupported, "traffic router '" + key + "' is not supported", field);

@@ -90,7 +90,8 @@ using RouterFactory = std::function<Result<std::unique_ptr<TrafficRouter>>(
 
 class RouterRegistry {
  public:
-  /// Registers the factory for trafficRouting.<key> ("istio"). A later add replaces it.
+  /// Registers the factory for trafficRouting.<key> ("istio"), or for the router plugin
+  /// trafficRouting.plugins["<name>"] under the key "plugins/<name>". A later add replaces it.
   void add(const std::string& key, RouterFactory factory);
   bool has(const std::string& key) const;
   /// One router per configured block of `traffic_routing` (spec.strategy.canary.trafficRouting),

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "analysis/job_provider.h"
+#include "trafficrouting/gatewayapi_router.h"
 #include "trafficrouting/istio_router.h"
 
 namespace vane::testing {
@@ -26,6 +27,7 @@ void ControllerFixture::SetUp() {
   events_ = kube::EventRecorder::create(*client_);
   providers_.add(std::make_unique<analysis::JobProvider>(*client_, std::chrono::seconds(1)));
   trafficrouting::registerIstioRouter(routers_, *client_);
+  trafficrouting::registerGatewayApiRouter(routers_, *client_);
   startController();
 }
 

@@ -144,7 +144,8 @@ TEST(Lint, SkipsOtherKindsAndReportsBadYaml) {
 TEST(Lint, RepositoryExamplesAreValid) {
   for (const char* f :
        {"rollout-canary-basic.yaml", "rollout-canary-istio.yaml", "rollout-canary-analysis.yaml",
-        "rollout-bluegreen.yaml", "rollout-rolling-update.yaml", "rollout-analysis-step.yaml"}) {
+        "rollout-bluegreen.yaml", "rollout-rolling-update.yaml", "rollout-analysis-step.yaml",
+        "gatewayapi/rollout-canary-gatewayapi.yaml"}) {
     std::ifstream in(std::string(VANE_SOURCE_DIR) + "/examples/" + f);
     ASSERT_TRUE(in) << f;
     std::stringstream ss;
@@ -154,6 +155,68 @@ TEST(Lint, RepositoryExamplesAreValid) {
     EXPECT_TRUE(errors.empty()) << f << ": " << (errors.empty() ? "" : formatLintError(errors[0]));
     EXPECT_EQ(checked, 1) << f;
   }
+}
+
+TEST(Lint, WarnsAboutRoutersAndProvidersVaneDoesNotImplement) {
+  // Argo's Linkerd example (examples/traffic-management/linkerd.yaml): SMI traffic routing.
+  std::string smi = R"(apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: rollouts-demo
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: rollouts-demo}
+  template:
+    metadata:
+      labels: {app: rollouts-demo}
+    spec:
+      containers: [{name: rollouts-demo, image: argoproj/rollouts-demo:blue}]
+  strategy:
+    canary:
+      canaryService: rollouts-demo-canary
+      stableService: rollouts-demo-stable
+      trafficRouting:
+        smi: {}
+        plugins:
+          argoproj-labs/gatewayAPI: {httpRoute: web}
+          example.com/other: {}
+      steps:
+      - setWeight: 5
+      - pause: {}
+---
+kind: AnalysisTemplate
+metadata: {name: t}
+spec:
+  metrics:
+  - name: a
+    provider: {datadog: {query: x}}
+  - name: b
+    provider: {prometheus: {query: x}}
+  - name: c
+    provider: {plugin: {vane.dev/judge: {}, argoproj-labs/metric-sumologic: {}}}
+)";
+  int checked = 0;
+  auto found = lintText(smi, &checked);
+  EXPECT_EQ(checked, 1);
+  std::vector<std::string> fields;
+  for (const auto& e : found) {
+    EXPECT_TRUE(e.warning) << e.field << ": " << e.message;
+    fields.push_back(std::to_string(e.document) + " " + e.field);
+  }
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{
+                "0 spec.strategy.canary.trafficRouting.plugins[\"example.com/other\"]",
+                "0 spec.strategy.canary.trafficRouting.smi", "1 spec.metrics[0].provider.datadog",
+                "1 spec.metrics[2].provider.plugin[\"argoproj-labs/metric-sumologic\"]"}));
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(formatLintError(found[1]).rfind("warning: document 1 (rollout rollouts-demo): "
+                                            "spec.strategy.canary.trafficRouting.smi: traffic "
+                                            "router 'smi' is not implemented by Vane",
+                                            0),
+            0u)
+      << formatLintError(found[1]);
+  EXPECT_TRUE(lintText(kValid).empty());
 }
 
 }  // namespace

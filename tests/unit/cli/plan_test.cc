@@ -172,6 +172,43 @@ TEST(PlanTest, MissingVirtualServiceIsNotedNotGuessed) {
   EXPECT_THAT(plan["notes"][0].get<std::string>(), HasSubstr("'demo-vs' not given"));
 }
 
+TEST(PlanTest, GatewayApiPluginRoutes) {
+  std::string ro = kRoutedRollout;
+  const std::size_t from = ro.find("      trafficRouting:");
+  const std::size_t to = ro.find("      steps:");
+  ro = ro.substr(0, from) + R"(      trafficRouting:
+        managedRoutes:
+        - name: canary-header
+        plugins:
+          argoproj-labs/gatewayAPI:
+            httpRoute: demo-route
+)" + ro.substr(to);
+  const char* route = R"(apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: demo-route, namespace: shop}
+spec:
+  rules:
+  - backendRefs:
+    - {name: stable, port: 80, weight: 100}
+    - {name: canary, port: 80, weight: 0}
+)";
+  auto r = run({"-f", writeFile("gw.yaml", ro + "---\n" + route), "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json plan = json::parse(r.out);
+  EXPECT_TRUE(plan["notes"].empty()) << plan["notes"].dump();
+  auto changes = [&](int i) { return plan["steps"][i]["virtualServiceChanges"]; };
+  ASSERT_EQ(changes(0).size(), 1u) << plan.dump();
+  EXPECT_EQ(changes(0)[0]["kind"], "HTTPRoute");
+  EXPECT_EQ(changes(0)[0]["virtualService"], "demo-route");
+  ASSERT_EQ(changes(0)[0]["changes"].size(), 1u);  // the router's record is not shown
+  EXPECT_THAT(changes(0)[0]["changes"].dump(), HasSubstr("spec.rules[canary-header]: added"));
+  EXPECT_THAT(changes(1)[0]["changes"].dump(),
+              HasSubstr("spec.rules[stable,canary].backendRefs[canary].weight: 0 -> 5"));
+  EXPECT_THAT(changes(9)[0]["changes"].dump(), HasSubstr("spec.rules[canary-header]: removed"));
+  auto text = run({"-f", writeFile("gw.yaml", ro + "---\n" + route)});
+  EXPECT_THAT(text.out, HasSubstr("      HTTPRoute demo-route:\n"));
+}
+
 TEST(PlanTest, BasicCanaryUsesArgosClosestSplit) {
   const std::string rollout = R"(kind: Rollout
 metadata: {name: basic}
