@@ -96,8 +96,9 @@ void write(Level l, std::string_view msg, std::initializer_list<Field> fields) {
     }
     line += "}\n";
   } else {
-    line = "time=" + base::formatRfc3339Micro(now) + " level=" + levelName(l) +
-           " msg=" + textValue(msg);
+    // "<time> <level> <message> key=value ...": the message as written, so it greps as it
+    // reads; values quoted only when they need it (logfmt).
+    line = base::formatRfc3339Micro(now) + " " + levelName(l) + " " + std::string(msg);
     for (const Field& f : fields) line += " " + f.key + "=" + textValue(f.value);
     line += "\n";
   }

@@ -1,5 +1,6 @@
-// One logger for every binary: levels, key-value fields, text or JSON lines (logrus's shape, as
-// Argo's controller writes: {"level":"info","msg":"...","namespace":"ns","rollout":"name",...}).
+// One logger for every binary: levels, key-value fields, text or JSON lines. JSON has logrus's
+// shape, as Argo's controller writes: {"time":...,"level":"info","msg":"...","rollout":"name",...};
+// text is "<time> <level> <message> key=value ...".
 // Thread-safe; one process-wide configuration set from --log-format and --log-level.
 #pragma once
 

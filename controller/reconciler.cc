@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "analysis/run_builder.h"
+#include "base/log.h"
 #include "controller/bluegreen.h"
 #include "controller/canary.h"
 #include "controller/conditions.h"
@@ -338,8 +339,11 @@ Status Reconciler::execute(RolloutContext& ctx, const json& obj, std::string& rv
                                 {{"spec", {{"replicas", a.replicas}}}});
         if (!r && a.body.value("logOnly", false)) {
           // Argo only logs a failed progressive scale-down; the next reconcile tries again.
-          std::cerr << "rollout " << ns << "/" << ctx.rollout.metadata.name
-                    << ": scaling deployment " << a.name << ": " << r.status().toString() << "\n";
+          log::warn("scaling the workload Deployment failed",
+                    {{"namespace", ns},
+                     {"rollout", ctx.rollout.metadata.name},
+                     {"deployment", a.name},
+                     {"error", r.status().toString()}});
           r = json();
         }
         break;

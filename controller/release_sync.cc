@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "base/log.h"
 #include "controller/conditions.h"
 #include "controller/rollout_controller.h"
 #include "controller/rollout_refs.h"
@@ -36,7 +37,8 @@ void RolloutController::releaseWorker(kube::WorkQueue& queue,
                                       Status (RolloutController::*sync)(const std::string&)) {
   while (auto key = queue.get()) {
     if (Status s = (this->*sync)(*key); !s) {
-      std::cerr << "release " << *key << ": " << s.toString() << "\n";
+      log::error("releasing a Service or DestinationRule failed",
+                 {{"key", *key}, {"error", s.toString()}});
       queue.addRateLimited(*key);
     } else {
       queue.forget(*key);
@@ -76,8 +78,9 @@ Status RolloutController::syncService(const std::string& key) {
                       {"spec", {{"selector", {{kLabelPodTemplateHash, nullptr}}}}}};
   auto r = client_.patch(res::kServices, ns, name, kube::PatchType::kMerge, patch);
   if (!r) return r.status().code() == Code::kNotFound ? Status::ok() : r.status();
-  std::cerr << "service " << key << ": no Rollout references it any more: removed its "
-            << kLabelPodTemplateHash << " selector and " << kAnnotationManagedBy << "\n";
+  log::info(std::string("no Rollout references the Service any more: removed its ") +
+                kLabelPodTemplateHash + " selector and " + kAnnotationManagedBy,
+            {{"service", key}});
   return Status::ok();
 }
 
@@ -122,8 +125,9 @@ Status RolloutController::syncDestinationRule(const std::string& key) {
   if (!changed) return Status::ok();
   auto w = client_.update(resource, ns, rule);
   if (!w) return w.status().code() == Code::kNotFound ? Status::ok() : w.status();
-  std::cerr << "destinationrule " << key << ": no Rollout references it any more: removed its "
-            << kLabelPodTemplateHash << " subset labels and " << kAnnotationManagedBy << "\n";
+  log::info(std::string("no Rollout references the DestinationRule any more: removed its ") +
+                kLabelPodTemplateHash + " subset labels and " + kAnnotationManagedBy,
+            {{"destinationrule", key}});
   return Status::ok();
 }
 

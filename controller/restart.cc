@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "base/log.h"
 #include "controller/replica_math.h"
 #include "controller/sync.h"
 
@@ -161,9 +162,8 @@ Result<int32_t> executePodRestart(RolloutContext& ctx, const Action& a, kube::Cl
   const std::string& ns = ctx.rollout.metadata.namespace_;
   const std::string key = ns + "/" + ctx.rollout.metadata.name;
   if (pods == nullptr) {
-    std::cerr << "rollout " << key
-              << ": spec.restartAt is set but this controller has no pod cache; pods are not "
-                 "restarted\n";
+    log::warn("spec.restartAt is set but this controller has no pod cache; pods are not restarted",
+              {{"namespace", ns}, {"rollout", ctx.rollout.metadata.name}});
     return 0;
   }
   const json uids = a.body.value("replicaSets", json::array());
@@ -195,8 +195,11 @@ Result<int32_t> executePodRestart(RolloutContext& ctx, const Action& a, kube::Cl
     result = *r;
   }
   if (result.restarted > 0) {
-    std::cerr << "rollout " << key << ": restarted " << result.restarted << " of "
-              << result.needsRestart << " pods created before spec.restartAt\n";
+    log::info("restarted pods created before spec.restartAt",
+              {{"namespace", ns},
+               {"rollout", ctx.rollout.metadata.name},
+               {"restarted", result.restarted},
+               {"needRestart", result.needsRestart}});
   }
   if (result.needsRestart != result.restarted) {
     ctx.requeueNoLaterThan(ctx.now + kRestartCheckSeconds);

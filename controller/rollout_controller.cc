@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "analysis/analysis_run.h"
+#include "base/log.h"
 #include "controller/conditions.h"
 #include "controller/experiment.h"
 #include "controller/metrics.h"
@@ -264,7 +265,8 @@ void RolloutController::experimentWorker() {
   while (auto key = exQueue_->get()) {
     ExperimentResult r = experimentReconciler_->reconcile(*key);
     if (!r.status) {
-      std::cerr << "reconcile experiment " << *key << ": " << r.status.toString() << "\n";
+      log::error("reconciling an Experiment failed",
+                 {{"experiment", *key}, {"error", r.status.toString()}});
       exQueue_->addRateLimited(*key);
     } else {
       exQueue_->forget(*key);
@@ -288,7 +290,7 @@ Status RolloutController::start(std::chrono::milliseconds sync_timeout) {
   probe.limit = 1;
   experimentsServed_ = client_.list(res::kExperiments, options_.namespace_, probe).ok();
   if (!experimentsServed_) {
-    std::cerr << "experiments.argoproj.io is not served: Experiments are not reconciled\n";
+    log::warn("experiments.argoproj.io is not served: Experiments are not reconciled");
   }
   started_ = {rollouts_.get(),     replicaSets_.get(), services_.get(),
               analysisRuns_.get(), pods_.get(),        deployments_.get()};
@@ -302,8 +304,8 @@ Status RolloutController::start(std::chrono::milliseconds sync_timeout) {
       started_.push_back(inf);
       istio_served = true;
     } else {
-      std::cerr << inf->resource().resource << "." << inf->resource().group << "/"
-                << inf->resource().version << " is not served: changes to them are not watched\n";
+      log::info(inf->resource().resource + "." + inf->resource().group + "/" +
+                inf->resource().version + " is not served: changes to them are not watched");
     }
   }
   for (auto* inf : started_) inf->start();
@@ -344,7 +346,7 @@ void RolloutController::probeIstio() {
     }
     lock.lock();
     if (stopped_ || served.empty()) continue;
-    std::cerr << "Istio install detected: watching VirtualServices and DestinationRules\n";
+    log::info("Istio install detected: watching VirtualServices and DestinationRules");
     for (auto* inf : served) {
       inf->start();
       started_.push_back(inf);
@@ -376,7 +378,8 @@ void RolloutController::rolloutWorker() {
   while (auto key = queue_->get()) {
     ReconcileResult r = reconciler_->reconcile(*key);
     if (!r.status) {
-      std::cerr << "reconcile " << *key << ": " << r.status.toString() << "\n";
+      log::error("reconciling a Rollout failed",
+                 {{"rollout", *key}, {"error", r.status.toString()}});
       queue_->addRateLimited(*key);
     } else {
       queue_->forget(*key);
@@ -429,7 +432,8 @@ void RolloutController::reconcileAnalysisRun(const std::string& key) {
   current["status"] = out.status;
   auto expiry = analysis::ttlExpiry(current);
   if (!expiry) {
-    std::cerr << "analysisrun " << key << ": " << expiry.status().toString() << "\n";
+    log::error("reading an AnalysisRun's ttlStrategy failed",
+               {{"analysisrun", key}, {"error", expiry.status().toString()}});
   } else if (*expiry) {
     const auto now = std::chrono::system_clock::now();
     if (now < **expiry) {

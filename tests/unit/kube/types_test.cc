@@ -154,6 +154,8 @@ TEST(DurationTest, ArgoForms) {
   EXPECT_EQ(*parseDurationSeconds("1m"), 60);
   EXPECT_EQ(*parseDurationSeconds("1h"), 3600);
   EXPECT_EQ(*parseDurationSeconds("1h30m5s"), 5405);
+  EXPECT_EQ(*parseDurationSeconds("1.5h"), 5400);  // Go syntax throughout (base/duration.h)
+  EXPECT_EQ(*parseDurationSeconds("1500ms"), 1);
   EXPECT_EQ(*parseDurationSeconds("0"), 0);
   EXPECT_FALSE(parseDurationSeconds("1d").ok());
   EXPECT_FALSE(parseDurationSeconds("").ok());
