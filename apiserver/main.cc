@@ -48,8 +48,8 @@ std::string trim(std::string s) {
   return s;
 }
 
-int usageError(const vane::base::FlagSet& flags, const std::string& why) {
-  std::cerr << "vane-apiserver: " << why << "\n\n" << flags.usage();
+int usageError(const std::string& why) {
+  std::cerr << "vane-apiserver: " << why << "\nRun 'vane-apiserver --help' for the flags.\n";
   return 2;
 }
 
@@ -58,12 +58,12 @@ int usageError(const vane::base::FlagSet& flags, const std::string& why) {
 int main(int argc, char** argv) {
   namespace log = vane::log;
   vane::base::FlagSet flags = flagSet();
-  if (vane::Status st = flags.parse(argc, argv); !st.isOk()) return usageError(flags, st.message());
+  if (vane::Status st = flags.parse(argc, argv); !st.isOk()) return usageError(st.message());
   if (flags.help()) {
     std::cout << flags.usage();
     return 0;
   }
-  if (!flags.args().empty()) return usageError(flags, "unexpected argument " + flags.args()[0]);
+  if (!flags.args().empty()) return usageError("unexpected argument " + flags.args()[0]);
   log::Options log_options;
   log_options.format = *log::parseFormat(flags.str("log-format"));
   log_options.level = *log::parseLevel(flags.str("log-level"));
@@ -78,11 +78,11 @@ int main(int argc, char** argv) {
   options.fsync = !flags.boolean("no-fsync");
   if (flags.has("token-file")) {
     std::ifstream in(flags.str("token-file"));
-    if (!in) return usageError(flags, "--token-file: cannot read " + flags.str("token-file"));
+    if (!in) return usageError("--token-file: cannot read " + flags.str("token-file"));
     std::stringstream ss;
     ss << in.rdbuf();
     options.token = trim(ss.str());
-    if (options.token.empty()) return usageError(flags, "--token-file: the file is empty");
+    if (options.token.empty()) return usageError("--token-file: the file is empty");
   }
   const std::string kubeconfig_out = flags.str("kubeconfig-out");
 

@@ -21,6 +21,14 @@ uint64_t unitNanos(std::string_view u) {
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
+// An optional leading '+' or '-', removed from s; true for '-'.
+bool takeSign(std::string_view& s) {
+  if (s.empty() || (s[0] != '-' && s[0] != '+')) return false;
+  bool neg = s[0] == '-';
+  s.remove_prefix(1);
+  return neg;
+}
+
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 Status invalid(std::string_view orig) {
@@ -65,11 +73,7 @@ void leadingFraction(std::string_view& s, uint64_t& x, double& scale) {
 
 Result<std::chrono::nanoseconds> parseGoDuration(std::string_view orig) {
   std::string_view s = orig;
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
+  const bool neg = takeSign(s);
   if (s == "0") return std::chrono::nanoseconds(0);
   if (s.empty()) return invalid(orig);
   uint64_t d = 0;
@@ -116,11 +120,7 @@ Result<std::chrono::nanoseconds> parseGoDuration(std::string_view orig) {
 
 Result<std::chrono::nanoseconds> parseDuration(std::string_view orig) {
   std::string_view s = orig;
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
+  const bool neg = takeSign(s);
   bool digits = !s.empty();
   for (char c : s) digits = digits && isDigit(c);
   if (!digits) return parseGoDuration(orig);

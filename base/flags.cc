@@ -135,36 +135,43 @@ Status splitArgs(const std::vector<std::string>& argv, const FlagLookup& lookup,
 }
 
 std::string flagHelp(const std::vector<FlagSpec>& flags) {
-  std::string out;
+  std::vector<std::string> names;
+  size_t width = 26;
   for (const FlagSpec& f : flags) {
-    std::string names =
+    std::string n =
         f.shorthand ? std::string("-") + f.shorthand + ", --" + f.name : "    --" + f.name;
     switch (f.kind) {
       case FlagKind::kBool:
         break;
       case FlagKind::kString:
-        names += " string";
+        n += " string";
         break;
       case FlagKind::kInt:
-        names += " int";
+        n += " int";
         break;
       case FlagKind::kNumber:
-        names += " float";
+        n += " float";
         break;
       case FlagKind::kDuration:
-        names += " duration";
+        n += " duration";
         break;
     }
-    names.resize(std::max<size_t>(names.size() + 2, 28), ' ');
+    width = std::max(width, n.size() + 2);
+    names.push_back(std::move(n));
+  }
+  std::string out;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const FlagSpec& f = flags[i];
     std::string help = f.help;
     if (!f.choices.empty()) {
       help += " (";
-      for (size_t i = 0; i < f.choices.size(); ++i) help += (i ? "|" : "") + f.choices[i];
+      for (size_t c = 0; c < f.choices.size(); ++c) help += (c ? "|" : "") + f.choices[c];
       help += ")";
     }
     if (!f.default_value.empty()) help += " (default " + f.default_value + ")";
     for (const std::string& a : f.aliases) help += " [also --" + a + "]";
-    out += "  " + names + help + "\n";
+    names[i].resize(width, ' ');
+    out += "  " + names[i] + help + "\n";
   }
   return out;
 }

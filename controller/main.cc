@@ -135,8 +135,8 @@ int main(int argc, char** argv) {
   base::FlagSet flag_set = flagSet();
   if (Status st = flag_set.parse(argc, argv); !st.isOk() || !flag_set.args().empty()) {
     std::cerr << "vane-controller: "
-              << (st.isOk() ? "unexpected argument " + flag_set.args()[0] : st.message()) << "\n\n"
-              << flag_set.usage();
+              << (st.isOk() ? "unexpected argument " + flag_set.args()[0] : st.message())
+              << "\nRun 'vane-controller --help' for the flags.\n";
     return 2;
   }
   if (flag_set.help()) {

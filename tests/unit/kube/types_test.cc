@@ -127,7 +127,8 @@ TEST(RolloutDecodeTest, ReportsPathOfFirstBadField) {
        "spec.strategy.canary.steps[2].setWeight: expected integer, got string"},
       {R"({"spec":{"replicas":"five"}})", "spec.replicas: expected integer, got string"},
       {R"({"spec":{"strategy":{"canary":{"steps":[{"pause":{"duration":"10d"}}]}}}})",
-       "spec.strategy.canary.steps[0].pause.duration: invalid duration"},
+       "spec.strategy.canary.steps[0].pause.duration: unknown unit \"d\" in duration \"10d\" "
+       "(valid units are \"ns\", \"us\", \"ms\", \"s\", \"m\", \"h\")"},
       {R"({"spec":{"strategy":{"canary":{"steps":[{"pause":{"duration":-5}}]}}}})",
        "spec.strategy.canary.steps[0].pause.duration: Duration needs to be greater than 0"},
       {R"({"spec":{"strategy":{"canary":{"maxSurge":true}}}})",
