@@ -378,8 +378,10 @@ void RolloutController::rolloutWorker() {
   while (auto key = queue_->get()) {
     ReconcileResult r = reconciler_->reconcile(*key);
     if (!r.status) {
-      log::error("reconciling a Rollout failed",
-                 {{"rollout", *key}, {"error", r.status.toString()}});
+      const auto slash = key->find('/');
+      log::error("reconciling a Rollout failed", {{"namespace", key->substr(0, slash)},
+                                                  {"rollout", key->substr(slash + 1)},
+                                                  {"error", r.status.toString()}});
       queue_->addRateLimited(*key);
     } else {
       queue_->forget(*key);
