@@ -33,6 +33,10 @@ std::optional<std::chrono::milliseconds> duration(const kube::Decoder& d, const 
     d.fail(key, r.status().message());
     return std::nullopt;
   }
+  if (r->count() < 0) {
+    d.fail(key, "invalid duration \"" + *s + "\": must not be negative");
+    return std::nullopt;
+  }
   return *r;
 }
 

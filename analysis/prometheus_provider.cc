@@ -300,12 +300,9 @@ class PrometheusTimeExpr {
     if (consume("duration")) {
       auto arg = stringArg();
       if (!arg) return arg.status();
-      bool digits_only = !arg->empty() && arg->find_first_not_of("0123456789") == std::string::npos;
-      auto d = parseDuration(*arg);
-      if (!d || (digits_only && *arg != "0")) {  // Go's ParseDuration wants a unit
-        return error("time: invalid duration \"" + *arg + "\"");
-      }
-      return Value{false, *d};
+      auto d = base::parseGoDuration(*arg);  // Go's ParseDuration: a unit is required
+      if (!d) return error("time: invalid duration \"" + *arg + "\"");
+      return Value{false, std::chrono::duration_cast<std::chrono::milliseconds>(*d)};
     }
     if (consume("date")) {
       auto arg = stringArg();

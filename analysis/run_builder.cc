@@ -184,7 +184,7 @@ Result<json> buildAnalysisRun(const RunRequest& req, const TemplateLookups& look
   const json instance = req.rollout.value(
       json::json_pointer("/metadata/labels/argo-rollouts.argoproj.io~1controller-instance-id"),
       json());
-  if (instance.is_string()) labels["argo-rollouts.argoproj.io/controller-instance-id"] = instance;
+  if (instance.is_string()) labels[base::kLabelInstanceId] = instance;
   json annotations = {{std::string(kAnnotationRevision), revision}};
   const json meta = req.analysis.value("analysisRunMetadata", json::object());
   if (meta.contains("labels") && meta["labels"].is_object()) labels.update(meta["labels"]);

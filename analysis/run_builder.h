@@ -8,6 +8,7 @@
 #include <string>
 
 #include "analysis/types.h"
+#include "base/constants.h"
 
 namespace vane::analysis {
 
@@ -16,10 +17,10 @@ enum class RunType { kStep, kBackground, kPrePromotion, kPostPromotion };
 /// "Step", "Background", "PrePromotion", "PostPromotion" (label rollout-type).
 std::string_view runTypeLabel(RunType t);
 
-inline constexpr std::string_view kLabelPodTemplateHash = "rollouts-pod-template-hash";
-inline constexpr std::string_view kLabelRolloutType = "rollout-type";
-inline constexpr std::string_view kLabelStepIndex = "step-index";
-inline constexpr std::string_view kAnnotationRevision = "rollout.argoproj.io/revision";
+inline constexpr std::string_view kLabelPodTemplateHash = base::kLabelPodTemplateHash;
+inline constexpr std::string_view kLabelRolloutType = base::kLabelRolloutType;
+inline constexpr std::string_view kLabelStepIndex = base::kLabelStepIndex;
+inline constexpr std::string_view kAnnotationRevision = base::kAnnotationRevision;
 
 /// Template lookups; return kNotFound when absent.
 struct TemplateLookups {

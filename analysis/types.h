@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/duration.h"
+#include "base/time.h"
 #include "kube/status.h"
 #include "kube/types_analysisrun.h"
 
@@ -51,12 +53,16 @@ struct Measurement {
   static Measurement fromJson(const json& j);
 };
 
-/// RFC 3339 UTC with second precision, like metav1.Time: "2026-11-24T19:43:18Z".
-std::string formatTime(TimePoint t);
+/// RFC 3339 UTC with second precision, like metav1.Time: "2026-11-24T19:43:18Z" (base/time.h).
+inline std::string formatTime(TimePoint t) { return base::formatRfc3339(t); }
 /// Parses RFC 3339 (fractional seconds and offsets accepted); nullopt when malformed.
-std::optional<TimePoint> parseTime(std::string_view s);
-/// Go duration strings as Argo's DurationString accepts them: "30s", "5m", "1h30m", "250ms".
-/// A bare integer is seconds.
-Result<std::chrono::milliseconds> parseDuration(std::string_view s);
+inline std::optional<TimePoint> parseTime(std::string_view s) { return base::parseRfc3339(s); }
+/// Durations as base::parseDuration reads them (Go's syntax, or a bare integer of seconds), to
+/// the millisecond.
+inline Result<std::chrono::milliseconds> parseDuration(std::string_view s) {
+  auto d = base::parseDuration(s);
+  if (!d.ok()) return d.status();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
 
 }  // namespace vane::analysis

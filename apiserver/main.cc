@@ -1,25 +1,45 @@
 // vane-apiserver: an embedded Kubernetes-compatible API server for local mode.
-//   vane-apiserver --listen 127.0.0.1:PORT --data-dir DIR --kubeconfig-out FILE
-//                  [--simulate-workloads] [--pod-ready-delay 1s] [--token-file F] [--tls]
-//                  [--no-fsync]
 #include <signal.h>
 
-#include <cstring>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "apiserver/server.h"
+#include "base/flags.h"
+#include "base/log.h"
 
 namespace {
 
-int usage(const std::string& why) {
-  std::cerr << "vane-apiserver: " << why
-            << "\nusage: vane-apiserver --listen 127.0.0.1:PORT --data-dir DIR --kubeconfig-out "
-               "FILE [--simulate-workloads] [--pod-ready-delay 1s] [--token-file F] [--tls] "
-               "[--no-fsync]\n";
-  return 2;
+vane::base::FlagSet flagSet() {
+  using vane::base::FlagKind;
+  using vane::base::FlagSpec;
+  return vane::base::FlagSet(
+      "vane-apiserver [flags]",
+      "An embedded Kubernetes-compatible API server for local mode: real kubectl, the controller\n"
+      "and the tests talk to it. With --tls and no --token-file a token is generated and kept in\n"
+      "the data directory, and the written kubeconfig carries it.",
+      {
+          FlagSpec("listen", 0, FlagKind::kString, "Address to serve on", "127.0.0.1:6443"),
+          FlagSpec("data-dir", 0, FlagKind::kString,
+                   "Directory for the write-ahead log and TLS files (empty: in memory)"),
+          FlagSpec("kubeconfig-out", 0, FlagKind::kString,
+                   "Write a kubeconfig for this server here once it serves"),
+          FlagSpec("simulate-workloads", 0, FlagKind::kBool,
+                   "Act as the ReplicaSet controller and kubelet (Pods for ReplicaSets)"),
+          FlagSpec("pod-ready-delay", 0, FlagKind::kDuration,
+                   "With --simulate-workloads: how long a Pod takes to become Ready", "1s"),
+          FlagSpec("token-file", 0, FlagKind::kString,
+                   "File with the bearer token every request must carry"),
+          FlagSpec("tls", 0, FlagKind::kBool, "Serve HTTPS with a self-signed certificate"),
+          FlagSpec("no-fsync", 0, FlagKind::kBool, "Do not fsync the write-ahead log"),
+          FlagSpec("log-format", 0, FlagKind::kString, "Log format", "text")
+              .oneOf({"text", "json"}),
+          FlagSpec("log-level", 0, FlagKind::kString, "Lowest level logged", "info")
+              .oneOf({"debug", "info", "warn", "error"}),
+      });
 }
 
 std::string trim(std::string s) {
@@ -28,43 +48,44 @@ std::string trim(std::string s) {
   return s;
 }
 
+int usageError(const std::string& why) {
+  std::cerr << "vane-apiserver: " << why << "\nRun 'vane-apiserver --help' for the flags.\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  using vane::apiserver::ApiServerOptions;
-  ApiServerOptions options;
-  options.listen = "127.0.0.1:6443";
-  std::string kubeconfig_out;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (a == "--listen") {
-      options.listen = next();
-    } else if (a == "--data-dir") {
-      options.data_dir = next();
-    } else if (a == "--kubeconfig-out") {
-      kubeconfig_out = next();
-    } else if (a == "--simulate-workloads") {
-      options.simulate_workloads = true;
-    } else if (a == "--pod-ready-delay") {
-      auto d = vane::apiserver::parseDuration(next());
-      if (!d.ok()) return usage(d.status().message());
-      options.pod_ready_delay = *d;
-    } else if (a == "--token-file") {
-      std::ifstream in(next());
-      if (!in) return usage("cannot read the token file");
-      std::stringstream ss;
-      ss << in.rdbuf();
-      options.token = trim(ss.str());
-      if (options.token.empty()) return usage("the token file is empty");
-    } else if (a == "--tls") {
-      options.tls = true;
-    } else if (a == "--no-fsync") {
-      options.fsync = false;
-    } else {
-      return usage("unknown argument " + a);
-    }
+  namespace log = vane::log;
+  vane::base::FlagSet flags = flagSet();
+  if (vane::Status st = flags.parse(argc, argv); !st.isOk()) return usageError(st.message());
+  if (flags.help()) {
+    std::cout << flags.usage();
+    return 0;
   }
+  if (!flags.args().empty()) return usageError("unexpected argument " + flags.args()[0]);
+  log::Options log_options;
+  log_options.format = *log::parseFormat(flags.str("log-format"));
+  log_options.level = *log::parseLevel(flags.str("log-level"));
+  log::configure(log_options);
+
+  vane::apiserver::ApiServerOptions options;
+  options.listen = flags.str("listen");
+  options.data_dir = flags.str("data-dir");
+  options.simulate_workloads = flags.boolean("simulate-workloads");
+  options.pod_ready_delay = flags.durationAs<std::chrono::milliseconds>("pod-ready-delay");
+  options.tls = flags.boolean("tls");
+  options.fsync = !flags.boolean("no-fsync");
+  if (flags.has("token-file")) {
+    std::ifstream in(flags.str("token-file"));
+    if (!in) return usageError("--token-file: cannot read " + flags.str("token-file"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    options.token = trim(ss.str());
+    if (options.token.empty()) return usageError("--token-file: the file is empty");
+  }
+  const std::string kubeconfig_out = flags.str("kubeconfig-out");
+
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -73,22 +94,25 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   auto server = vane::apiserver::ApiServer::start(options);
   if (!server.ok()) {
-    std::cerr << "vane-apiserver: " << server.status().toString() << std::endl;
+    log::error("starting the API server failed", {{"error", server.status().toString()}});
     return 1;
   }
   if (!kubeconfig_out.empty()) {
     // Written only now that the listener is bound and serving; atomically (tmp + rename).
     std::string tmp = kubeconfig_out + ".tmp";
     {
-      std::ofstream out(tmp);
+      std::ofstream out(tmp, std::ios::trunc);
+      // It carries the token: owner only.
+      std::filesystem::permissions(
+          tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
       out << (*server)->kubeconfig();
     }
     std::filesystem::rename(tmp, kubeconfig_out);
   }
-  std::cerr << "vane-apiserver listening on " << (*server)->url() << std::endl;
+  log::info("vane-apiserver listening", {{"url", (*server)->url()}});
   int sig = 0;
   sigwait(&set, &sig);
-  std::cerr << "vane-apiserver: signal " << sig << ", stopping" << std::endl;
+  log::info("vane-apiserver stopping", {{"signal", sig}});
   (*server)->stop();
   return 0;
 }

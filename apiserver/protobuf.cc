@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/time.h"
+
 namespace vane::apiserver {
 namespace {
 
@@ -319,15 +321,6 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-std::string rfc3339(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "";
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 bool isZero(const json& v) {
   if (v.is_string()) return v.get_ref<const std::string&>().empty();
   if (v.is_number_integer()) return v.get<int64_t>() == 0;
@@ -387,7 +380,7 @@ Result<json> decodeSmall(std::string_view data, T type, const char* where) {
     return json(static_cast<int32_t>(ints[2]));
   }
   if (ints[1] == 0 && ints[2] == 0) return json("");  // zero Time: omitted (null in JSON)
-  return json(rfc3339(ints[1]));
+  return json(base::formatRfc3339(ints[1]));
 }
 
 // Decodes one occurrence of field f (wire type w) from r into obj.

@@ -1,5 +1,6 @@
 #include "apiserver/server.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -42,6 +43,40 @@ Status ensureCertificate(const std::string& dir, std::string& cert, std::string&
   }
   std::filesystem::permissions(
       key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return Status::ok();
+}
+
+// --tls without a token: a random token kept beside the certificate (<dir>/token, mode 0600), so
+// the written kubeconfig authenticates and kubectl, which prompts for a username and password
+// when an https cluster's user has no credentials, never asks; a restart keeps the token.
+Status ensureToken(const std::string& dir, std::string& token) {
+  std::string path = dir + "/token";
+  if (std::filesystem::exists(path)) {
+    token = readFile(path);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+      token.pop_back();
+    if (!token.empty()) return Status::ok();
+  }
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  unsigned char bytes[24];
+  if (!urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes)) {
+    return Status(Code::kInternal, "reading /dev/urandom for a token failed");
+  }
+  static const char kHex[] = "0123456789abcdef";
+  token.clear();
+  for (unsigned char b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    std::filesystem::permissions(
+        tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    out << token << "\n";
+    if (!out.flush()) return Status(Code::kInternal, "writing " + path + " failed");
+  }
+  std::filesystem::rename(tmp, path);
   return Status::ok();
 }
 
@@ -115,6 +150,9 @@ Status ApiServerImpl::init() {
     ho.tls_cert_file = cert;
     ho.tls_key_file = key;
     ca_pem_ = readFile(cert);
+    if (options_.token.empty()) {
+      if (Status st = ensureToken(dir, options_.token); !st.isOk()) return st;
+    }
   }
   auto server = http::Server::start(ho, [this](const http::Request& r) { return handle(r); });
   if (!server.ok()) return server.status();
@@ -226,23 +264,6 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions options) {
   auto server = std::make_unique<ApiServerImpl>(std::move(options));
   if (Status st = server->init(); !st.isOk()) return st;
   return std::unique_ptr<ApiServer>(std::move(server));
-}
-
-Result<std::chrono::milliseconds> parseDuration(const std::string& s) {
-  try {
-    std::size_t pos = 0;
-    double v = std::stod(s, &pos);
-    std::string unit = s.substr(pos);
-    double ms = unit == "ms"                  ? v
-                : unit == "s" || unit.empty() ? v * 1000
-                : unit == "m"                 ? v * 60000
-                : unit == "h"                 ? v * 3600000
-                                              : -1;
-    if (ms < 0) return Status(Code::kInvalid, "bad duration " + s);
-    return std::chrono::milliseconds(static_cast<long long>(ms));
-  } catch (...) {
-    return Status(Code::kInvalid, "bad duration " + s);
-  }
 }
 
 }  // namespace vane::apiserver

@@ -16,7 +16,9 @@ struct ApiServerOptions {
   std::string data_dir;  // empty: in memory
   bool fsync = true;
   std::string token;  // non-empty: required as "Authorization: Bearer <token>"
-  bool tls = false;   // self-signed certificate kept in data_dir (or a temp dir)
+  // Self-signed certificate kept in data_dir (or a temp dir). Without a token, one is generated
+  // and kept there too (file "token"), so the kubeconfig needs no password prompt.
+  bool tls = false;
   bool simulate_workloads = false;
   std::chrono::milliseconds pod_ready_delay{1000};
   int threads = 2;
@@ -38,8 +40,5 @@ class ApiServer {
   virtual http::Response handle(const http::Request& req) = 0;
   virtual void stop() = 0;
 };
-
-/// Parses "1s", "500ms", "2m", "1h" (or a bare number of seconds).
-Result<std::chrono::milliseconds> parseDuration(const std::string& s);
 
 }  // namespace vane::apiserver

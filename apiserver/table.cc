@@ -353,30 +353,6 @@ std::string humanDuration(std::chrono::seconds d) {
   return std::to_string(y) + "y";
 }
 
-std::optional<TimePoint> parseTime(const std::string& s) {
-  std::tm tm{};
-  int y, mo, d, h, mi, se;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &se) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-std::string formatTime(TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json renderTable(const ResourceType& t, const std::string& version,
                  const std::vector<ObjectPtr>& objs, const std::string& include_object,
                  bool with_headers, TimePoint now) {

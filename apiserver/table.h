@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apiserver/registry.h"
+#include "base/time.h"
 
 namespace vane::apiserver {
 
@@ -22,9 +23,9 @@ json renderTable(const ResourceType& t, const std::string& version,
 
 /// duration.HumanDuration: "15s", "5m10s", "3h", "2d5h".
 std::string humanDuration(std::chrono::seconds d);
-/// RFC 3339 (UTC, seconds) parse and format.
-std::optional<TimePoint> parseTime(const std::string& s);
-std::string formatTime(TimePoint t);
+/// RFC 3339 (UTC, seconds) parse and format (base/time.h).
+inline std::optional<TimePoint> parseTime(const std::string& s) { return base::parseRfc3339(s); }
+inline std::string formatTime(TimePoint t) { return base::formatRfc3339(t); }
 /// Value at a simple JSONPath (".spec.replicas", ".spec.ports[0].port"); null when absent.
 json pathValue(const json& obj, const std::string& json_path);
 

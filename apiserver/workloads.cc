@@ -22,6 +22,7 @@
 
 #include "apiserver/objects.h"
 #include "apiserver/owner_index.h"
+#include "base/time.h"
 
 namespace vane::apiserver {
 namespace {
@@ -41,12 +42,6 @@ constexpr char kNodeName[] = "vane-local";
 constexpr char kNameAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
 // A reconcile whose write failed (e.g. the WAL) runs again after this.
 constexpr std::chrono::seconds kRetryAfter{1};
-
-std::time_t parseRfc3339(const std::string& s) {
-  std::tm tm{};
-  if (strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
-  return timegm(&tm);
-}
 
 std::string str(const json& obj, const char* a, const char* b) {
   auto it = obj.find(a);
@@ -579,7 +574,9 @@ void WorkloadSimulator::Impl::reconcileReplicaSet(const json& rs,
     if (labelsMatch(labels, json{{"matchLabels", tmpl_labels}})) ++labeled;
     if (!podReady(*p)) continue;
     ++ready;
-    std::time_t since = parseRfc3339(condition(*p, "Ready")->value("lastTransitionTime", ""));
+    std::time_t since =
+        base::parseRfc3339Seconds(condition(*p, "Ready")->value("lastTransitionTime", ""))
+            .value_or(0);
     if (min_ready <= 0 || now - since >= min_ready) {
       ++available;
     } else {

@@ -34,14 +34,6 @@ std::string canonicalWord(const std::string& first, const std::string& word) {
   return word;
 }
 
-const FlagSpec* findFlag(const std::vector<FlagSpec>& flags, const std::string& name,
-                         char shorthand) {
-  for (const FlagSpec& f : flags) {
-    if ((!name.empty() && f.name == name) || (shorthand && f.shorthand == shorthand)) return &f;
-  }
-  return nullptr;
-}
-
 Status badFlag(const std::string& flag, const CommandSpec* cmd) {
   return Status(
       Code::kBadRequest,
@@ -110,14 +102,14 @@ const std::vector<CommandSpec>& commandTable() {
        "kubectl vane restart guestbook --in 30s",
        1,
        1,
-       {{"in", 'i', false, "Delay before the restart (e.g. 30s, 5m, 1h)", "0s"}}},
+       {{"in", 'i', FlagKind::kDuration, "Delay before the restart (e.g. 30s, 5m, 1h)", "0s"}}},
       {"undo",
        "NAME",
        "Roll back to the previous (or a given) revision's pod template",
        "kubectl vane undo guestbook --to-revision=3",
        1,
        1,
-       {{"to-revision", 0, false, "Revision to roll back to (0: the previous one)", "0"}}},
+       {{"to-revision", 0, FlagKind::kInt, "Revision to roll back to (0: the previous one)", "0"}}},
       {"set image",
        "NAME CONTAINER=IMAGE",
        "Update a container image (*=IMAGE for all)",
@@ -166,7 +158,7 @@ const std::vector<CommandSpec>& commandTable() {
        1,
        1,
        {{"watch", 'w', true, "Watch until Healthy or Degraded", "true"},
-        {"timeout", 't', false, "Give up after this long (0: wait forever)", "0s"}}},
+        {"timeout", 't', FlagKind::kDuration, "Give up after this long (0: wait forever)", "0s"}}},
       {"terminate analysisrun",
        "NAME...",
        "Terminate AnalysisRuns (spec.terminate=true)",
@@ -197,7 +189,8 @@ const std::vector<CommandSpec>& commandTable() {
        0,
        {{"filename", 'f', false, "File with the Rollout (and its VirtualService)"},
         {"virtualservice", 0, false, "File with the VirtualService"},
-        {"output", 'o', false, "Output format: text (default) or json", ""}}},
+        FlagSpec("output", 'o', false, "Output format: text (default) or json")
+            .oneOf({"text", "json"})}},
       {"version",
        "",
        "Print the kubectl-vane version",
@@ -211,11 +204,10 @@ const std::vector<CommandSpec>& commandTable() {
 
 namespace {
 
-struct RawFlag {
-  std::string typed, value;  // "--in" / "-i" as typed, and its value
-};
+using base::findFlag;
+using base::RawFlag;
 
-const FlagSpec* lookupAny(const std::vector<CommandSpec>& table, const std::string& lname,
+const FlagSpec* lookupAny(const std::vector<CommandSpec>& table, std::string_view lname,
                           char shorthand) {
   if (const FlagSpec* f = findFlag(kGlobalFlags, lname, shorthand)) return f;
   for (const CommandSpec& c : table) {
@@ -228,43 +220,10 @@ const FlagSpec* lookupAny(const std::vector<CommandSpec>& table, const std::stri
 // its name alone (no two commands disagree), so the command can be resolved afterwards.
 Status splitFlags(const std::vector<std::string>& argv, const std::vector<CommandSpec>& table,
                   std::vector<RawFlag>& flags, std::vector<std::string>& plain) {
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a == "--") {
-      plain.insert(plain.end(), argv.begin() + i + 1, argv.end());
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') {
-      plain.push_back(a);
-      continue;
-    }
-    std::string typed = a, value;
-    bool has_value = false;
-    if (a[1] != '-' && a.size() > 2) {  // -nfoo, -n=foo
-      typed = a.substr(0, 2);
-      value = a[2] == '=' ? a.substr(3) : a.substr(2);
-      has_value = true;
-    } else if (auto eq = a.find('='); eq != std::string::npos) {
-      typed = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    bool long_form = typed.rfind("--", 0) == 0;
-    const FlagSpec* spec =
-        lookupAny(table, long_form ? typed.substr(2) : "", long_form ? 0 : typed[1]);
-    if (!spec) return badFlag(typed, nullptr);
-    if (!has_value) {
-      if (spec->boolean) {
-        value = "true";
-      } else if (i + 1 < argv.size()) {
-        value = argv[++i];
-      } else {
-        return Status(Code::kBadRequest, "flag needs an argument: " + typed);
-      }
-    }
-    flags.push_back({typed, value});
-  }
-  return Status::ok();
+  return base::splitArgs(
+      argv,
+      [&](std::string_view name, char shorthand) { return lookupAny(table, name, shorthand); },
+      flags, plain);
 }
 
 // Pass 2: the command from the leading words; returns how many words it used.
@@ -296,10 +255,7 @@ Status applyFlags(const std::vector<RawFlag>& raw, Invocation& inv) {
     const FlagSpec* spec = findFlag(cmd_flags, lname, shorthand);
     if (!spec) spec = findFlag(kGlobalFlags, lname, shorthand);
     if (!spec) return badFlag(rf.typed, inv.command);
-    if (spec->boolean && rf.value != "true" && rf.value != "false") {
-      return Status(Code::kBadRequest, "invalid argument \"" + rf.value + "\" for " + rf.typed +
-                                           ": expected true or false");
-    }
+    if (Status st = base::checkFlagValue(*spec, rf.typed, rf.value); !st.isOk()) return st;
     if (spec->name == "namespace") {
       inv.namespace_ = rf.value;
     } else if (spec->name == "context") {
@@ -356,17 +312,9 @@ std::string commandHelp(const CommandSpec& c) {
   std::string out = c.summary + "\n\nUsage:\n  kubectl vane " + c.path;
   if (!c.args.empty()) out += " " + c.args;
   out += " [flags]\n\nExamples:\n  " + c.example + "\n\nFlags:\n";
-  auto line = [&](const FlagSpec& f) {
-    std::string names =
-        f.shorthand ? std::string("-") + f.shorthand + ", --" + f.name : "    --" + f.name;
-    if (!f.boolean) names += " string";
-    names.resize(std::max<size_t>(names.size() + 2, 28), ' ');
-    out += "  " + names + f.help +
-           (f.default_value.empty() ? "" : " (default " + f.default_value + ")") + "\n";
-  };
-  for (const FlagSpec& f : c.flags) line(f);
+  out += base::flagHelp(c.flags);
   out += "\nGlobal flags:\n";
-  for (const FlagSpec& f : kGlobalFlags) line(f);
+  out += base::flagHelp(kGlobalFlags);
   return out;
 }
 

@@ -1,5 +1,6 @@
-// Command-line parsing for kubectl-vane: a table of commands, each with its flags, plus the global
-// kubeconfig flags (-n/--namespace, --context, --kubeconfig). Errors name the offending argument.
+// Command-line parsing for kubectl-vane: a table of commands, each with its flags (base/flags.h),
+// plus the global kubeconfig flags (-n/--namespace, --context, --kubeconfig). Errors name the
+// offending argument.
 #pragma once
 
 #include <map>
@@ -8,23 +9,15 @@
 #include <utility>
 #include <vector>
 
+#include "base/flags.h"
 #include "kube/status.h"
 
 namespace vane::cli {
 
-struct FlagSpec {
-  FlagSpec(std::string n, char s, bool b, std::string h, std::string def = "")
-      : name(std::move(n)),
-        shorthand(s),
-        boolean(b),
-        help(std::move(h)),
-        default_value(std::move(def)) {}
-  std::string name;      // long name without dashes: "to-revision"
-  char shorthand = 0;    // 'l' for -l, 0 for none
-  bool boolean = false;  // true: takes no value (accepts --flag=false)
-  std::string help;
-  std::string default_value;
-};
+/// One flag of a command: name, shorthand, kind (a value that does not fit is refused naming the
+/// flag), help and default. The table and its parser live in base/flags.h.
+using FlagSpec = base::FlagSpec;
+using FlagKind = base::FlagKind;
 
 struct CommandSpec {
   std::string path;  // "promote", "set image", "get rollout"

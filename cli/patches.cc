@@ -1,5 +1,7 @@
 #include "cli/patches.h"
 
+#include "base/duration.h"
+#include "base/flags.h"
 #include "controller/conditions.h"
 #include "kube/json_access.h"
 #include "kube/types.h"
@@ -82,12 +84,9 @@ json restartPatch(int64_t now_unix, int64_t in_seconds) {
 }
 
 Result<int64_t> parseFlagDuration(const std::string& flag, const std::string& value) {
-  auto secs = kube::parseDurationSeconds(json(value));
-  if (!secs.ok()) {
-    return Status(Code::kBadRequest, "invalid value \"" + value + "\" for " + flag +
-                                         ": expected a duration such as 30s, 5m or 1h");
-  }
-  return secs.value();
+  const base::FlagSpec spec(flag, 0, base::FlagKind::kDuration, "");
+  if (Status st = base::checkFlagValue(spec, flag, value); !st.isOk()) return st;
+  return std::chrono::duration_cast<std::chrono::seconds>(*base::parseDuration(value)).count();
 }
 
 Result<std::pair<std::string, std::string>> parseContainerImage(const std::string& arg) {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <utility>
 
+#include "cli/options.h"
 #include "cli/plan.h"
 #include "cli/table.h"
 #include "cli/yaml_docs.h"
@@ -15,46 +16,17 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: kubectl vane plan -f FILE [--virtualservice FILE] [-o text|json]";
-
 struct PlanArgs {
   std::string file, virtualServiceFile, output = "text";
 };
 
-Result<PlanArgs> parsePlanArgs(const std::vector<std::string>& args) {
+// The flags of `plan` are those of its entry in the command table (cli/options.cc).
+Result<PlanArgs> planArgs(const Invocation& inv) {
   PlanArgs out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    std::string* target = nullptr;
-    std::string value;
-    bool inline_value = false;
-    for (auto [flag, dest] : {std::pair{"-f", &out.file},
-                              {"--filename", &out.file},
-                              {"--virtualservice", &out.virtualServiceFile},
-                              {"-o", &out.output},
-                              {"--output", &out.output}}) {
-      const std::string f = flag;
-      if (a == f) {
-        target = dest;
-      } else if (a.rfind(f + "=", 0) == 0) {
-        target = dest;
-        value = a.substr(f.size() + 1);
-        inline_value = true;
-      }
-      if (target) break;
-    }
-    if (target == nullptr) return Status(Code::kBadRequest, "unknown argument '" + a + "'");
-    if (!inline_value) {
-      if (i + 1 >= args.size()) return Status(Code::kBadRequest, "flag " + a + " needs a value");
-      value = args[++i];
-    }
-    *target = value;
-  }
+  out.file = inv.value("filename");
+  out.virtualServiceFile = inv.value("virtualservice");
+  if (inv.has("output")) out.output = inv.value("output");
   if (out.file.empty()) return Status(Code::kBadRequest, "-f FILE is required");
-  if (out.output != "text" && out.output != "json") {
-    return Status(Code::kBadRequest, "unknown output format '" + out.output + "' (text, json)");
-  }
   return out;
 }
 
@@ -156,15 +128,16 @@ json planToJson(const Plan& plan) {
 }
 
 int runPlan(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  for (const std::string& a : args) {
-    if (a == "-h" || a == "--help") {
-      out << kUsage << "\n";
-      return 0;
-    }
+  std::vector<std::string> argv = {"plan"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto inv = parseArgs(argv);
+  if (inv.ok() && inv->help) {
+    out << commandHelp(*inv->command);
+    return 0;
   }
-  auto parsed = parsePlanArgs(args);
+  auto parsed = inv.ok() ? planArgs(*inv) : Result<PlanArgs>(inv.status());
   if (!parsed.ok()) {
-    err << "error: " << parsed.status().message() << "\n" << kUsage << "\n";
+    err << "error: " << parsed.status().message() << "\n(see 'kubectl vane plan --help')\n";
     return 1;
   }
   Loaded loaded;

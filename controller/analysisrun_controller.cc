@@ -1,9 +1,9 @@
 #include "controller/analysisrun_controller.h"
 
 #include <algorithm>
-#include <iostream>
 
 #include "analysis/analysis_run.h"
+#include "base/log.h"
 #include "kube/json_access.h"
 #include "kube/kubeconfig.h"
 
@@ -63,7 +63,8 @@ kube::ReconcileResult AnalysisRunController::expire(const json& run, const std::
   auto expiry = analysis::ttlExpiry(run);
   if (!expiry) {
     // A bad ttlStrategy is the user's to fix; retrying would not change it.
-    std::cerr << "analysisrun " << key << ": " << expiry.status().toString() << "\n";
+    log::error("reading an AnalysisRun's ttlStrategy failed",
+               {{"analysisrun", key}, {"error", expiry.status().toString()}});
     return {};
   }
   if (!*expiry) return {};

@@ -3,6 +3,8 @@
 // utils/record). printf-style placeholders are filled with vane::controller::format().
 #pragma once
 
+#include "base/constants.h"
+
 namespace vane::controller {
 
 // Condition types.
@@ -175,19 +177,17 @@ inline constexpr const char* kScaleDownProgressively = "progressively";
 inline constexpr const char* kMessageScaledDown =
     "Scaled down ReplicaSet %s (revision %d) from %d to %d";
 
-// Labels and annotations (wire contract, argo-rollouts.md 1.7).
-inline constexpr const char* kLabelPodTemplateHash = "rollouts-pod-template-hash";
-inline constexpr const char* kAnnotationRevision = "rollout.argoproj.io/revision";
-inline constexpr const char* kAnnotationDesiredReplicas = "rollout.argoproj.io/desired-replicas";
-inline constexpr const char* kAnnotationScaleDownDeadline = "scale-down-deadline";
-inline constexpr const char* kAnnotationManagedBy = "argo-rollouts.argoproj.io/managed-by-rollouts";
-inline constexpr const char* kAnnotationEphemeralMetadata =
-    "rollout.argoproj.io/ephemeral-metadata";
-inline constexpr const char* kAnnotationWorkloadGeneration =
-    "rollout.argoproj.io/workload-generation";
-inline constexpr const char* kLabelInstanceId = "argo-rollouts.argoproj.io/controller-instance-id";
-inline constexpr const char* kLabelRolloutType = "rollout-type";
-inline constexpr const char* kLabelStepIndex = "step-index";
+// Labels and annotations (wire contract, argo-rollouts.md 1.7): the names of base/constants.h.
+inline constexpr const char* kLabelPodTemplateHash = base::kLabelPodTemplateHash;
+inline constexpr const char* kAnnotationRevision = base::kAnnotationRevision;
+inline constexpr const char* kAnnotationDesiredReplicas = base::kAnnotationDesiredReplicas;
+inline constexpr const char* kAnnotationScaleDownDeadline = base::kAnnotationScaleDownDeadline;
+inline constexpr const char* kAnnotationManagedBy = base::kAnnotationManagedBy;
+inline constexpr const char* kAnnotationEphemeralMetadata = base::kAnnotationEphemeralMetadata;
+inline constexpr const char* kAnnotationWorkloadGeneration = base::kAnnotationWorkloadGeneration;
+inline constexpr const char* kLabelInstanceId = base::kLabelInstanceId;
+inline constexpr const char* kLabelRolloutType = base::kLabelRolloutType;
+inline constexpr const char* kLabelStepIndex = base::kLabelStepIndex;
 inline constexpr const char* kRolloutTypeStep = "Step";
 inline constexpr const char* kRolloutTypeBackground = "Background";
 inline constexpr const char* kRolloutTypePrePromotion = "PrePromotion";

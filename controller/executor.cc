@@ -1,7 +1,6 @@
 #include "controller/executor.h"
 
-#include <iostream>
-
+#include "base/log.h"
 #include "controller/conditions.h"
 #include "controller/experiment.h"
 #include "controller/rollout_experiment.h"
@@ -77,8 +76,11 @@ struct Executor::Run {
     auto r = mergePatch(res::kDeployments, a.name, {{"spec", {{"replicas", a.replicas}}}});
     if (!r && a.logOnly) {
       // Argo only logs a failed progressive scale-down; the next reconcile tries again.
-      std::cerr << "rollout " << ns << "/" << kube::strAt(target.object, "/metadata/name")
-                << ": scaling deployment " << a.name << ": " << r.status().toString() << "\n";
+      log::warn("scaling the workload Deployment failed",
+                {{"namespace", ns},
+                 {"rollout", kube::strAt(target.object, "/metadata/name")},
+                 {"deployment", a.name},
+                 {"error", r.status().toString()}});
       return Status::ok();
     }
     return r.status();
@@ -179,9 +181,8 @@ Status Executor::Run::routeEach(const A& a) {
 Status Executor::Run::operator()(const RestartPods& a) {
   const std::string key = ns + "/" + kube::strAt(target.object, "/metadata/name");
   if (!deps.ownedPods || target.rollout == nullptr) {
-    std::cerr << "rollout " << key
-              << ": spec.restartAt is set but this controller has no pod cache; pods are not "
-                 "restarted\n";
+    log::warn("spec.restartAt is set but this controller has no pod cache; pods are not restarted",
+              {{"rollout", key}});
     return Status::ok();
   }
   std::vector<json> cached;
@@ -203,8 +204,9 @@ Status Executor::Run::operator()(const RestartPods& a) {
     result = *r;
   }
   if (result.restarted > 0) {
-    std::cerr << "rollout " << key << ": restarted " << result.restarted << " of "
-              << result.needsRestart << " pods created before spec.restartAt\n";
+    log::info(
+        "restarted pods created before spec.restartAt",
+        {{"rollout", key}, {"restarted", result.restarted}, {"needRestart", result.needsRestart}});
   }
   report.restart = result;
   report.stopped = result.restarted > 0 && a.stopIfRestarted;

@@ -19,6 +19,8 @@
 #include "analysis/prometheus_provider.h"
 #include "analysis/provider.h"
 #include "analysis/web_provider.h"
+#include "base/flags.h"
+#include "base/log.h"
 #include "controller/alert_hook.h"
 #include "controller/manager.h"
 #include "controller/metrics.h"
@@ -37,148 +39,98 @@ std::atomic<bool> g_stop{false};
 void onSignal(int) { g_stop = true; }
 
 struct Flags {
-  std::string kubeconfig, namespace_, instanceId, metricsAddr = "127.0.0.1:8090",
-                                                  healthAddr = "127.0.0.1:8080", logFormat = "text",
-                                                  istioApiVersion = "v1alpha3";
-  std::string hookAddr, hookTokenFile, hookRolloutLabel = "rollout",
-                                       hookNamespaceLabel = "namespace";
+  std::string kubeconfig, namespace_, instanceId, metricsAddr, healthAddr, istioApiVersion;
+  std::string hookAddr, hookTokenFile, hookRolloutLabel, hookNamespaceLabel;
   std::string notificationsNamespace;
   bool selfServiceNotifications = false;  // Argo's --self-service-notification-enabled
   bool leaderElect = false;
-  // client-go's defaults, as Argo's --leader-election-* flags have them.
-  std::chrono::milliseconds leaseDuration{15000}, renewDeadline{10000}, retryPeriod{2000};
-  // How long the first list of every informer may take (10,000 Rollouts on a busy server take
-  // longer than half a minute).
-  std::chrono::milliseconds cacheSyncTimeout{std::chrono::minutes(10)};
+  std::chrono::milliseconds leaseDuration, renewDeadline, retryPeriod, cacheSyncTimeout;
   int workers = 2;
   double qps = 40;
   int burst = 80;
 };
 
-void usage() {
-  std::cerr << "usage: vane-controller [--kubeconfig FILE] [--namespace NS] [--instance-id ID]\n"
-               "  [--leader-elect[=true|false]] [--leader-election-lease-duration 15s]\n"
-               "  [--leader-election-renew-deadline 10s] [--leader-election-retry-period 2s]\n"
-               "  [--workers N] [--qps Q] [--burst B] [--cache-sync-timeout 10m]\n"
-               "  [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-format text|json]\n"
-               "  [--istio-api-version v1|v1beta1|v1alpha3]\n"
-               "  [--hook-addr HOST:PORT --hook-token-file FILE] [--hook-rollout-label L]\n"
-               "  [--hook-namespace-label L] [--notifications-namespace NS]\n"
-               "  [--self-service-notification-enabled[=true|false]]\n";
+vane::base::FlagSet flagSet() {
+  using vane::base::FlagKind;
+  using vane::base::FlagSpec;
+  const FlagKind kStr = FlagKind::kString, kDur = FlagKind::kDuration;
+  return vane::base::FlagSet(
+      "vane-controller [flags]",
+      "The Rollout, Experiment and AnalysisRun controllers (Argo Rollouts' argoproj.io/v1alpha1).",
+      {
+          FlagSpec("kubeconfig", 0, kStr, "Kubeconfig file (default: in cluster, or $KUBECONFIG)"),
+          FlagSpec("namespace", 'n', kStr, "Only watch this namespace (default: all)"),
+          FlagSpec("instance-id", 0, kStr,
+                   "Only reconcile objects labelled with this controller instance id"),
+          FlagSpec("leader-elect", 0, FlagKind::kBool, "Run leader election (a Lease)"),
+          // Argo's spelling first, then Kubernetes component-base's (--leader-elect-*); client-go's
+          // defaults.
+          FlagSpec("leader-election-lease-duration", 0, kDur, "Lease duration", "15s")
+              .alias("leader-elect-lease-duration")
+              .mustBePositive(),
+          FlagSpec("leader-election-renew-deadline", 0, kDur, "Renew deadline", "10s")
+              .alias("leader-elect-renew-deadline")
+              .mustBePositive(),
+          FlagSpec("leader-election-retry-period", 0, kDur, "Retry period", "2s")
+              .alias("leader-elect-retry-period")
+              .mustBePositive(),
+          FlagSpec("workers", 0, FlagKind::kInt, "Rollout reconcile workers", "2")
+              .alias("rollout-threads")
+              .mustBePositive(),
+          FlagSpec("qps", 0, FlagKind::kNumber, "Client requests per second (0: unlimited)", "40"),
+          FlagSpec("burst", 0, FlagKind::kInt, "Client request burst", "80"),
+          // 10,000 Rollouts on a busy server take longer than half a minute to list.
+          FlagSpec("cache-sync-timeout", 0, kDur,
+                   "How long the first list of every informer may take", "10m")
+              .mustBePositive(),
+          FlagSpec("metrics-addr", 0, kStr, "Prometheus metrics address", "127.0.0.1:8090"),
+          FlagSpec("health-addr", 0, kStr, "Health and readiness address", "127.0.0.1:8080"),
+          FlagSpec("log-format", 0, kStr, "Log format", "text")
+              .alias("logformat")
+              .oneOf({"text", "json"}),
+          FlagSpec("log-level", 0, kStr, "Lowest level logged", "info")
+              .alias("loglevel")
+              .oneOf({"debug", "info", "warn", "error"}),
+          FlagSpec("istio-api-version", 0, kStr,
+                   "Istio networking API version (v1alpha3, v1beta1, v1)", "v1alpha3"),
+          FlagSpec("hook-addr", 0, kStr, "Serve the Alertmanager webhook here (HOST:PORT)"),
+          FlagSpec("hook-token-file", 0, kStr, "Bearer token the Alertmanager webhook requires"),
+          FlagSpec("hook-rollout-label", 0, kStr, "Alert label naming the Rollout", "rollout"),
+          FlagSpec("hook-namespace-label", 0, kStr, "Alert label naming the namespace",
+                   "namespace"),
+          FlagSpec("notifications-namespace", 0, kStr,
+                   "Namespace of the notification ConfigMaps (default: the controller's own "
+                   "namespace in a cluster, else argo-rollouts for Argo's)"),
+          FlagSpec(
+              "self-service-notification-enabled", 0, FlagKind::kBool,
+              "Also read Argo's notification ConfigMap and Secret in each Rollout's namespace"),
+      });
 }
 
-// A Go duration made of <number><unit> parts (h, m, s, ms), e.g. "15s", "1m30s", "500ms".
-bool parseDuration(const std::string& s, std::chrono::milliseconds& out) {
-  double ms = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t used = 0;
-    double n;
-    try {
-      n = std::stod(s.substr(i), &used);
-    } catch (const std::exception&) {
-      return false;
-    }
-    i += used;
-    std::size_t u = i;
-    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
-    std::string unit = s.substr(u, i - u);
-    double scale = unit == "ms"  ? 1
-                   : unit == "s" ? 1e3
-                   : unit == "m" ? 6e4
-                   : unit == "h" ? 3.6e6
-                                 : -1;
-    if (scale < 0 || !(n >= 0)) return false;
-    ms += n * scale;
-  }
-  // Positive and finite, at most about 31 years (no "inf", "nan" or int64 overflow).
-  if (s.empty() || !(ms > 0 && ms < 1e12)) return false;
-  out = std::chrono::milliseconds(static_cast<int64_t>(ms));
-  return true;
-}
-
-bool badDuration(const std::string& flag, const std::string& value) {
-  std::cerr << "vane-controller: " << flag << ": invalid duration \"" << value
-            << "\" (a positive Go duration such as 15s, 1m30s or 500ms)\n";
-  return false;
-}
-
-bool parse(int argc, char** argv, Flags& f) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i], v;
-    auto eq = a.find('=');
-    bool has_value = eq != std::string::npos;
-    if (has_value) {
-      v = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    }
-    auto next = [&]() -> bool {
-      if (has_value) return true;
-      if (i + 1 >= argc) return false;
-      v = argv[++i];
-      return true;
-    };
-    if (a == "--leader-elect") {
-      f.leaderElect = !has_value || v == "true";
-      continue;
-    }
-    if (a == "--self-service-notification-enabled") {
-      f.selfServiceNotifications = !has_value || v == "true";
-      continue;
-    }
-    if (a == "-h" || a == "--help") return false;
-    if (!next()) return false;
-    if (a == "--kubeconfig")
-      f.kubeconfig = v;
-    else if (a == "--namespace" || a == "-n")
-      f.namespace_ = v;
-    else if (a == "--instance-id")
-      f.instanceId = v;
-    else if (a == "--workers" || a == "--rollout-threads")
-      f.workers = std::atoi(v.c_str());
-    else if (a == "--qps")
-      f.qps = std::atof(v.c_str());
-    else if (a == "--burst")
-      f.burst = std::atoi(v.c_str());
-    else if (a == "--metrics-addr")
-      f.metricsAddr = v;
-    else if (a == "--health-addr")
-      f.healthAddr = v;
-    else if (a == "--log-format" || a == "--logformat")
-      f.logFormat = v;
-    else if (a == "--hook-addr")
-      f.hookAddr = v;
-    else if (a == "--hook-token-file")
-      f.hookTokenFile = v;
-    else if (a == "--hook-rollout-label")
-      f.hookRolloutLabel = v;
-    else if (a == "--hook-namespace-label")
-      f.hookNamespaceLabel = v;
-    else if (a == "--notifications-namespace")
-      f.notificationsNamespace = v;
-    else if (a == "--istio-api-version")
-      f.istioApiVersion = v;
-    // Argo's spelling first, then Kubernetes component-base's (--leader-elect-*).
-    else if (a == "--leader-election-lease-duration" || a == "--leader-elect-lease-duration") {
-      if (!parseDuration(v, f.leaseDuration)) return badDuration(a, v);
-    } else if (a == "--leader-election-renew-deadline" || a == "--leader-elect-renew-deadline") {
-      if (!parseDuration(v, f.renewDeadline)) return badDuration(a, v);
-    } else if (a == "--leader-election-retry-period" || a == "--leader-elect-retry-period") {
-      if (!parseDuration(v, f.retryPeriod)) return badDuration(a, v);
-    } else if (a == "--cache-sync-timeout") {
-      if (!parseDuration(v, f.cacheSyncTimeout)) return badDuration(a, v);
-    } else
-      return false;
-  }
-  return f.workers > 0 && (f.logFormat == "text" || f.logFormat == "json");
-}
-
-void log(const Flags& f, const std::string& level, const std::string& msg) {
-  if (f.logFormat == "json") {
-    std::cerr << nlohmann::json{{"level", level}, {"msg", msg}}.dump() << "\n";
-  } else {
-    std::cerr << level << ": " << msg << "\n";
-  }
+Flags readFlags(const vane::base::FlagSet& f) {
+  using ms = std::chrono::milliseconds;
+  Flags out;
+  out.kubeconfig = f.str("kubeconfig");
+  out.namespace_ = f.str("namespace");
+  out.instanceId = f.str("instance-id");
+  out.metricsAddr = f.str("metrics-addr");
+  out.healthAddr = f.str("health-addr");
+  out.istioApiVersion = f.str("istio-api-version");
+  out.hookAddr = f.str("hook-addr");
+  out.hookTokenFile = f.str("hook-token-file");
+  out.hookRolloutLabel = f.str("hook-rollout-label");
+  out.hookNamespaceLabel = f.str("hook-namespace-label");
+  out.notificationsNamespace = f.str("notifications-namespace");
+  out.selfServiceNotifications = f.boolean("self-service-notification-enabled");
+  out.leaderElect = f.boolean("leader-elect");
+  out.leaseDuration = f.durationAs<ms>("leader-election-lease-duration");
+  out.renewDeadline = f.durationAs<ms>("leader-election-renew-deadline");
+  out.retryPeriod = f.durationAs<ms>("leader-election-retry-period");
+  out.cacheSyncTimeout = f.durationAs<ms>("cache-sync-timeout");
+  out.workers = static_cast<int>(f.integer("workers"));
+  out.qps = f.number("qps");
+  out.burst = static_cast<int>(f.integer("burst"));
+  return out;
 }
 
 // Wall-clock time with microseconds, so leadership changes logged by different processes on one
@@ -189,16 +141,29 @@ std::string nowString() { return vane::kube::microTime(std::chrono::system_clock
 
 int main(int argc, char** argv) {
   using namespace vane;
-  Flags flags;
-  if (!parse(argc, argv, flags)) {
-    usage();
+  base::FlagSet flag_set = flagSet();
+  if (Status st = flag_set.parse(argc, argv); !st.isOk() || !flag_set.args().empty()) {
+    std::cerr << "vane-controller: "
+              << (st.isOk() ? "unexpected argument " + flag_set.args()[0] : st.message())
+              << "\nRun 'vane-controller --help' for the flags.\n";
     return 2;
+  }
+  if (flag_set.help()) {
+    std::cout << flag_set.usage();
+    return 0;
+  }
+  const Flags flags = readFlags(flag_set);
+  {
+    log::Options lo;
+    lo.format = *log::parseFormat(flag_set.str("log-format"));
+    lo.level = *log::parseLevel(flag_set.str("log-level"));
+    log::configure(lo);
   }
   auto config = flags.kubeconfig.empty() && std::getenv("KUBERNETES_SERVICE_HOST")
                     ? kube::inClusterConfig()
                     : kube::loadKubeconfig(flags.kubeconfig);
   if (!config) {
-    log(flags, "error", "loading config: " + config.status().toString());
+    log::error("loading config: " + config.status().toString());
     return 1;
   }
   config->qps = flags.qps;
@@ -206,7 +171,7 @@ int main(int argc, char** argv) {
   config->user_agent = "vane-controller";
   auto client = kube::Client::create(*config);
   if (!client) {
-    log(flags, "error", "client: " + client.status().toString());
+    log::error("client: " + client.status().toString());
     return 1;
   }
   std::signal(SIGTERM, onSignal);
@@ -243,8 +208,10 @@ int main(int argc, char** argv) {
       !flags.notificationsNamespace.empty() ? flags.notificationsNamespace
       : std::getenv("KUBERNETES_SERVICE_HOST") && !config->namespace_.empty() ? config->namespace_
                                                                               : "argo-rollouts",
-      flags.selfServiceNotifications,
-      [&flags](const std::string& level, const std::string& msg) { log(flags, level, msg); });
+      flags.selfServiceNotifications, [](const std::string& level, const std::string& msg) {
+        auto l = log::parseLevel(level);
+        log::write(l ? *l : log::Level::kInfo, msg, {{"component", "notifications"}});
+      });
   events.setArgoNotifier(&argo_notifications.notifier());
   const std::string notifications_ns = !flags.notificationsNamespace.empty()
                                            ? flags.notificationsNamespace
@@ -265,9 +232,8 @@ int main(int argc, char** argv) {
         if (hooks) {
           notifier->configure(std::move(*hooks));
         } else {
-          log(flags, "error",
-              "ConfigMap " + notifications_ns + "/" + controller::kNotificationsConfigMap + ": " +
-                  hooks.status().toString());
+          log::error("ConfigMap " + notifications_ns + "/" + controller::kNotificationsConfigMap +
+                     ": " + hooks.status().toString());
         }
       }
       for (int i = 0; i < 300 && !g_stop; ++i)
@@ -306,12 +272,11 @@ int main(int argc, char** argv) {
       std::ifstream in(flags.hookTokenFile);
       std::getline(in, hook_opts.token);
       if (!in && hook_opts.token.empty()) {
-        log(flags, "error", "--hook-token-file " + flags.hookTokenFile + ": cannot read a token");
+        log::error("--hook-token-file " + flags.hookTokenFile + ": cannot read a token");
         return 1;
       }
     } else {
-      log(flags, "warning",
-          "alert hook without --hook-token-file accepts unauthenticated requests");
+      log::warn("alert hook without --hook-token-file accepts unauthenticated requests");
     }
     auto lister = [&]() -> std::vector<kube::ObjectPtr> {
       {
@@ -335,10 +300,10 @@ int main(int argc, char** argv) {
       return http::Response::text(404, "not found");
     });
     if (!hook_server) {
-      log(flags, "error", "hook listen: " + hook_server.status().toString());
+      log::error("hook listen: " + hook_server.status().toString());
       return 1;
     }
-    log(flags, "info", "alert hook on port " + std::to_string((*hook_server)->port()));
+    log::info("alert hook on port " + std::to_string((*hook_server)->port()));
   }
 
   http::ServerOptions health_opts;
@@ -361,13 +326,11 @@ int main(int argc, char** argv) {
     return http::Response::text(404, "not found");
   });
   if (!health || !metrics_server) {
-    log(flags, "error",
-        "listen: " + (!health ? health.status() : metrics_server.status()).toString());
+    log::error("listen: " + (!health ? health.status() : metrics_server.status()).toString());
     return 1;
   }
-  log(flags, "info",
-      "health on port " + std::to_string((*health)->port()) + ", metrics on port " +
-          std::to_string((*metrics_server)->port()));
+  log::info("health on port " + std::to_string((*health)->port()) + ", metrics on port " +
+            std::to_string((*metrics_server)->port()));
 
   std::unique_ptr<kube::LeaderElector> elector;
   int exit_code = 0;
@@ -388,11 +351,10 @@ int main(int argc, char** argv) {
     lc.lease_duration = flags.leaseDuration;
     lc.renew_deadline = flags.renewDeadline;
     lc.retry_period = flags.retryPeriod;
-    log(flags, "info",
-        "leader election: lease " + lc.lease_namespace + "/" + lc.lease_name + ", identity " +
-            lc.identity);
-    lc.on_started_leading = [&flags, id = lc.identity, &leading] {
-      log(flags, "info", "started leading as " + id + " at " + nowString());
+    log::info("leader election: lease " + lc.lease_namespace + "/" + lc.lease_name + ", identity " +
+              lc.identity);
+    lc.on_started_leading = [id = lc.identity, &leading] {
+      log::info("started leading as " + id + " at " + nowString());
       leading = true;
     };
     // A leader that could not renew within the renew deadline shuts down as Argo's does
@@ -400,17 +362,17 @@ int main(int argc, char** argv) {
     // the work queues drain, the servers stop and the process exits 0, to be restarted as a
     // candidate. On a clean shutdown the controller has already stopped when the elector stops
     // (and releases).
-    lc.on_stopped_leading = [&flags, id = lc.identity, &acting_stopped] {
+    lc.on_stopped_leading = [id = lc.identity, &acting_stopped] {
       if (acting_stopped) {
-        log(flags, "info", "stopped leading as " + id + " at " + nowString() + " (shutdown)");
+        log::info("stopped leading as " + id + " at " + nowString() + " (shutdown)");
         return;
       }
-      log(flags, "error", "leader election lost: stopped leading as " + id + " at " + nowString());
-      log(flags, "info", "OnStoppedLeading called, shutting down: " + id + ", context err: <nil>");
+      log::error("leader election lost: stopped leading as " + id + " at " + nowString());
+      log::info("OnStoppedLeading called, shutting down: " + id + ", context err: <nil>");
       g_stop = true;
     };
-    lc.on_new_leader = [&flags](const std::string& holder) {
-      log(flags, "info", "leader is now \"" + holder + "\"");
+    lc.on_new_leader = [](const std::string& holder) {
+      log::info("leader is now \"" + holder + "\"");
     };
     auto e = kube::LeaderElector::create(**client, lc);
     if (!e) {
@@ -423,7 +385,7 @@ int main(int argc, char** argv) {
           msg.replace(pos, std::strlen(field), flag);
         }
       }
-      log(flags, "error", "leader election: " + msg);
+      log::error("leader election: " + msg);
       exit_code = 1;
       g_stop = true;  // through the normal shutdown: threads are running
     } else {
@@ -442,14 +404,14 @@ int main(int argc, char** argv) {
     metrics.addStateCollector([&ri] { return ri.list(); }, [&ai] { return ai.list(); });
     Status st = ctrl->start(flags.cacheSyncTimeout);
     if (!st) {
-      log(flags, "error", "start: " + st.toString());
+      log::error("start: " + st.toString());
       g_stop = true;
     } else {
-      log(flags, "info", "controller started");
+      log::info("controller started");
     }
   }
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  log(flags, "info", "shutting down");
+  log::info("shutting down");
   if (ctrl) ctrl->stop();
   acting_stopped = true;
   if (elector) elector->stop();

@@ -1,7 +1,6 @@
 #include "controller/manager.h"
 
-#include <iostream>
-
+#include "base/log.h"
 #include "controller/analysisrun_controller.h"
 #include "controller/experiment_controller.h"
 #include "controller/metrics.h"
@@ -76,7 +75,7 @@ Status Manager::start(std::chrono::milliseconds sync_timeout) {
   if (experiments_served) {
     started_.push_back(informers_.experiments.get());
   } else {
-    std::cerr << "experiments.argoproj.io is not served: Experiments are not reconciled\n";
+    log::warn("experiments.argoproj.io is not served: Experiments are not reconciled");
   }
   // Istio's objects likewise; without them the routers still read and write them directly, only
   // edits are not noticed until Istio is detected later (probeIstio).
@@ -86,8 +85,8 @@ Status Manager::start(std::chrono::milliseconds sync_timeout) {
       started_.push_back(inf);
       istio_served = true;
     } else {
-      std::cerr << inf->resource().resource << "." << inf->resource().group << "/"
-                << inf->resource().version << " is not served: changes to them are not watched\n";
+      log::info(inf->resource().resource + "." + inf->resource().group + "/" +
+                inf->resource().version + " is not served: changes to them are not watched");
     }
   }
   for (auto* inf : started_) inf->start();
@@ -118,7 +117,7 @@ void Manager::probeIstio() {
     }
     lock.lock();
     if (stopped_ || found.empty()) continue;
-    std::cerr << "Istio install detected: watching VirtualServices and DestinationRules\n";
+    log::info("Istio install detected: watching VirtualServices and DestinationRules");
     for (auto* inf : found) {
       inf->start();
       started_.push_back(inf);

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "base/constants.h"
+#include "base/time.h"
 #include "kube/decode.h"
 
 namespace vane::controller {
@@ -67,15 +69,6 @@ std::vector<std::string> stringList(const kube::Decoder& d, const std::string& k
   return out;
 }
 
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string summary(const NotificationEvent& e) {
   std::string s = "Rollout " + e.namespace_ + "/" + e.rollout + ": " + e.reason;
   if (!e.message.empty()) s += ": " + e.message;
@@ -83,11 +76,16 @@ std::string summary(const NotificationEvent& e) {
 }
 
 std::map<std::string, std::string> variables(const NotificationEvent& e) {
-  return {
-      {"rollout", e.rollout}, {"namespace", e.namespace_}, {"event", triggerForReason(e.reason)},
-      {"reason", e.reason},   {"message", e.message},      {"revision", e.revision},
-      {"phase", e.phase},     {"time", rfc3339(e.time)},   {"summary", summary(e)},
-      {"type", e.type}};
+  return {{"rollout", e.rollout},
+          {"namespace", e.namespace_},
+          {"event", triggerForReason(e.reason)},
+          {"reason", e.reason},
+          {"message", e.message},
+          {"revision", e.revision},
+          {"phase", e.phase},
+          {"time", base::formatRfc3339(e.time)},
+          {"summary", summary(e)},
+          {"type", e.type}};
 }
 
 std::string substitute(const std::string& tmpl, const std::map<std::string, std::string>& vars,
@@ -301,7 +299,7 @@ bool NotifyingEventRecorder::event(const json& object, const std::string& type,
       e.message = message;
       e.type = type;
       const json& ann = meta.value("annotations", json::object());
-      e.revision = ann.value("rollout.argoproj.io/revision", "");
+      e.revision = ann.value(base::kAnnotationRevision, "");
       e.phase = object.value("status", json::object()).value("phase", "");
       notifier_->notify(e);
     }

@@ -1,9 +1,9 @@
 #include "controller/release_controller.h"
 
 #include <algorithm>
-#include <iostream>
 #include <optional>
 
+#include "base/log.h"
 #include "controller/conditions.h"
 #include "controller/rollout_refs.h"
 
@@ -110,8 +110,9 @@ Status ReleaseController::syncService(const std::string& key) {
                       {"spec", {{"selector", {{kLabelPodTemplateHash, nullptr}}}}}};
   auto r = client_.patch(res::kServices, ns, name, kube::PatchType::kMerge, patch);
   if (!r) return r.status().code() == Code::kNotFound ? Status::ok() : r.status();
-  std::cerr << "service " << key << ": no Rollout references it any more: removed its "
-            << kLabelPodTemplateHash << " selector and " << kAnnotationManagedBy << "\n";
+  log::info(std::string("no Rollout references the Service any more: removed its ") +
+                kLabelPodTemplateHash + " selector and " + kAnnotationManagedBy,
+            {{"service", key}});
   return Status::ok();
 }
 
@@ -149,8 +150,9 @@ Status ReleaseController::syncDestinationRule(const std::string& key) {
   if (!changed) return Status::ok();
   auto w = client_.update(resource, ns, rule);
   if (!w) return w.status().code() == Code::kNotFound ? Status::ok() : w.status();
-  std::cerr << "destinationrule " << key << ": no Rollout references it any more: removed its "
-            << kLabelPodTemplateHash << " subset labels and " << kAnnotationManagedBy << "\n";
+  log::info(std::string("no Rollout references the DestinationRule any more: removed its ") +
+                kLabelPodTemplateHash + " subset labels and " + kAnnotationManagedBy,
+            {{"destinationrule", key}});
   return Status::ok();
 }
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iostream>
 
+#include "base/log.h"
 #include "kube/json_access.h"
 
 namespace vane::kube {
@@ -26,7 +26,11 @@ bool processNextItem(WorkQueue& queue, std::string_view name, const ReconcileFn&
   if (!key) return false;
   ReconcileResult r = reconcile(*key);
   if (!r.status) {
-    std::cerr << name << " " << *key << ": " << r.status.toString() << "\n";
+    const auto [ns, object] = splitKey(*key);
+    log::error("reconcile failed", {{"controller", name},
+                                    {"namespace", ns},
+                                    {"name", object},
+                                    {"error", r.status.toString()}});
     queue.addRateLimited(*key);
   } else {
     queue.forget(*key);

@@ -10,19 +10,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/time.h"
+
 namespace vane::kube {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct Pending {
   std::string aggregate_key;
@@ -116,7 +109,7 @@ bool EventRecorderImpl::event(const json& object, const std::string& type,
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   char hex[32];
   std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(nanos));
-  std::string ts = rfc3339(now);
+  std::string ts = base::formatRfc3339(now);
   json ev = {{"apiVersion", "v1"},
              {"kind", "Event"},
              {"metadata", {{"name", name + "." + hex}, {"namespace", ns.empty() ? "default" : ns}}},

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/log.h"
 #include "kube/http.h"
 
 namespace vane::http {
@@ -132,10 +133,10 @@ Response callHandler(const Handler& handler, const Request& req) {
   try {
     return handler(req);
   } catch (const std::exception& e) {
-    std::cerr << "http: handler for " << req.method << " " << req.target << " threw: " << e.what()
-              << std::endl;
+    log::error("http: handler threw",
+               {{"method", req.method}, {"target", req.target}, {"error", e.what()}});
   } catch (...) {
-    std::cerr << "http: handler for " << req.method << " " << req.target << " threw" << std::endl;
+    log::error("http: handler threw", {{"method", req.method}, {"target", req.target}});
   }
   return Response::json(500, R"({"kind":"Status","apiVersion":"v1","metadata":{},)"
                              R"("status":"Failure","message":"internal error","code":500})");

@@ -3,6 +3,9 @@
 #include <cctype>
 #include <ctime>
 
+#include "base/constants.h"
+#include "base/duration.h"
+#include "base/time.h"
 #include "kube/decode.h"
 #include "kube/types_internal.h"
 
@@ -12,7 +15,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kHashLabel = "rollouts-pod-template-hash";
+constexpr const char* kHashLabel = base::kLabelPodTemplateHash;
 
 std::optional<int32_t> opt32(const Decoder& d, const std::string& key) {
   auto v = d.optInt(key);
@@ -321,44 +324,18 @@ int CanaryStep::fieldCount() const {
 }
 
 Result<int64_t> parseDurationSeconds(const json& value) {
-  const Status bad(Code::kInvalid, "invalid duration");
+  const Status negative(Code::kInvalid, "Duration needs to be greater than 0");
   if (value.is_number_integer()) {
     int64_t v = value.get<int64_t>();
-    if (v < 0) return Status(Code::kInvalid, "Duration needs to be greater than 0");
+    if (v < 0) return negative;
     return v;
   }
-  if (!value.is_string()) return bad;
-  const std::string s = value.get<std::string>();
-  if (s.empty()) return bad;
-  bool all_digits = true;
-  for (char c : s) all_digits = all_digits && std::isdigit(static_cast<unsigned char>(c));
-  if (all_digits) return static_cast<int64_t>(std::stoll(s));
-  if (s[0] == '-') return Status(Code::kInvalid, "Duration needs to be greater than 0");
-  // Go duration subset: sequences of <digits><unit>, unit in h/m/s (ms/us/ns rounded down).
-  int64_t total_ms = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    if (start == i || i - start > 12) return bad;
-    int64_t n = std::stoll(s.substr(start, i - start));
-    std::size_t ustart = i;
-    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
-    std::string unit = s.substr(ustart, i - ustart);
-    if (unit == "h")
-      total_ms += n * 3600000;
-    else if (unit == "m")
-      total_ms += n * 60000;
-    else if (unit == "s")
-      total_ms += n * 1000;
-    else if (unit == "ms")
-      total_ms += n;
-    else if (unit == "us" || unit == "ns")
-      continue;
-    else
-      return bad;
-  }
-  return total_ms / 1000;
+  if (!value.is_string()) return Status(Code::kInvalid, "invalid duration: want a string");
+  // Argo's RolloutPause.DurationSeconds: an integer string is seconds, else a Go duration.
+  auto d = base::parseDuration(value.get<std::string>());
+  if (!d.ok()) return d.status();
+  if (d->count() < 0) return negative;
+  return std::chrono::duration_cast<std::chrono::seconds>(*d).count();
 }
 
 const RolloutCondition* RolloutStatus::condition(const std::string& type) const {
@@ -501,7 +478,7 @@ std::string ReplicaSet::annotation(const std::string& key) const {
 }
 
 std::optional<int64_t> ReplicaSet::revision() const {
-  std::string v = annotation("rollout.argoproj.io/revision");
+  std::string v = annotation(base::kAnnotationRevision);
   if (v.empty() || v.size() > 18) return std::nullopt;
   for (char c : v) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
@@ -550,30 +527,9 @@ bool podAvailable(const json& pod, int32_t min_ready_seconds, int64_t now_unix) 
   return since && *since + min_ready_seconds <= now_unix;
 }
 
-std::optional<int64_t> parseTime(const std::string& s) {
-  std::tm tm{};
-  int y, mo, d, h, mi, sec;
-  char tail = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) < 6) {
-    return std::nullopt;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm));
-}
+std::optional<int64_t> parseTime(const std::string& s) { return base::parseRfc3339Seconds(s); }
 
-std::string formatTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string formatTime(int64_t unix_seconds) { return base::formatRfc3339(unix_seconds); }
 
 nlohmann::json controllerOwnerRefs(const std::string& kind, const std::string& name,
                                    const std::string& uid) {

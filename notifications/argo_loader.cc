@@ -1,6 +1,6 @@
 #include "notifications/argo_loader.h"
 
-#include <iostream>
+#include "base/log.h"
 
 namespace vane::notifications {
 
@@ -35,7 +35,7 @@ std::shared_ptr<const ArgoConfig> ArgoConfigLoader::load(const std::string& ns) 
     if (log_) {
       log_("error", msg);
     } else {
-      std::cerr << msg << "\n";
+      vane::log::error(msg, {{"component", "notifications"}});
     }
     e.config.reset();
     return nullptr;

@@ -1,9 +1,9 @@
 #include "notifications/argo_notifier.h"
 
 #include <algorithm>
-#include <iostream>
 #include <set>
 
+#include "base/log.h"
 #include "notifications/smtp.h"
 
 namespace vane::notifications {
@@ -38,7 +38,8 @@ void ArgoNotifier::log(const std::string& level, const std::string& message) con
   if (log_) {
     log_(level, message);
   } else {
-    std::cerr << "notifications " << level << ": " << message << "\n";
+    auto l = vane::log::parseLevel(level);
+    vane::log::write(l ? *l : vane::log::Level::kInfo, message, {{"component", "notifications"}});
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/constants.h"
 #include "kube/status.h"
 #include "trafficrouting/router.h"
 #include "trafficrouting/types.h"
@@ -22,9 +23,8 @@ inline bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 inline constexpr const char* kType = "Istio";
 inline constexpr const char* kSpecHttpNotFound = "spec.http not found";
-inline constexpr const char* kManagedByRolloutsAnnotation =
-    "argo-rollouts.argoproj.io/managed-by-rollouts";
-inline constexpr const char* kPodTemplateHashLabel = "rollouts-pod-template-hash";
+inline constexpr const char* kManagedByRolloutsAnnotation = base::kAnnotationManagedBy;
+inline constexpr const char* kPodTemplateHashLabel = base::kLabelPodTemplateHash;
 inline constexpr const char* kNoMatchingTlsRoutes =
     "No matching TLS routes found in the defined Virtual Service.";
 inline constexpr const char* kNoMatchingTcpRoutes =

@@ -253,7 +253,7 @@ TEST_F(ControllerLeaderElectionTest, BadDurationsAreRejectedNamingTheFlag) {
                            " --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --leader-elect ";
   auto bad = run(base + "--leader-election-retry-period 5x", 30s);
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("--leader-election-retry-period: invalid duration \"5x\""),
+  EXPECT_NE(bad.output.find("--leader-election-retry-period 5x: invalid value \"5x\""),
             std::string::npos)
       << bad.output;
   auto order =
@@ -265,7 +265,7 @@ TEST_F(ControllerLeaderElectionTest, BadDurationsAreRejectedNamingTheFlag) {
       << order.output;
   // client-go's component-base spelling is accepted too.
   auto other = run(base + "--leader-elect-retry-period 5x", 30s);
-  EXPECT_NE(other.output.find("--leader-elect-retry-period: invalid duration"), std::string::npos)
+  EXPECT_NE(other.output.find("--leader-elect-retry-period 5x: invalid value"), std::string::npos)
       << other.output;
 }
 

@@ -76,6 +76,25 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_FALSE(parse({"get", "rollout", "demo", "--no-color=maybe"}).ok());
 }
 
+TEST(ParseArgs, ValuesOfTheWrongKindNameTheFlag) {
+  auto in = parse({"restart", "demo", "--in", "soon"});
+  ASSERT_FALSE(in.ok());
+  EXPECT_EQ(in.status().message(),
+            "--in soon: invalid value \"soon\": want a duration such as 30s, 1m30s, 1.5h or 500ms");
+  auto timeout = parse({"status", "demo", "-t", "-5s"});
+  ASSERT_FALSE(timeout.ok());
+  EXPECT_NE(timeout.status().message().find("-t -5s: invalid value"), std::string::npos);
+  auto rev = parse({"undo", "demo", "--to-revision=three"});
+  ASSERT_FALSE(rev.ok());
+  EXPECT_NE(rev.status().message().find("want an integer"), std::string::npos);
+  auto output = parse({"plan", "-f", "x.yaml", "-o", "yaml"});
+  ASSERT_FALSE(output.ok());
+  EXPECT_NE(output.status().message().find("want one of text, json"), std::string::npos);
+  auto ok = parse({"restart", "demo", "--in", "1.5h"});
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->value("in"), "1.5h");
+}
+
 TEST(ParseArgs, HelpForEveryCommand) {
   for (const CommandSpec& c : commandTable()) {
     std::vector<std::string> argv;

@@ -261,7 +261,8 @@ TEST(PlanTest, MalformedYamlAndBadArguments) {
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("broken.yaml doc 2 (line "));
   EXPECT_EQ(run({}).code, 1);
-  EXPECT_THAT(run({"-f", "x", "-o", "yaml"}).err, HasSubstr("unknown output format 'yaml'"));
+  EXPECT_THAT(run({"-f", "x", "-o", "yaml"}).err,
+              HasSubstr("-o yaml: invalid value \"yaml\": want one of text, json"));
   EXPECT_THAT(run({"-f", "/nonexistent/plan.yaml"}).err, HasSubstr("cannot read file"));
   EXPECT_THAT(run({"-f", writeFile("svc.yaml", kService)}).err, HasSubstr("no Rollout found"));
 }

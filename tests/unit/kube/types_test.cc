@@ -127,7 +127,8 @@ TEST(RolloutDecodeTest, ReportsPathOfFirstBadField) {
        "spec.strategy.canary.steps[2].setWeight: expected integer, got string"},
       {R"({"spec":{"replicas":"five"}})", "spec.replicas: expected integer, got string"},
       {R"({"spec":{"strategy":{"canary":{"steps":[{"pause":{"duration":"10d"}}]}}}})",
-       "spec.strategy.canary.steps[0].pause.duration: invalid duration"},
+       "spec.strategy.canary.steps[0].pause.duration: unknown unit \"d\" in duration \"10d\" "
+       "(valid units are \"ns\", \"us\", \"ms\", \"s\", \"m\", \"h\")"},
       {R"({"spec":{"strategy":{"canary":{"steps":[{"pause":{"duration":-5}}]}}}})",
        "spec.strategy.canary.steps[0].pause.duration: Duration needs to be greater than 0"},
       {R"({"spec":{"strategy":{"canary":{"maxSurge":true}}}})",
@@ -154,6 +155,8 @@ TEST(DurationTest, ArgoForms) {
   EXPECT_EQ(*parseDurationSeconds("1m"), 60);
   EXPECT_EQ(*parseDurationSeconds("1h"), 3600);
   EXPECT_EQ(*parseDurationSeconds("1h30m5s"), 5405);
+  EXPECT_EQ(*parseDurationSeconds("1.5h"), 5400);  // Go syntax throughout (base/duration.h)
+  EXPECT_EQ(*parseDurationSeconds("1500ms"), 1);
   EXPECT_EQ(*parseDurationSeconds("0"), 0);
   EXPECT_FALSE(parseDurationSeconds("1d").ok());
   EXPECT_FALSE(parseDurationSeconds("").ok());
