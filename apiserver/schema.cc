@@ -11,6 +11,8 @@
 #include <set>
 #include <string>
 
+#include "base/go_quote.h"
+
 namespace vane::apiserver {
 namespace {
 
@@ -28,40 +30,6 @@ std::string child(const std::string& path, const std::string& key) {
 }
 std::string index(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
-}
-
-// Go's strconv.Quote for the ASCII/UTF-8 text we handle.
-std::string goQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 // Go's %v for a float64 (shortest representation, %g style with exponent at >= 21 digits).
@@ -86,7 +54,7 @@ std::string goFloat(double d) {
 
 // How field.Error renders a bad value: %v for numbers and bools, %q for strings, else JSON.
 std::string renderValue(const json& v) {
-  if (v.is_string()) return goQuote(v.get<std::string>());
+  if (v.is_string()) return base::goQuote(v.get<std::string>());
   if (v.is_number_integer() || v.is_boolean()) return v.dump();
   if (v.is_number_float()) return goFloat(v.get<double>());
   if (v.is_null()) return "null";
@@ -180,8 +148,8 @@ class Validator {
   void typeError(const json& v, const std::string& path, const std::string& expected) {
     std::string actual = typeName(v);
     add(kTypeInvalid, path,
-        "Invalid value: " + goQuote(actual) + ": " + path + " in body must be of type " + expected +
-            ": " + goQuote(actual));
+        "Invalid value: " + base::goQuote(actual) + ": " + path + " in body must be of type " +
+            expected + ": " + base::goQuote(actual));
   }
   void invalid(const json& v, const std::string& path, const std::string& detail) {
     add(kInvalid, path, "Invalid value: " + renderValue(v) + ": " + path + " in body " + detail);
@@ -198,7 +166,8 @@ class Validator {
       msg += ": supported values: ";
       for (size_t i = 0; i < values.size(); ++i) {
         if (i > 0) msg += ", ";
-        msg += goQuote(values[i].is_string() ? values[i].get<std::string>() : values[i].dump());
+        msg +=
+            base::goQuote(values[i].is_string() ? values[i].get<std::string>() : values[i].dump());
       }
     }
     add(kNotSupported, path, msg);
@@ -271,7 +240,7 @@ class Validator {
       return tmp.empty();
     };
     auto composite = [&](const std::string& msg) {
-      add(kInvalid, "<nil>", "Invalid value: \"\": " + goQuote(path) + " " + msg);
+      add(kInvalid, "<nil>", "Invalid value: \"\": " + base::goQuote(path) + " " + msg);
     };
     if (auto any = s.find("anyOf"); any != s.end() && any->is_array() && !any->empty()) {
       if (std::none_of(any->begin(), any->end(), valid)) {
@@ -415,7 +384,7 @@ void applyDefaults(json& obj, const json& schema) { defaultNode(obj, schema); }
 json invalidStatus(const std::string& kind, const std::string& group, const std::string& name,
                    const std::vector<SchemaCause>& causes) {
   std::string qualified = group.empty() ? kind : kind + "." + group;
-  std::string message = qualified + " " + goQuote(name) + " is invalid";
+  std::string message = qualified + " " + base::goQuote(name) + " is invalid";
   // utilerrors.NewAggregate: duplicates collapse; several errors are bracketed.
   std::vector<std::string> seen;
   for (const auto& c : causes) {
@@ -437,8 +406,8 @@ json invalidStatus(const std::string& kind, const std::string& group, const std:
 
 std::string strictDecodingMessage(const std::string& kind, const std::string& version,
                                   const std::vector<std::string>& pruned_paths) {
-  std::string msg = kind + " in version " + goQuote(version) + " cannot be handled as a " + kind +
-                    ": strict decoding error: ";
+  std::string msg = kind + " in version " + base::goQuote(version) + " cannot be handled as a " +
+                    kind + ": strict decoding error: ";
   for (size_t i = 0; i < pruned_paths.size(); ++i) {
     msg += (i ? ", " : "") + unknownFieldWarning(pruned_paths[i]);
   }
@@ -446,7 +415,7 @@ std::string strictDecodingMessage(const std::string& kind, const std::string& ve
 }
 
 std::string unknownFieldWarning(const std::string& path) {
-  return "unknown field " + goQuote(path);
+  return "unknown field " + base::goQuote(path);
 }
 
 }  // namespace vane::apiserver

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/go_quote.h"
 #include "notifications/gotemplate_internal.h"
 
 namespace vane::notifications::gotmpl {
@@ -21,38 +22,6 @@ std::string goFloat(double d, int eprec) {
   if (exp < -4 || exp >= eprec) return sci;
   r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
   return std::string(buf, r.ptr);
-}
-
-std::string quoteGo(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\x%02x", c);
-          out += b;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string goTypeName(const Value& v) {
@@ -100,7 +69,7 @@ std::string verb(char c, const Spec& sp, const Value& v) {
       if (j.is_array() || j.is_object()) return formatValue(j);
       return bad(c, v);
     case 'q':
-      if (j.is_string()) return quoteGo(j.get<std::string>());
+      if (j.is_string()) return base::goQuote(j.get<std::string>());
       return bad(c, v);
     case 'd':
       if (j.is_number_integer()) {
