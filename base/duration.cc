@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/go_quote.h"
+
 namespace vane::base {
 namespace {
 
@@ -29,10 +31,8 @@ bool takeSign(std::string_view& s) {
   return neg;
 }
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 Status invalid(std::string_view orig) {
-  return Status(Code::kInvalid, "invalid duration " + quote(orig));
+  return Status(Code::kInvalid, "invalid duration " + goQuote(orig));
 }
 
 // [0-9]* as an integer; false on overflow past 1<<63.
@@ -94,13 +94,13 @@ Result<std::chrono::nanoseconds> parseGoDuration(std::string_view orig) {
     if (!pre && !post) return invalid(orig);
     size_t i = 0;
     while (i < s.size() && s[i] != '.' && !isDigit(s[i])) ++i;
-    if (i == 0) return Status(Code::kInvalid, "missing unit in duration " + quote(orig));
+    if (i == 0) return Status(Code::kInvalid, "missing unit in duration " + goQuote(orig));
     std::string_view u = s.substr(0, i);
     s.remove_prefix(i);
     uint64_t unit = unitNanos(u);
     if (unit == 0) {
       return Status(Code::kInvalid,
-                    "unknown unit " + quote(u) + " in duration " + quote(orig) +
+                    "unknown unit " + goQuote(u) + " in duration " + goQuote(orig) +
                         " (valid units are \"ns\", \"us\", \"ms\", \"s\", \"m\", \"h\")");
     }
     if (v > kMaxPlusOne / unit) return invalid(orig);

@@ -7,15 +7,14 @@
 #include <cstdlib>
 
 #include "base/duration.h"
+#include "base/go_quote.h"
 
 namespace vane::base {
 namespace {
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 Status badValue(std::string_view typed, std::string_view value, std::string_view want) {
   return Status(Code::kBadRequest, std::string(typed) + " " + std::string(value) +
-                                       ": invalid value " + quote(value) + ": want " +
+                                       ": invalid value " + goQuote(value) + ": want " +
                                        std::string(want));
 }
 

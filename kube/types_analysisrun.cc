@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kube/decode.h"
+#include "kube/encode.h"
 #include "kube/types_internal.h"
 
 namespace vane::kube {
@@ -20,14 +21,6 @@ constexpr std::array<std::pair<AnalysisPhase, std::string_view>, 6> kPhaseNames 
     {AnalysisPhase::kError, "Error"},
     {AnalysisPhase::kInconclusive, "Inconclusive"},
 }};
-
-void putString(json& j, const char* key, const std::string& v) {
-  if (v.empty()) {
-    j.erase(key);
-  } else {
-    j[key] = v;
-  }
-}
 
 void putPhase(json& j, const char* key, const std::optional<AnalysisPhase>& p) {
   if (p) {
@@ -54,7 +47,7 @@ MetricResultSummary decodeMetricResult(const Decoder& d) {
   return m;
 }
 
-AnalysisRunStatus decodeStatus(const Decoder& d) {
+AnalysisRunStatus decodeRunStatus(const Decoder& d) {
   AnalysisRunStatus s;
   s.phase = detail::decodePhase(d, "phase");
   s.message = d.string("message");
@@ -81,7 +74,7 @@ AnalysisRunStatus decodeStatus(const Decoder& d) {
   return s;
 }
 
-AnalysisRunSpec decodeSpec(const Decoder& d) {
+AnalysisRunSpec decodeRunSpec(const Decoder& d) {
   AnalysisRunSpec s;
   d.array("metrics");
   d.array("args");
@@ -154,7 +147,7 @@ bool AnalysisRun::completed() const {
 
 Result<AnalysisRunStatus> decodeAnalysisRunStatus(const json& status) {
   Decoder d(status, "status");
-  AnalysisRunStatus s = decodeStatus(d);
+  AnalysisRunStatus s = decodeRunStatus(d);
   if (!d.ok()) return d.status();
   return s;
 }
@@ -163,8 +156,8 @@ Result<AnalysisRun> decodeAnalysisRun(const json& obj) {
   Decoder d(obj, "");
   AnalysisRun r;
   r.metadata = detail::decodeMetadata(d.child("metadata"));
-  r.spec = decodeSpec(d.child("spec"));
-  r.status = decodeStatus(d.child("status"));
+  r.spec = decodeRunSpec(d.child("spec"));
+  r.status = decodeRunStatus(d.child("status"));
   if (!d.ok()) return d.status();
   if (obj.is_object()) r.raw = obj;
   return r;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kube/decode.h"
+#include "kube/encode.h"
 #include "kube/types_internal.h"
 
 namespace vane::kube {
@@ -33,9 +34,6 @@ constexpr const char* kSpecFields[] = {"templates",
 constexpr const char* kStatusFields[] = {"phase",      "message",      "availableAt",
                                          "conditions", "analysisRuns", "templateStatuses"};
 
-void putString(json& j, const char* key, const std::string& v) {
-  if (!v.empty()) j[key] = v;
-}
 void putRaw(json& j, const char* key, const json& v) {
   if (!v.is_null()) j[key] = v;
 }
@@ -75,7 +73,7 @@ ExperimentAnalysis decodeAnalysisRef(const Decoder& d) {
   return a;
 }
 
-ExperimentSpec decodeSpec(const Decoder& d) {
+ExperimentSpec decodeExperimentSpec(const Decoder& d) {
   ExperimentSpec s;
   for (const Decoder& t : d.array("templates")) s.templates.push_back(decodeTemplate(t));
   if (d.has("duration") && d.value().at("duration") != "") {
@@ -116,7 +114,7 @@ TemplateStatus decodeTemplateStatus(const Decoder& d) {
   return t;
 }
 
-ExperimentStatus decodeStatus(const Decoder& d) {
+ExperimentStatus decodeExperimentStatus(const Decoder& d) {
   ExperimentStatus s;
   s.phase = detail::decodePhase(d, "phase");
   s.message = d.string("message");
@@ -269,7 +267,7 @@ Result<RolloutExperimentStep> decodeRolloutExperimentStep(const json& step,
 
 Result<ExperimentStatus> decodeExperimentStatus(const json& status) {
   Decoder d(status, "status");
-  ExperimentStatus s = decodeStatus(d);
+  ExperimentStatus s = decodeExperimentStatus(d);
   if (!d.ok()) return d.status();
   return s;
 }
@@ -278,8 +276,8 @@ Result<Experiment> decodeExperiment(const json& obj) {
   Decoder d(obj, "");
   Experiment e;
   e.metadata = detail::decodeMetadata(d.child("metadata"));
-  e.spec = decodeSpec(d.child("spec"));
-  e.status = decodeStatus(d.child("status"));
+  e.spec = decodeExperimentSpec(d.child("spec"));
+  e.status = decodeExperimentStatus(d.child("status"));
   if (!d.ok()) return d.status();
   if (obj.is_object()) e.raw = obj;
   return e;

@@ -87,7 +87,7 @@ TEST(PrometheusDecodeTest, StatusErrorEvenWith200) {
 
 // --- Conditions on special values (Argo: docs "Handling Metric Results") ----------------------
 
-json metricWith(const std::string& success, const std::string& failure = "") {
+json faultMetricWith(const std::string& success, const std::string& failure = "") {
   json m = {{"name", "m"}};
   if (!success.empty()) m["successCondition"] = success;
   if (!failure.empty()) m["failureCondition"] = failure;
@@ -95,8 +95,9 @@ json metricWith(const std::string& success, const std::string& failure = "") {
 }
 
 TEST(PrometheusConditionTest, EmptyVectorIndexedIsErrorWithReason) {
-  for (const auto& metric : {metricWith("result[0] < 0.05"), metricWith("", "result[0] >= 0.05"),
-                             metricWith("result[0] < 0.05", "result[0] >= 0.05")}) {
+  for (const auto& metric :
+       {faultMetricWith("result[0] < 0.05"), faultMetricWith("", "result[0] >= 0.05"),
+        faultMetricWith("result[0] < 0.05", "result[0] >= 0.05")}) {
     Measurement m = measurementFromResult(json::array(), metric, {}, {});
     EXPECT_EQ(m.phase, Phase::kError) << metric.dump();
     EXPECT_EQ(m.value, "[]");
@@ -106,36 +107,41 @@ TEST(PrometheusConditionTest, EmptyVectorIndexedIsErrorWithReason) {
 }
 
 TEST(PrometheusConditionTest, EmptyVectorHandledByCondition) {
-  EXPECT_EQ(evaluateConditions(json::array(), metricWith("len(result) == 0")).phase,
+  EXPECT_EQ(evaluateConditions(json::array(), faultMetricWith("len(result) == 0")).phase,
             Phase::kSuccessful);
   EXPECT_EQ(
-      evaluateConditions(json::array(), metricWith("len(result) == 0 || result[0] < 0.05")).phase,
+      evaluateConditions(json::array(), faultMetricWith("len(result) == 0 || result[0] < 0.05"))
+          .phase,
       Phase::kSuccessful);
-  EXPECT_EQ(evaluateConditions(json::array(), metricWith("len(result) > 0")).phase, Phase::kFailed);
+  EXPECT_EQ(evaluateConditions(json::array(), faultMetricWith("len(result) > 0")).phase,
+            Phase::kFailed);
   // No condition at all: Argo's "always Successful unless there is an error".
-  EXPECT_EQ(evaluateConditions(json::array(), metricWith("")).phase, Phase::kSuccessful);
+  EXPECT_EQ(evaluateConditions(json::array(), faultMetricWith("")).phase, Phase::kSuccessful);
 }
 
 TEST(PrometheusConditionTest, NaNAndInf) {
   json nan = json::array({std::nan("")});
   json pinf = json::array({HUGE_VAL});
   json ninf = json::array({-HUGE_VAL});
-  EXPECT_EQ(evaluateConditions(nan, metricWith("isNaN(result[0])")).phase, Phase::kSuccessful);
-  EXPECT_EQ(evaluateConditions(nan, metricWith("result[0] < 0.05")).phase, Phase::kFailed);
-  EXPECT_EQ(evaluateConditions(nan, metricWith("", "result[0] >= 0.05")).phase,
+  EXPECT_EQ(evaluateConditions(nan, faultMetricWith("isNaN(result[0])")).phase, Phase::kSuccessful);
+  EXPECT_EQ(evaluateConditions(nan, faultMetricWith("result[0] < 0.05")).phase, Phase::kFailed);
+  EXPECT_EQ(evaluateConditions(nan, faultMetricWith("", "result[0] >= 0.05")).phase,
             Phase::kSuccessful);  // every comparison with NaN is false, as in Go
-  EXPECT_EQ(evaluateConditions(pinf, metricWith("isInf(result[0])")).phase, Phase::kSuccessful);
-  EXPECT_EQ(evaluateConditions(ninf, metricWith("isInf(result[0])")).phase, Phase::kSuccessful);
-  EXPECT_EQ(evaluateConditions(pinf, metricWith("result[0] < 0.05")).phase, Phase::kFailed);
-  EXPECT_EQ(evaluateConditions(ninf, metricWith("result[0] < 0.05")).phase, Phase::kSuccessful);
-  EXPECT_EQ(evaluateConditions(nan, metricWith("isInf(result[0])")).phase, Phase::kFailed);
-  EXPECT_EQ(evaluateConditions(json::array({0.5}), metricWith("isNaN(result[0])")).phase,
+  EXPECT_EQ(evaluateConditions(pinf, faultMetricWith("isInf(result[0])")).phase,
+            Phase::kSuccessful);
+  EXPECT_EQ(evaluateConditions(ninf, faultMetricWith("isInf(result[0])")).phase,
+            Phase::kSuccessful);
+  EXPECT_EQ(evaluateConditions(pinf, faultMetricWith("result[0] < 0.05")).phase, Phase::kFailed);
+  EXPECT_EQ(evaluateConditions(ninf, faultMetricWith("result[0] < 0.05")).phase,
+            Phase::kSuccessful);
+  EXPECT_EQ(evaluateConditions(nan, faultMetricWith("isInf(result[0])")).phase, Phase::kFailed);
+  EXPECT_EQ(evaluateConditions(json::array({0.5}), faultMetricWith("isNaN(result[0])")).phase,
             Phase::kFailed);
   // Indexing past the end of a one-sample vector is an Error too, not a Failed measurement.
-  auto v = evaluateConditions(nan, metricWith("result[1] < 0.05"));
+  auto v = evaluateConditions(nan, faultMetricWith("result[1] < 0.05"));
   EXPECT_EQ(v.phase, Phase::kError);
   EXPECT_THAT(v.message, HasSubstr("index out of range: 1 (array length is 1)"));
-  Measurement m = measurementFromResult(pinf, metricWith("result[0] < 0.05"), {}, {});
+  Measurement m = measurementFromResult(pinf, faultMetricWith("result[0] < 0.05"), {}, {});
   EXPECT_EQ(m.value, "[+Inf]");
   EXPECT_EQ(m.message, "result [+Inf] failed \"result[0] < 0.05\"");
 }
