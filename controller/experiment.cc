@@ -265,7 +265,7 @@ json analysisRunSpec(const ExperimentContext& ctx, const kube::ExperimentAnalysi
     args.push_back(a);
   }
   json spec = {{"templates", json::array({{{"templateName", analysis.templateName},
-                                            {"clusterScope", analysis.clusterScope}}})},
+                                           {"clusterScope", analysis.clusterScope}}})},
                {"args", args}};
   const kube::ExperimentSpec& ex = ctx.experiment.spec;
   if (!ex.dryRun.is_null()) spec["dryRun"] = ex.dryRun;
@@ -312,8 +312,8 @@ void reconcileAnalysis(ExperimentContext& ctx, const kube::ExperimentAnalysis& a
       run_name = base + "." + std::to_string(i);
     }
     ctx.actions.push_back(CreateAnalysisRun{run_name, analysisRunSpec(ctx, analysis),
-                                            vane::analysis::RunType::kBackground, std::nullopt,
-                                            "", name});
+                                            vane::analysis::RunType::kBackground, std::nullopt, "",
+                                            name});
     st.phase = Phase::kPending;
     st.analysisRun = run_name;
     return finish();

@@ -12,8 +12,8 @@
 #include <set>
 
 #include "../unit/notifications/argo_testdata.h"
-#include "controller/notifications.h"
 #include "controller/manager.h"
+#include "controller/notifications.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/http.h"

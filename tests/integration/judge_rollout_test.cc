@@ -161,8 +161,8 @@ class JudgeRolloutTest : public ::testing::Test {
     client_ = std::move(kube::Client::create(*config).value());
     events_ = kube::EventRecorder::create(*client_);
     providers_.add(std::make_unique<analysis::JudgeProvider>());
-    controller_ = std::make_unique<Manager>(*client_, ControllerOptions{}, events_.get(),
-                                                      &routers_, &providers_);
+    controller_ = std::make_unique<Manager>(*client_, ControllerOptions{}, events_.get(), &routers_,
+                                            &providers_);
     Status st = controller_->start(seconds(20));
     ASSERT_TRUE(st.isOk()) << st.toString();
   }
