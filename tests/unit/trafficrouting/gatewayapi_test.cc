@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "router_test_client.h"
 #include "trafficrouting/gatewayapi_router.h"
 #include "trafficrouting/gatewayapi_transform.h"
 
@@ -314,27 +315,8 @@ TEST(GatewayApiMirrorRoute, AddsARequestMirrorRuleKeptInStepWithTheWeights) {
 }
 
 /// In-memory objects keyed by (plural, ns, name); enforces resourceVersion; injects conflicts.
-class MemClient : public kube::Client {
+class MemClient : public trafficrouting::testing::RouterTestClient {
  public:
-  using Key = std::tuple<std::string, std::string, std::string>;
-  std::map<Key, json> objects;
-  std::vector<std::string> calls;
-  int conflicts_to_inject = 0;
-
-  void put(const std::string& plural, json obj) {
-    obj["metadata"]["resourceVersion"] = "1";
-    const std::string ns = obj["metadata"]["namespace"], name = obj["metadata"]["name"];
-    objects[{plural, ns, name}] = std::move(obj);
-  }
-  json& at(const std::string& plural, const std::string& ns, const std::string& name) {
-    return objects.at({plural, ns, name});
-  }
-  int count(const std::string& prefix) const {
-    int n = 0;
-    for (const auto& c : calls) n += c.rfind(prefix, 0) == 0;
-    return n;
-  }
-  const kube::RestConfig& config() const override { return config_; }
   Result<json> get(const kube::Resource& r, const std::string& ns,
                    const std::string& name) override {
     calls.push_back("get " + r.resource + "/" + r.version + " " + ns + "/" + name);
@@ -359,34 +341,6 @@ class MemClient : public kube::Client {
     it->second["metadata"]["resourceVersion"] = std::to_string(stored + 1);
     return it->second;
   }
-  Result<json> list(const kube::Resource&, const std::string&, const kube::ListOptions&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> create(const kube::Resource&, const std::string&, const json&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> updateStatus(const kube::Resource&, const std::string&, const json&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> patch(const kube::Resource&, const std::string&, const std::string&, kube::PatchType,
-                     const json&, const std::string&, const std::string&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Status remove(const kube::Resource&, const std::string&, const std::string&,
-                const kube::DeleteOptions&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<std::unique_ptr<kube::WatchStream>> watch(const kube::Resource&, const std::string&,
-                                                   const kube::ListOptions&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> raw(const std::string&, const std::string&, const json&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  void setRequestObserver(kube::RequestObserver) override {}
-
- private:
-  kube::RestConfig config_;
 };
 
 json rolloutWithPlugin(const std::string& plugin_config) {

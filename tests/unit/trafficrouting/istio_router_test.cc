@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "istio_fixtures.h"
+#include "router_test_client.h"
 
 namespace vane::trafficrouting {
 namespace {
@@ -18,29 +19,10 @@ using testing::weights;
 using W = std::vector<std::pair<std::string, int64_t>>;
 
 /// Stores objects, enforces resourceVersion on update, records every call, injects conflicts.
-class RecordingClient : public kube::Client {
+class RecordingClient : public testing::RouterTestClient {
  public:
-  using Key = std::tuple<std::string, std::string, std::string>;  // plural, ns, name
-  std::map<Key, json> objects;
-  std::vector<std::string> calls;  // "get vs ns/name", "update ..."
-  int conflicts_to_inject = 0;
   std::string last_version;
 
-  void put(const std::string& plural, json obj) {
-    std::string ns = obj["metadata"]["namespace"], name = obj["metadata"]["name"];
-    obj["metadata"]["resourceVersion"] = "1";
-    objects[{plural, ns, name}] = std::move(obj);
-  }
-  json& at(const std::string& plural, const std::string& ns, const std::string& name) {
-    return objects.at({plural, ns, name});
-  }
-  int count(const std::string& prefix) const {
-    int n = 0;
-    for (const auto& c : calls) n += c.rfind(prefix, 0) == 0;
-    return n;
-  }
-
-  const kube::RestConfig& config() const override { return config_; }
   Result<json> get(const kube::Resource& r, const std::string& ns,
                    const std::string& name) override {
     last_version = r.version;
@@ -69,34 +51,6 @@ class RecordingClient : public kube::Client {
     it->second = stored;
     return stored;
   }
-  Result<json> list(const kube::Resource&, const std::string&, const kube::ListOptions&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> create(const kube::Resource&, const std::string&, const json&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> updateStatus(const kube::Resource&, const std::string&, const json&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> patch(const kube::Resource&, const std::string&, const std::string&, kube::PatchType,
-                     const json&, const std::string&, const std::string&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Status remove(const kube::Resource&, const std::string&, const std::string&,
-                const kube::DeleteOptions&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<std::unique_ptr<kube::WatchStream>> watch(const kube::Resource&, const std::string&,
-                                                   const kube::ListOptions&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  Result<json> raw(const std::string&, const std::string&, const json&) override {
-    return Status(Code::kUnsupported, "not used");
-  }
-  void setRequestObserver(kube::RequestObserver) override {}
-
- private:
-  kube::RestConfig config_;
 };
 
 RouterContext context(std::vector<std::string> managed = {}) {
