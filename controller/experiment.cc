@@ -167,7 +167,9 @@ void reconcileTemplate(ExperimentContext& ctx, const kube::ExperimentTemplate& t
   const kube::ExperimentStatus& old = ex.status;
   const std::string& name = tmpl.name;
   const kube::TemplateStatus* found = old.templateStatus(name);
-  kube::TemplateStatus ts = found ? *found : kube::TemplateStatus{name};
+  kube::TemplateStatus ts;
+  ts.name = name;
+  if (found) ts = *found;
   const kube::TemplateStatus prev = ts;
   const int32_t desired = desiredReplicas(old, tmpl, terminating);
   const std::string now = kube::formatTime(ctx.now);
@@ -280,8 +282,9 @@ void reconcileAnalysis(ExperimentContext& ctx, const kube::ExperimentAnalysis& a
   const kube::ExperimentStatus& old = ex.status;
   const std::string& name = analysis.name;
   const kube::ExperimentAnalysisRunStatus* found = old.analysisRun(name);
-  const kube::ExperimentAnalysisRunStatus prev =
-      found ? *found : kube::ExperimentAnalysisRunStatus{name};
+  kube::ExperimentAnalysisRunStatus prev;
+  prev.name = name;
+  if (found) prev = *found;
   kube::ExperimentAnalysisRunStatus st = prev;
   auto finish = [&] {
     const std::string before = kube::phaseName(prev.phase), after = kube::phaseName(st.phase);

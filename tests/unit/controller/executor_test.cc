@@ -227,7 +227,8 @@ TEST(ExecutorTest, ATakenServiceNameIsReportedAndErrorsItsTemplate) {
   ASSERT_TRUE(f.run({CreateService{"preview", "canary", object("preview")}}, false).ok());
   ASSERT_EQ(f.report.servicesTaken.size(), 1u);
   ExperimentContext ctx;
-  kube::TemplateStatus running{"canary"};
+  kube::TemplateStatus running;
+  running.name = "canary";
   running.status = kube::TemplateStatusCode::kRunning;
   running.serviceName = "preview";
   ctx.newStatus.templateStatuses = {running};

@@ -114,7 +114,9 @@ TEST(ExperimentDecodeTest, EditedStatusIsWritten) {
   TemplateStatus ts = *s.templateStatus("baseline");
   ts.status = TemplateStatusCode::kSuccessful;
   s.setTemplateStatus(ts);
-  s.setTemplateStatus({"new"});
+  TemplateStatus added;
+  added.name = "new";
+  s.setTemplateStatus(added);
   s.setAnalysisRun({"rate", "ex-rate", "", AnalysisPhase::kSuccessful});
   json j = toJson(s);
   EXPECT_EQ(j["phase"], "Successful");
