@@ -212,6 +212,9 @@ int main(int argc, char** argv) {
         auto l = log::parseLevel(level);
         log::write(l ? *l : log::Level::kInfo, msg, {{"component", "notifications"}});
       });
+  argo_notifications.notifier().setSendObserver([&metrics](const notifications::SendResult& r) {
+    metrics.observeNotification(r.ns, r.name, r.type, r.reason, r.ok, r.seconds);
+  });
   events.setArgoNotifier(&argo_notifications.notifier());
   const std::string notifications_ns = !flags.notificationsNamespace.empty()
                                            ? flags.notificationsNamespace

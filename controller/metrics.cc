@@ -330,6 +330,18 @@ ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::
                                    "Seconds a finished rollout update waited for a human to "
                                    "resume or promote it.")
                                .Register(*registry_);
+  notification_success_ = &prometheus::BuildCounter()
+                               .Name("notification_send_success")
+                               .Help("Notification send success.")
+                               .Register(*registry_);
+  notification_error_ = &prometheus::BuildCounter()
+                             .Name("notification_send_error")
+                             .Help("Error sending the notification")
+                             .Register(*registry_);
+  notification_send_ = &prometheus::BuildHistogram()
+                            .Name("notification_send")
+                            .Help("Notification send performance.")
+                            .Register(*registry_);
   queue_depth_ = &prometheus::BuildGauge()
                       .Name("workqueue_depth")
                       .Help("Current depth of the work queue.")
@@ -350,6 +362,15 @@ void ControllerMetrics::observeAnalysisRunReconcile(const std::string& ns, doubl
                                                     bool error) {
   analysis_reconcile_->Add({{"namespace", ns}}, kReconcileBuckets).Observe(seconds);
   if (error) analysis_reconcile_error_->Add({{"namespace", ns}}).Increment();
+}
+
+void ControllerMetrics::observeNotification(const std::string& ns, const std::string& name,
+                                            const std::string& type, const std::string& reason,
+                                            bool ok, double seconds) {
+  (ok ? notification_success_ : notification_error_)
+      ->Add({{"namespace", ns}, {"name", name}, {"type", type}, {"reason", reason}})
+      .Increment();
+  notification_send_->Add({{"namespace", ns}, {"name", name}}, kReconcileBuckets).Observe(seconds);
 }
 
 void ControllerMetrics::observeRequest(const std::string& verb, const std::string& resource,

@@ -115,6 +115,11 @@ class ControllerMetrics {
   /// rollout_manual_pause_duration_seconds, labelled status=<completionStatus>. Ignores an
   /// unfinished duration or one without a completion status.
   void observeRolloutDuration(const RolloutDuration& duration);
+  /// A finished Argo-format notification delivery: notification_send_success or
+  /// notification_send_error {namespace, name, type, reason} and notification_send {namespace,
+  /// name} (seconds), as Argo's controller/metrics/prommetrics.go names them.
+  void observeNotification(const std::string& ns, const std::string& name, const std::string& type,
+                           const std::string& reason, bool ok, double seconds);
   void setQueueDepth(const std::string& queue, double depth);
   void observeQueueLatency(const std::string& queue, double seconds);
   /// Registers the scrape-time collector over the caches.
@@ -136,6 +141,9 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Histogram>* rollout_duration_;
   prometheus::Family<prometheus::Histogram>* rollout_progression_;
   prometheus::Family<prometheus::Histogram>* rollout_manual_pause_;
+  prometheus::Family<prometheus::Counter>* notification_success_;
+  prometheus::Family<prometheus::Counter>* notification_error_;
+  prometheus::Family<prometheus::Histogram>* notification_send_;
   prometheus::Family<prometheus::Gauge>* queue_depth_;
   prometheus::Family<prometheus::Histogram>* queue_latency_;
 };

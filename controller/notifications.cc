@@ -303,7 +303,7 @@ bool NotifyingEventRecorder::event(const json& object, const std::string& type,
       e.phase = object.value("status", json::object()).value("phase", "");
       notifier_->notify(e);
     }
-    if (argo_ != nullptr) argo_->notify(object, reason, message);
+    if (argo_ != nullptr) argo_->notify(object, reason, message, type);
   }
   return inner_.event(object, type, reason, message);
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "notifications/gotemplate.h"
 #include "notifications/smtp.h"
 
 namespace vane::notifications {
@@ -48,15 +49,15 @@ ArgoNotifier::Counts ArgoNotifier::counts() const {
   return counts_;
 }
 
-void ArgoNotifier::notify(const json& object, const std::string& reason,
-                          const std::string& message) {
+void ArgoNotifier::notify(const json& object, const std::string& reason, const std::string& message,
+                          const std::string& type) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
   if (events_.size() >= options_.max_queue) {
     ++counts_.dropped;
     return;
   }
-  events_.push_back({object, reason, message});
+  events_.push_back({object, reason, message, type});
   cv_.notify_all();
 }
 
@@ -127,7 +128,8 @@ void ArgoNotifier::process(const Event& e) {
     for (const Destination& d : dests->second) {
       (config.services.count(d.service) != 0 ? served : unknown).insert(d.service);
     }
-    json vars = {{"rollout", e.object}, {"secrets", config.secrets}};
+    json vars = {
+        {"rollout", e.object}, {"secrets", config.secrets}, {"time", gotmpl::timeNamespace()}};
     if (vars_) vars["analysisRuns"] = vars_(e.object);
     auto templates = runTrigger(config, trigger, vars);
     if (!templates) {
@@ -161,7 +163,8 @@ void ArgoNotifier::process(const Event& e) {
           ++counts_.dropped;
           continue;
         }
-        jobs_.push_back({std::move(del), 0, Clock::now(), what});
+        jobs_.push_back(
+            {std::move(del), 0, Clock::now(), what, {ns, name, e.type, e.reason, false, 0}});
       }
     }
   }
@@ -175,6 +178,7 @@ void ArgoNotifier::process(const Event& e) {
 
 bool ArgoNotifier::attempt(Job& job) {
   ++job.attempt;
+  const auto started = Clock::now();
   Status st;
   bool retryable = false;
   Delivery& d = job.delivery;
@@ -205,9 +209,13 @@ bool ArgoNotifier::attempt(Job& job) {
       }
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  job.result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::unique_lock<std::mutex> lock(mu_);
   if (st.isOk()) {
     ++counts_.sent;
+    lock.unlock();
+    job.result.ok = true;
+    if (observer_) observer_(job.result);
     return true;
   }
   if (retryable && job.attempt < d.max_attempts) {
@@ -221,6 +229,8 @@ bool ArgoNotifier::attempt(Job& job) {
   ++counts_.failed;
   log("error", "notification " + job.what + " failed after " + std::to_string(job.attempt) +
                    " attempt(s): " + st.toString());
+  lock.unlock();
+  if (observer_) observer_(job.result);
   return true;
 }
 

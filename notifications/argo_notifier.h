@@ -36,6 +36,15 @@ using VarsSource = std::function<json(const json& object)>;
 using MailSender = std::function<Status(const EmailMessage&)>;
 /// Log sink: level ("info", "error") and message.
 using LogSink = std::function<void(const std::string& level, const std::string& message)>;
+/// Told about every finished delivery (sent, or failed for good) with the event it came from and
+/// how long its last attempt took: Argo's notification_send_success / notification_send_error
+/// counters and notification_send histogram (controller/metrics/prommetrics.go).
+struct SendResult {
+  std::string ns, name, type, reason;
+  bool ok = false;
+  double seconds = 0;
+};
+using SendObserver = std::function<void(const SendResult&)>;
 
 struct ArgoNotifierOptions {
   std::chrono::milliseconds dedup_window = std::chrono::minutes(10);
@@ -52,11 +61,14 @@ class ArgoNotifier {
   ArgoNotifier(const ArgoNotifier&) = delete;
   ArgoNotifier& operator=(const ArgoNotifier&) = delete;
 
-  void setVarsSource(VarsSource vars) { vars_ = std::move(vars); }  // before the first notify
-  void setMailSender(MailSender mail) { mail_ = std::move(mail); }  // before the first notify
+  void setVarsSource(VarsSource vars) { vars_ = std::move(vars); }    // before the first notify
+  void setMailSender(MailSender mail) { mail_ = std::move(mail); }    // before the first notify
+  void setSendObserver(SendObserver o) { observer_ = std::move(o); }  // before the first notify
 
-  /// Queues an event about object (a Rollout). Never blocks; thread-safe.
-  void notify(const json& object, const std::string& reason, const std::string& message);
+  /// Queues an event about object (a Rollout); type is the event's (Normal, Warning). Never
+  /// blocks; thread-safe.
+  void notify(const json& object, const std::string& reason, const std::string& message,
+              const std::string& type = "Normal");
   /// Waits until every queued event was processed and every delivery finished (sent, failed or
   /// given up). True when drained within timeout.
   bool drain(std::chrono::milliseconds timeout);
@@ -71,13 +83,14 @@ class ArgoNotifier {
  private:
   struct Event {
     json object;
-    std::string reason, message;
+    std::string reason, message, type;
   };
   struct Job {
     Delivery delivery;
     int attempt = 0;
     std::chrono::steady_clock::time_point due;
-    std::string what;  // "on-rollout-completed to slack:#ops for default/web", for logs
+    std::string what;   // "on-rollout-completed to slack:#ops for default/web", for logs
+    SendResult result;  // the event's labels, for the observer
   };
   void run();
   void process(const Event& e);  // on the worker, without the lock
@@ -90,6 +103,7 @@ class ArgoNotifier {
   LogSink log_;
   VarsSource vars_;
   MailSender mail_;
+  SendObserver observer_;
   std::unique_ptr<http::Client> client_, insecure_client_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

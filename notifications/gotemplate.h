@@ -12,7 +12,9 @@
 // (strings, raw strings, numbers, true/false/nil), the builtins and/or/not/len/index/print/printf/
 // println/eq/ne/lt/le/gt/ge/urlquery/html/js, and the sprig functions those templates call
 // (add, sub, mul, div, mod, default, empty, upper, lower, trim, quote, toJson, join, ...; the
-// list is sprig() in gotemplate_funcs.cc). define/template/block and call are rejected at
+// list is sprig() in gotemplate_funcs.cc), and Go time values: `call .time.Now`,
+// `call .time.Parse s` with the time.Time and time.Duration methods templates use (Format, Sub,
+// Add, Unix, UTC, Local, Minutes, ...; see timeNamespace()). define/template/block are rejected at
 // parse time with an error naming the template and position.
 //
 // Go semantics kept: a missing map key (and JSON null) prints "<no value>" and is false; field
@@ -59,5 +61,9 @@ class Template {
 /// prints): strings as is, int64 as integers, float64 shortest ("0.5", "1e+06"), bool, arrays as
 /// "[a b]", objects as "map[a:1 b:2]", null as "<nil>".
 std::string formatValue(const json& v);
+
+/// The `.time` variable notifications-engine binds for templates: {Now, Parse} (for `call`), the
+/// duration constants (Second, Minute, Hour, ...) and the layouts (RFC3339, Kitchen, ...).
+json timeNamespace();
 
 }  // namespace vane::notifications::gotmpl

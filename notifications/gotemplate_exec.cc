@@ -138,8 +138,18 @@ class Exec {
     const Arg& first = c.args[0];
     if (first.kind == Arg::Kind::kIdent) return call(first, c, dot, piped, source);
     if (c.args.size() > 1 || piped != nullptr) {
-      fail(c.pos, source, "can't give argument to non-function " + describe(first));
-      return Value::none();
+      if (first.fields.empty() || first.kind == Arg::Kind::kLiteral) {
+        fail(c.pos, source, "can't give argument to non-function " + describe(first));
+        return Value::none();
+      }
+      // A method with arguments: (call .time.Now).Format "2006-01-02".
+      std::vector<Value> args;
+      for (std::size_t i = 1; i < c.args.size(); ++i) {
+        args.push_back(evalArg(c.args[i], dot, source));
+        if (!ok_) return Value::none();
+      }
+      if (piped != nullptr) args.push_back(*piped);
+      return evalArg(first, dot, source, &args);
     }
     return evalArg(first, dot, source);
   }
@@ -191,7 +201,9 @@ class Exec {
     return std::move(*r);
   }
 
-  Value evalArg(const Arg& a, const Value& dot, const std::string& source) {
+  /// final_args: the arguments of a method call on the last field of the chain.
+  Value evalArg(const Arg& a, const Value& dot, const std::string& source,
+                const std::vector<Value>* final_args = nullptr) {
     Value base;
     switch (a.kind) {
       case Arg::Kind::kDot:
@@ -220,8 +232,28 @@ class Exec {
         return call(a, c, dot, nullptr, source);
       }
     }
-    for (const auto& f : a.fields) {
+    for (std::size_t i = 0; i < a.fields.size(); ++i) {
+      const std::string& f = a.fields[i];
       if (!ok_ || base.missing) return Value::none();
+      const bool last = i + 1 == a.fields.size();
+      // Methods of time.Time and time.Duration values.
+      if (auto type = specialTypeName(base.v)) {
+        auto r = callGoMethod(base, f, last && final_args ? *final_args : std::vector<Value>{});
+        if (!r) {
+          fail(a.pos, source, "can't evaluate field " + f + " in type " + *type);
+          return Value::none();
+        }
+        if (!r->ok()) {
+          fail(a.pos, source, "error calling " + f + ": " + r->status().message());
+          return Value::none();
+        }
+        base = std::move(**r);
+        continue;
+      }
+      if (last && final_args != nullptr) {
+        fail(a.pos, source, "can't give argument to non-function " + describe(a));
+        return Value::none();
+      }
       if (base.v.is_null()) {
         fail(a.pos, source, "nil pointer evaluating interface {}." + f);
         return Value::none();

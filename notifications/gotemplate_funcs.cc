@@ -19,6 +19,7 @@ std::string typeOf(const Value& v) {
   if (v.v.is_number_float()) return "float64";
   if (v.v.is_number()) return "int64";
   if (v.v.is_array()) return "[]interface {}";
+  if (auto special = specialTypeName(v.v)) return *special;
   return "map[string]interface {}";
 }
 
@@ -256,6 +257,10 @@ const std::map<std::string, Function>& table() {
   static const std::map<std::string, Function> kTable = [] {
     auto m = sprigFunctions();
     for (auto& [k, f] : builtins()) m[k] = std::move(f);  // the two sets share no name
+    m["call"] = [](const Args& a) -> Result<Value> {
+      if (a.empty()) return funcError("wrong number of args for call: want at least 1 got 0");
+      return callGoFunc(a[0], Args(a.begin() + 1, a.end()));
+    };
     return m;
   }();
   return kTable;

@@ -98,6 +98,22 @@ bool isEmpty(const Value& v);                // sprig's empty
 Value val(json j);
 std::string replaceAll(std::string s, const std::string& from, const std::string& to);
 
+// Go time values (gotemplate_time.cc): `.time` (Now, Parse, constants), `call`, and methods.
+/// The `.time` variable: {Now, Parse, Second..Hour, RFC3339 and the other layouts}.
+json timeNamespace();
+/// `call fn args...` where fn is .time.Now or .time.Parse.
+Result<Value> callGoFunc(const Value& fn, const Args& args);
+/// A method of a time.Time or time.Duration value (recv.Format "...", .Sub, .Minutes, ...);
+/// nullopt when recv is neither or has no such method.
+std::optional<Result<Value>> callGoMethod(const Value& recv, const std::string& method,
+                                          const Args& args);
+/// %v of a time.Time, time.Duration or func value; nullopt for plain JSON.
+std::optional<std::string> formatSpecial(const json& v);
+/// "time.Time", "time.Duration", "func"; nullopt for plain JSON.
+std::optional<std::string> specialTypeName(const json& v);
+std::string formatGoTime(const json& t, const std::string& layout);
+std::string formatGoDuration(int64_t nanos);
+
 /// Result<Value> from an error message.
 inline Status funcError(std::string message) { return Status(Code::kInvalid, std::move(message)); }
 

@@ -233,8 +233,6 @@ class Parser {
       a.literal = t.text == "true";
     } else if (t.text == "nil") {
       a.is_nil = true;
-    } else if (t.text == "call") {
-      fail(t.pos, "function \"call\" is not supported in notification templates");
     } else if (isKeyword(t.text)) {
       fail(t.pos, "unexpected {{" + t.text + "}} in operand");
     } else if (t.text != "and" && t.text != "or" && findFunction(t.text) == nullptr) {

@@ -120,6 +120,7 @@ std::string verb(char c, const Spec& sp, const Value& v) {
 }  // namespace
 
 std::string formatValue(const json& v) {
+  if (auto special = formatSpecial(v)) return *special;
   switch (v.type()) {
     case json::value_t::null:
       return "<nil>";

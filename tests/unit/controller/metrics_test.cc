@@ -54,6 +54,8 @@ TEST(Metrics, TextExpositionHasArgoNamesAndBoundedRequestLabels) {
   m.observeRequest("GET", "rollouts", 200);
   m.observeRolloutReconcile("shop", "checkout", 0.02, true);
   m.observeAbortLatency(0.3);
+  m.observeNotification("shop", "checkout", "Warning", "RolloutAborted", true, 0.02);
+  m.observeNotification("shop", "checkout", "Warning", "RolloutAborted", false, 0.3);
   m.addStateCollector(
       [] { return std::vector<std::shared_ptr<const json>>{ro("c", 1, "1", "Healthy")}; },
       [] { return std::vector<std::shared_ptr<const json>>{}; });
@@ -66,6 +68,16 @@ TEST(Metrics, TextExpositionHasArgoNamesAndBoundedRequestLabels) {
             std::string::npos);
   EXPECT_NE(text.find("vane_abort_latency_seconds_count 1"), std::string::npos);
   EXPECT_NE(text.find("rollout_info{"), std::string::npos);
+  // Argo's notification metrics (controller/metrics/prommetrics.go), with its labels.
+  EXPECT_NE(text.find("notification_send_success{name=\"checkout\",namespace=\"shop\",reason="
+                      "\"RolloutAborted\",type=\"Warning\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("notification_send_error{name=\"checkout\",namespace=\"shop\",reason="
+                      "\"RolloutAborted\",type=\"Warning\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("notification_send_count{name=\"checkout\",namespace=\"shop\"} 2"),
+            std::string::npos);
 }
 
 // A mid-update canary: canary Service "web-canary" on the canary hash, weight 20 with a router.

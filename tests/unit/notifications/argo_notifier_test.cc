@@ -83,13 +83,18 @@ TEST_F(ArgoNotifierTest, CompletedAndAbortedReachSlackWebhookAndEmailRendered) {
       {"notifications.argoproj.io/subscribe.on-rollout-aborted.deploys", ""},
       {"notifications.argoproj.io/subscribe.on-rollout-completed.email", "dev@example.com"},
   });
+  std::vector<SendResult> results;  // what /metrics counts (notification_send_*)
+  notifier_->setSendObserver([&](const SendResult& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    results.push_back(r);
+  });
   notifier_->notify(ro, "RolloutCompleted", "Rollout completed update to revision 1");
   // The same event again (a reconcile retried after a conflict records it twice): sent once.
   notifier_->notify(ro, "RolloutCompleted", "Rollout completed update to revision 1");
   notifier_->notify(ro, "RolloutPaused", "Rollout is paused");  // no trigger configured
   json aborted = ro;
   aborted["status"]["phase"] = "Degraded";
-  notifier_->notify(aborted, "RolloutAborted", "Rollout aborted update to revision 2");
+  notifier_->notify(aborted, "RolloutAborted", "Rollout aborted update to revision 2", "Warning");
   ASSERT_TRUE(notifier_->drain(std::chrono::seconds(20)));
 
   // Three posts: completed (answered 500), aborted, and the retry of completed, which waited
@@ -136,6 +141,19 @@ TEST_F(ArgoNotifierTest, CompletedAndAbortedReachSlackWebhookAndEmailRendered) {
   EXPECT_EQ(c.failed, 0);
   std::lock_guard<std::mutex> lock(mu_);
   EXPECT_TRUE(logs_.empty()) << logs_[0];
+  // One result per finished delivery (a retried one once), labelled with its event.
+  ASSERT_EQ(results.size(), 5u);
+  int completed_ok = 0, aborted_ok = 0;
+  for (const auto& r : results) {
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.ns, "prod");
+    EXPECT_EQ(r.name, "web");
+    EXPECT_GE(r.seconds, 0);
+    if (r.reason == "RolloutCompleted" && r.type == "Normal") ++completed_ok;
+    if (r.reason == "RolloutAborted" && r.type == "Warning") ++aborted_ok;
+  }
+  EXPECT_EQ(completed_ok, 3);  // slack, webhook, email
+  EXPECT_EQ(aborted_ok, 2);    // slack, webhook
 }
 
 TEST_F(ArgoNotifierTest, UnreachableReceiverFailsAfterRetriesWithoutBlocking) {
@@ -148,10 +166,22 @@ TEST_F(ArgoNotifierTest, UnreachableReceiverFailsAfterRetriesWithoutBlocking) {
   auto cfg = parseArgoConfig(cm, json());
   ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
   config_ = std::make_shared<const ArgoConfig>(std::move(*cfg));
+  std::vector<SendResult> results;
+  notifier_->setSendObserver([&](const SendResult& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    results.push_back(r);
+  });
   notifier_->notify(
       testdata::rollout({{"notifications.argoproj.io/subscribe.on-rollout-aborted.down", ""}}),
-      "RolloutAborted", "aborted");
+      "RolloutAborted", "aborted", "Warning");
   ASSERT_TRUE(notifier_->drain(std::chrono::seconds(20)));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSERT_EQ(results.size(), 1u);  // given up once, not once per attempt
+    EXPECT_FALSE(results[0].ok);
+    EXPECT_EQ(results[0].reason, "RolloutAborted");
+    EXPECT_EQ(results[0].type, "Warning");
+  }
   auto c = notifier_->counts();
   EXPECT_EQ(c.failed, 1);
   EXPECT_EQ(c.retried, 2);

@@ -102,7 +102,7 @@ TEST(GoTemplate, ErrorsNameTemplateAndPosition) {
   EXPECT_EQ(run("{{template \"x\"}}", json::object()),
             "PARSE: template: t:1:3: {{template}} is not supported in notification templates");
   EXPECT_EQ(run("{{call .f}}", json::object()),
-            "PARSE: template: t:1:3: function \"call\" is not supported in notification templates");
+            "EXEC: template: t:1:3: executing \"t\" at <call .f>: error calling call: call of nil");
   EXPECT_EQ(run("{{.x", json::object()), "PARSE: template: t:1:1: unclosed action");
   EXPECT_EQ(run("{{$y}}", json::object()), "PARSE: template: t:1:3: undefined variable \"$y\"");
   EXPECT_EQ(run("{{index .xs 5}}", json{{"xs", {1}}}),
@@ -112,6 +112,44 @@ TEST(GoTemplate, ErrorsNameTemplateAndPosition) {
             "EXEC: template: t:1:3: executing \"t\" at <eq .s 1>: error calling eq: "
             "incompatible types for comparison");
   EXPECT_EQ(run("{{end}}", json::object()), "PARSE: template: t:1:3: unexpected {{end}}");
+}
+
+// `.time` as notifications-engine binds it (pkg/expr/time), with Go's Time and Duration methods
+// and layouts: Format, Sub, Add, Unix, the RFC 3339 and Kitchen layouts, Duration's String.
+TEST(GoTemplate, TimeValuesAsNotificationsEngineBindsThem) {
+  json data = {{"time", timeNamespace()},
+               {"rollout",
+                {{"metadata", {{"creationTimestamp", "2026-12-08T02:05:09Z"}}},
+                 {"status", {{"at", "2026-12-08T04:35:10.25+01:00"}}}}}};
+  const std::string created = "(call .time.Parse .rollout.metadata.creationTimestamp)";
+  EXPECT_EQ(run("{{ " + created + ".Format \"2006-01-02 15:04:05 Mon Jan _2 3PM\" }}", data),
+            "2026-12-08 02:05:09 Tue Dec  8 2AM");
+  EXPECT_EQ(run("{{ " + created + ".Format .time.RFC3339 }}", data), "2026-12-08T02:05:09Z");
+  EXPECT_EQ(run("{{ " + created + ".Format .time.Kitchen }}", data), "2:05AM");
+  EXPECT_EQ(run("{{ " + created + ".Unix }} {{ " + created + ".YearDay }}", data),
+            "1796695509 342");
+  EXPECT_EQ(run("{{ " + created + " }}", data), "2026-12-08 02:05:09 +0000 UTC");
+  // An offset is kept (the instant is 03:35:10.25Z); .999 trims, .000 keeps zeros.
+  const std::string at = "(call .time.Parse .rollout.status.at)";
+  EXPECT_EQ(run("{{ " + at + ".UTC.Format \"15:04:05.999 Z07:00\" }}", data), "03:35:10.25 Z");
+  EXPECT_EQ(run("{{ (" + at + ".Sub " + created + ").String }}", data), "1h30m1.25s");
+  EXPECT_EQ(run("{{ (" + at + ".Sub " + created + ").Minutes | printf \"%.1f\" }}", data), "90.0");
+  EXPECT_EQ(run("{{ (" + created + ".Add .time.Hour).Format \"15:04:05.000\" }}", data),
+            "03:05:09.000");
+  EXPECT_EQ(run("{{ " + created + ".Before " + at + " }} {{ .time.Minute }}", data), "true 1m0s");
+  // Now is the current time.
+  auto now = run("{{ (call .time.Now).Year }}", data);
+  EXPECT_GE(std::stoi(now), 2026) << now;
+  // Errors name the action, as Go's do.
+  EXPECT_EQ(run("{{ call .time.Parse \"yesterday\" }}", data),
+            "EXEC: template: t:1:4: executing \"t\" at <call .time.Parse \"yesterday\">: error "
+            "calling call: parsing time \"yesterday\" as \"2006-01-02T15:04:05Z07:00\": not RFC "
+            "3339");
+  EXPECT_EQ(run("{{ " + created + ".Nope }}", data).substr(0, 6), "EXEC: ");
+  EXPECT_NE(run("{{ " + created + ".Nope }}", data)
+                .find("can't evaluate field Nope in type "
+                      "time.Time"),
+            std::string::npos);
 }
 
 // Argo Rollouts' documented rollout-completed / rollout-step-completed template bodies.
