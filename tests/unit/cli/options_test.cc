@@ -111,6 +111,8 @@ TEST(ParseArgs, HelpForEveryCommand) {
     EXPECT_NE(help.find("--namespace"), std::string::npos);
     EXPECT_NE(rootHelp().find(c.path), std::string::npos);
   }
+  // judge parses its own flags but is listed with the rest.
+  EXPECT_NE(rootHelp().find("\n  judge "), std::string::npos);
 }
 
 }  // namespace
