@@ -1,5 +1,10 @@
 // In-memory object store with one global resourceVersion counter, a bounded event history for
-// watch resume (older RVs get kGone), and an optional fsynced write-ahead log.
+// watch resume (older RVs get kGone), and an optional fsynced write-ahead log committed in groups:
+// a write is applied under the store lock, then its writer waits (without the lock) until the WAL
+// is synced through its record, sharing each fdatasync with every writer waiting at that moment.
+// Watchers are told about a write only once it is durable, in resourceVersion order, so no watch
+// client ever sees a state a crash could take back; a get or list may see a write whose writer
+// has not been answered yet (as a reader of an in-flight write would).
 #include "apiserver/store.h"
 
 #include <deque>
@@ -19,9 +24,11 @@ struct Watcher {
   ResourceKey resource;
   std::string ns;
   std::function<void(const StoreEvent&)> fn;
+  uint64_t after_rv = 0;  // events up to this RV were already seen (history, or its list)
 };
 
 bool matches(const Watcher& w, const StoreEvent& ev) {
+  if (ev.resource_version <= w.after_rv) return false;
   if (!w.resource.empty() && w.resource != ev.resource) return false;
   if (w.ns.empty()) return true;
   const auto& meta = (*ev.object)["metadata"];
@@ -88,8 +95,18 @@ class StoreImpl : public Store {
   }
 
  private:
-  // Caller holds mu_.
-  Result<ObjectPtr> commit(const ObjectKey& key, json obj, const char* type, ObjectPtr old);
+  /// A committed write: the stored object and its WAL sequence number (0: nothing to wait for).
+  struct Committed {
+    ObjectPtr object;
+    uint64_t wal_seq = 0;
+  };
+  // Caller holds mu_. Applies the write; publish() tells the watchers once it is durable.
+  Result<Committed> commit(const ObjectKey& key, json obj, const char* type, ObjectPtr old);
+  /// Called without mu_: waits until the write is durable, then delivers every durable pending
+  /// event to the watchers. The write's answer.
+  Result<ObjectPtr> finish(Result<Committed> c);
+  // Caller holds mu_: delivers pending events up to the WAL's synced sequence number.
+  void publish(uint64_t durable_seq);
   void applyRecord(const json& rec);
   json snapshotDoc() const;
 
@@ -97,6 +114,7 @@ class StoreImpl : public Store {
   mutable std::mutex mu_;
   uint64_t rv_ = 0;
   std::map<ResourceKey, std::map<NameKey, ObjectPtr>> objects_;
+  std::deque<std::pair<uint64_t, StoreEvent>> pending_;  // (WAL seq, event), not yet durable
   std::deque<StoreEvent> history_;
   uint64_t history_start_rv_ = 0;  // every event with RV > this is in history_
   std::vector<Watcher> watchers_;
@@ -173,13 +191,14 @@ std::pair<std::vector<ObjectPtr>, uint64_t> StoreImpl::list(const ResourceKey& r
   return {std::move(out), rv_};
 }
 
-Result<ObjectPtr> StoreImpl::commit(const ObjectKey& key, json obj, const char* type,
-                                    ObjectPtr old) {
+Result<StoreImpl::Committed> StoreImpl::commit(const ObjectKey& key, json obj, const char* type,
+                                               ObjectPtr old) {
   uint64_t rv = rv_ + 1;
   bool is_delete = std::string_view(type) == "DELETED";
   if (!obj.is_object()) return Status(Code::kBadRequest, "object must be a JSON object");
   if (!obj["metadata"].is_object()) obj["metadata"] = json::object();
   obj["metadata"]["resourceVersion"] = std::to_string(rv);
+  uint64_t seq = 0;
   if (wal_) {
     json rec = {{"op", is_delete ? "del" : "put"},
                 {"r", key.resource},
@@ -187,9 +206,9 @@ Result<ObjectPtr> StoreImpl::commit(const ObjectKey& key, json obj, const char* 
                 {"n", key.name},
                 {"rv", rv}};
     if (!is_delete) rec["o"] = obj;
-    Status st = wal_->append(rec);
-    if (!st.isOk()) return st;  // not acknowledged, not applied
-    if (options_.fsync && options_.on_fsync) options_.on_fsync(wal_->lastFsyncSeconds());
+    auto written = wal_->write(rec);
+    if (!written) return written.status();  // not written, not applied
+    if (options_.fsync) seq = *written;
   }
   rv_ = rv;
   auto ptr = std::make_shared<const json>(std::move(obj));
@@ -199,29 +218,53 @@ Result<ObjectPtr> StoreImpl::commit(const ObjectKey& key, json obj, const char* 
   } else {
     bucket[{key.namespace_, key.name}] = ptr;
   }
-  StoreEvent ev{type, key.resource, rv, ptr, std::move(old)};
-  for (const auto& w : watchers_) {
-    if (matches(w, ev)) deliver(w, ev);
-  }
-  history_.push_back(std::move(ev));
-  while (history_.size() > options_.watch_history) {
-    history_start_rv_ = history_.front().resource_version;
-    history_.pop_front();
-  }
+  pending_.emplace_back(seq, StoreEvent{type, key.resource, rv, ptr, std::move(old)});
+  if (seq == 0) publish(0);  // nothing to wait for
   if (wal_ && wal_->bytes() > options_.compact_after_bytes) {
-    // A failed compaction leaves the (complete) log in place; the write itself is durable.
-    (void)wal_->compact(snapshotDoc());
+    // A failed compaction leaves the (complete) log in place. A successful one made every write
+    // so far durable (the snapshot is fsynced).
+    if (wal_->compact(snapshotDoc()).isOk()) seq = 0;
+    publish(seq == 0 ? UINT64_MAX : 0);
   }
-  return ptr;
+  return Committed{ptr, seq};
+}
+
+void StoreImpl::publish(uint64_t durable_seq) {
+  while (!pending_.empty() && pending_.front().first <= durable_seq) {
+    StoreEvent ev = std::move(pending_.front().second);
+    pending_.pop_front();
+    for (const auto& w : watchers_) {
+      if (matches(w, ev)) deliver(w, ev);
+    }
+    history_.push_back(std::move(ev));
+    while (history_.size() > options_.watch_history) {
+      history_start_rv_ = history_.front().resource_version;
+      history_.pop_front();
+    }
+  }
+}
+
+Result<ObjectPtr> StoreImpl::finish(Result<Committed> c) {
+  if (!c) return c.status();
+  if (c->wal_seq == 0) return c->object;
+  Status st = wal_->sync(c->wal_seq);
+  if (options_.on_fsync) options_.on_fsync(wal_->lastFsyncSeconds());
+  if (!st.isOk()) return st;
+  std::lock_guard lock(mu_);
+  publish(c->wal_seq);  // at least through ours; later ones are published by their writers
+  return c->object;
 }
 
 Result<ObjectPtr> StoreImpl::create(const ObjectKey& key, json obj) {
-  std::lock_guard lock(mu_);
-  auto& bucket = objects_[key.resource];
-  if (bucket.count({key.namespace_, key.name})) {
-    return Status(Code::kAlreadyExists, displayName(key) + " already exists");
-  }
-  return commit(key, std::move(obj), "ADDED", nullptr);
+  Result<Committed> c = [&]() -> Result<Committed> {
+    std::lock_guard lock(mu_);
+    auto& bucket = objects_[key.resource];
+    if (bucket.count({key.namespace_, key.name})) {
+      return Status(Code::kAlreadyExists, displayName(key) + " already exists");
+    }
+    return commit(key, std::move(obj), "ADDED", nullptr);
+  }();
+  return finish(std::move(c));
 }
 
 namespace {
@@ -236,26 +279,32 @@ uint64_t objectRv(const json& obj) {
 
 Result<ObjectPtr> StoreImpl::update(const ObjectKey& key, json obj,
                                     std::optional<uint64_t> expected_rv) {
-  std::lock_guard lock(mu_);
-  auto& bucket = objects_[key.resource];
-  auto it = bucket.find({key.namespace_, key.name});
-  if (it == bucket.end()) return Status(Code::kNotFound, displayName(key) + " not found");
-  if (expected_rv && objectRv(*it->second) != *expected_rv) {
-    return Status(Code::kConflict, displayName(key) + " has been modified");
-  }
-  return commit(key, std::move(obj), "MODIFIED", it->second);
+  Result<Committed> c = [&]() -> Result<Committed> {
+    std::lock_guard lock(mu_);
+    auto& bucket = objects_[key.resource];
+    auto it = bucket.find({key.namespace_, key.name});
+    if (it == bucket.end()) return Status(Code::kNotFound, displayName(key) + " not found");
+    if (expected_rv && objectRv(*it->second) != *expected_rv) {
+      return Status(Code::kConflict, displayName(key) + " has been modified");
+    }
+    return commit(key, std::move(obj), "MODIFIED", it->second);
+  }();
+  return finish(std::move(c));
 }
 
 Result<ObjectPtr> StoreImpl::remove(const ObjectKey& key, std::optional<uint64_t> expected_rv) {
-  std::lock_guard lock(mu_);
-  auto& bucket = objects_[key.resource];
-  auto it = bucket.find({key.namespace_, key.name});
-  if (it == bucket.end()) return Status(Code::kNotFound, displayName(key) + " not found");
-  if (expected_rv && objectRv(*it->second) != *expected_rv) {
-    return Status(Code::kConflict, displayName(key) + " has been modified");
-  }
-  ObjectPtr old = it->second;
-  return commit(key, *old, "DELETED", old);
+  Result<Committed> c = [&]() -> Result<Committed> {
+    std::lock_guard lock(mu_);
+    auto& bucket = objects_[key.resource];
+    auto it = bucket.find({key.namespace_, key.name});
+    if (it == bucket.end()) return Status(Code::kNotFound, displayName(key) + " not found");
+    if (expected_rv && objectRv(*it->second) != *expected_rv) {
+      return Status(Code::kConflict, displayName(key) + " has been modified");
+    }
+    ObjectPtr old = it->second;
+    return commit(key, *old, "DELETED", old);
+  }();
+  return finish(std::move(c));
 }
 
 Result<ObjectPtr> StoreImpl::mutate(const ObjectKey& key, const std::function<Status(json&)>& fn) {
@@ -280,10 +329,12 @@ Result<std::unique_ptr<StoreWatch>> StoreImpl::watch(const ResourceKey& resource
                                    std::to_string(history_start_rv_) + ")");
   }
   Watcher w{next_watch_id_++, resource, ns, std::move(fn)};
-  if (from_rv != 0) {
-    for (const auto& ev : history_) {
-      if (ev.resource_version > from_rv && matches(w, ev)) deliver(w, ev);
-    }
+  // From now: after every write applied so far (a list just made may include pending ones, which
+  // the watcher must not see twice). From an RV: the history after it, then pending writes as
+  // they become durable.
+  w.after_rv = from_rv != 0 ? from_rv : rv_;
+  for (const auto& ev : history_) {
+    if (matches(w, ev)) deliver(w, ev);
   }
   uint64_t id = w.id;
   watchers_.push_back(std::move(w));

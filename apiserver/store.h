@@ -42,7 +42,8 @@ struct StoreOptions {
   bool fsync = true;                           // fsync the WAL before acknowledging a write
   std::size_t compact_after_bytes = 64 << 20;  // rewrite a snapshot when the WAL passes this
   std::size_t watch_history = 10000;           // events kept for watch resume; older RVs get 410
-  /// Called with each WAL fsync's latency in seconds (metrics); runs under the store lock.
+  /// Called with the latency in seconds of the WAL fsync that made a write durable (metrics);
+  /// runs on the writer's thread, without the store lock.
   std::function<void(double)> on_fsync;
 };
 

@@ -84,20 +84,60 @@ Status Wal::open(const std::string& dir, bool fsync,
   return Status::ok();
 }
 
-Status Wal::append(const nlohmann::json& record) {
+Result<uint64_t> Wal::write(const nlohmann::json& record) {
   if (fd_ < 0) return Status(Code::kInternal, "WAL not open");
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line.push_back('\n');
   Status st = writeAll(fd_, line);
   if (!st.isOk()) return st;
   bytes_ += line.size();
-  if (fsync_) {
-    auto t0 = std::chrono::steady_clock::now();
-    if (::fdatasync(fd_) != 0) return ioError("fdatasync WAL");
-    last_fsync_seconds_ =
+  return ++written_;
+}
+
+Status Wal::sync(uint64_t seq) {
+  if (!fsync_) return Status::ok();
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  while (synced_ < seq) {
+    if (!sync_error_.isOk()) return sync_error_;
+    if (syncing_) {  // someone's fdatasync is under way: it may cover seq, else go next
+      sync_cv_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    const uint64_t target = written_.load();
+    lock.unlock();
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = ::fdatasync(fd_);
+    const double took =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    lock.lock();
+    syncing_ = false;
+    ++fsyncs_;
+    last_fsync_seconds_ = took;
+    if (rc != 0) {
+      sync_error_ = ioError("fdatasync WAL");
+    } else {
+      synced_ = std::max(synced_, target);
+    }
+    sync_cv_.notify_all();
   }
   return Status::ok();
+}
+
+Status Wal::append(const nlohmann::json& record) {
+  auto seq = write(record);
+  if (!seq) return seq.status();
+  return sync(*seq);
+}
+
+double Wal::lastFsyncSeconds() const {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  return last_fsync_seconds_;
+}
+
+uint64_t Wal::fsyncs() const {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  return fsyncs_;
 }
 
 Status Wal::compact(const nlohmann::json& snapshot) {
@@ -116,6 +156,10 @@ Status Wal::compact(const nlohmann::json& snapshot) {
   if (::lseek(fd_, 0, SEEK_SET) < 0) return ioError("seek WAL");
   if (fsync_ && ::fsync(fd_) != 0) return ioError("fsync WAL");
   bytes_ = 0;
+  // Everything written so far is in the fsynced snapshot.
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  synced_ = std::max(synced_, written_.load());
+  sync_cv_.notify_all();
   return Status::ok();
 }
 
