@@ -99,7 +99,7 @@ class TreePrinter {
     }
     for (const auto* ar : runs) {
       auto [p, s] = prefixes(++n == total, sub);
-      analysisRun(*ar, p);
+      analysisRun(*ar, p, s);
     }
   }
 
@@ -114,7 +114,7 @@ class TreePrinter {
     }
     for (const auto& ar : exp.analysisRuns) {
       auto [p, s] = prefixes(++n == total, sub);
-      analysisRun(ar, p);
+      analysisRun(ar, p, s);
     }
   }
 
@@ -148,7 +148,7 @@ class TreePrinter {
     return *deadline < now_ ? "passed" : humanDuration(*deadline - now_);
   }
 
-  void analysisRun(const AnalysisRunView& ar, const std::string& prefix) {
+  void analysisRun(const AnalysisRunView& ar, const std::string& prefix, const std::string& sub) {
     std::vector<std::string> info;
     auto count = [&](int n, const char* icon) {
       if (n > 0) info.push_back(colorize(icon, color_) + " " + std::to_string(n));
@@ -157,9 +157,21 @@ class TreePrinter {
     count(ar.failed, kIconBad);
     count(ar.inconclusive, kIconUnknown);
     count(ar.error, kIconWarning);
+    if (!ar.judgeScore.empty()) info.push_back("score " + ar.judgeScore);
     rows_.push_back({prefix + kIconAnalysisRun + " " + ar.name, "AnalysisRun",
                      colorize(ar.icon, color_) + " " + ar.status, age(ar.created),
                      joinTags(info, false, ",")});
+    // The judge's verdict per metric (issue 18: explained verdicts), under the run.
+    for (size_t i = 0; i < ar.judged.size(); ++i) {
+      const JudgedMetricView& m = ar.judged[i];
+      auto [p, s] = prefixes(i + 1 == ar.judged.size(), sub);
+      const char* icon = m.classification == "Pass" ? kIconOK
+                         : m.classification == "Nodata" || m.classification == "Error"
+                             ? kIconWarning
+                             : kIconBad;
+      rows_.push_back({p + kIconJudgement + " " + m.name, "Judgement",
+                       colorize(icon, color_) + " " + m.classification, "", m.detail});
+    }
   }
 
   int64_t now_;
@@ -201,6 +213,15 @@ json analysisRunsJson(const std::vector<AnalysisRunView>& runs) {
                    {"failed", a.failed},
                    {"inconclusive", a.inconclusive},
                    {"error", a.error}});
+    if (!a.judgeScore.empty()) {
+      json judged = json::array();
+      for (const auto& m : a.judged) {
+        judged.push_back(
+            {{"name", m.name}, {"classification", m.classification}, {"detail", m.detail}});
+      }
+      ars.back()["judgeScore"] = a.judgeScore;
+      ars.back()["judged"] = judged;
+    }
   }
   return ars;
 }

@@ -183,6 +183,33 @@ ReplicaSetView replicaSetView(const json* ro, const json& rs, const std::vector<
   return v;
 }
 
+// The judge provider's latest measurement of a metric result: metadata.judgement (the whole
+// judgement as JSON) and one explanation per judge metric under its name.
+void judgedMetrics(const json& result, AnalysisRunView& v) {
+  const json& ms = result.value("measurements", json::array());
+  if (!ms.is_array() || ms.empty()) return;
+  const json& meta = ms.back().value("metadata", json::object());
+  if (!meta.is_object() || !meta.contains("judgement") || !meta["judgement"].is_string()) return;
+  const json j = json::parse(meta["judgement"].get<std::string>(), nullptr, false);
+  if (!j.is_object()) return;
+  if (j.contains("score") && j["score"].is_number()) {
+    v.judgeScore = std::to_string(static_cast<int64_t>(j["score"].get<double>()));
+  }
+  for (const json& m : j.value("metrics", json::array())) {
+    if (!m.is_object()) continue;
+    JudgedMetricView jm;
+    jm.name = m.value("name", "");
+    jm.classification = m.value("classification", "");
+    std::string text = meta.value(jm.name, "");
+    // explain() starts "<name> <Label>"; the row shows those in their own columns.
+    const std::string head = jm.name + " " + jm.classification;
+    if (text.rfind(head, 0) == 0) text = text.substr(head.size());
+    if (text.rfind(": ", 0) == 0 || text.rfind(", ", 0) == 0) text = text.substr(2);
+    jm.detail = text;
+    v.judged.push_back(std::move(jm));
+  }
+}
+
 AnalysisRunView analysisRunView(const json& ar) {
   AnalysisRunView v;
   v.name = str(at(ar, {"metadata", "name"}));
@@ -197,6 +224,7 @@ AnalysisRunView analysisRunView(const json& ar) {
       v.failed += num(r.value("failed", json(0)));
       v.inconclusive += num(r.value("inconclusive", json(0)));
       v.error += num(r.value("error", json(0)));
+      judgedMetrics(r, v);
     }
   }
   return v;

@@ -17,6 +17,7 @@ inline constexpr const char* kIconReplicaSet = "⧉";
 inline constexpr const char* kIconPod = "□";
 inline constexpr const char* kIconAnalysisRun = "α";
 inline constexpr const char* kIconExperiment = "Σ";
+inline constexpr const char* kIconJudgement = "⚖";
 inline constexpr const char* kIconOK = "✔";
 inline constexpr const char* kIconBad = "✖";
 inline constexpr const char* kIconProgressing = "◌";
@@ -48,10 +49,17 @@ struct ReplicaSetView {
   std::vector<std::string> images;
   std::vector<PodView> pods;
 };
+/// One metric of a vane.dev/judge measurement (the latest of its metric): Kayenta's
+/// classification and the explanation the judge wrote (interval, estimate, effect size, counts).
+struct JudgedMetricView {
+  std::string name, classification, detail;
+};
 struct AnalysisRunView {
   std::string name, status, icon;
   int64_t revision = 0, created = 0;
   int successful = 0, failed = 0, inconclusive = 0, error = 0;
+  std::string judgeScore;                // "87" when a judge measurement is present
+  std::vector<JudgedMetricView> judged;  // shown under the run in `get rollout`
 };
 struct ExperimentView {
   std::string name, namespace_, status, message, icon;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "analysis/judge/judge.h"
+#include "analysis/judge_provider.h"
 #include "cli/table.h"
 #include "kube/types.h"
 
@@ -146,6 +148,51 @@ TEST(RenderRollout, AnalysisRunsUnderTheirRevision) {
   EXPECT_NE(text.find("└──α canary-demo-877894d5b-30"), std::string::npos) << text;
   EXPECT_NE(text.find("AnalysisRun  ✖ Failed"), std::string::npos) << text;
   EXPECT_NE(text.find("✔ 2,✖ 1"), std::string::npos) << text;
+}
+
+// A vane.dev/judge measurement (its metadata as the provider writes it, from the real judge):
+// the run shows its score, and each judged metric a row with its classification and explanation.
+TEST(RenderRollout, JudgedMetricsUnderTheirAnalysisRun) {
+  std::mt19937_64 rng(1);
+  std::vector<double> base, slow, same;
+  for (int i = 0; i < 40; ++i) {
+    base.push_back(100 + i % 7);
+    slow.push_back(125 + i % 7);
+    same.push_back(100 + (i + 3) % 7);
+  }
+  judge::MetricConfig latency, errors;
+  latency.name = "latency";
+  errors.name = "errors";
+  latency.groups = errors.groups = {"perf"};
+  const judge::Thresholds t;
+  judge::JudgeResult r = judge::scoreMetrics(
+      {judge::judgeMetric(latency, slow, base, rng), judge::judgeMetric(errors, same, base, rng)},
+      {}, t);
+  json metadata = {{"judgement", analysis::judgeResultToJson(r, t).dump()}};
+  for (const auto& m : r.metrics) metadata[m.name] = judge::explain(m);
+  json ar = {{"metadata",
+              {{"name", "canary-demo-877894d5b-30-judge"},
+               {"annotations", {{"rollout.argoproj.io/revision", "30"}}},
+               {"ownerReferences", {{{"uid", "ro-uid"}}}}}},
+             {"status",
+              {{"phase", "Failed"},
+               {"metricResults",
+                {{{"name", "judge"},
+                  {"failed", 1},
+                  {"measurements", {{{"phase", "Failed"}, {"metadata", metadata}}}}}}}}}};
+  RolloutView view =
+      buildRolloutView(rollout(), {replicaSet("877894d5b", 30, 5, 5, "g")}, {}, {ar});
+  ASSERT_EQ(view.analysisRuns.size(), 1u);
+  ASSERT_EQ(view.analysisRuns[0].judged.size(), 2u);
+  EXPECT_EQ(view.analysisRuns[0].judgeScore, "50");
+  std::string text = renderRollout(view, kNow, false);
+  EXPECT_NE(text.find("✖ 1,score 50"), std::string::npos) << text;
+  EXPECT_NE(text.find("   ├──⚖ latency"), std::string::npos) << text;
+  EXPECT_NE(text.find("Judgement    ✖ High"), std::string::npos) << text;
+  EXPECT_NE(text.find("canary-baseline 98% CI ["), std::string::npos) << text;
+  EXPECT_NE(text.find("   └──⚖ errors"), std::string::npos) << text;
+  EXPECT_NE(text.find("Judgement    ✔ Pass"), std::string::npos) << text;
+  EXPECT_EQ(rolloutViewJson(view)["analysisRuns"][0]["judged"][0]["classification"], "High");
 }
 
 TEST(RenderList, ArgoColumns) {
