@@ -70,11 +70,17 @@ Measurement measure(ProviderRegistry& providers, const Task& t, const RunContext
   MetricProvider* p = providers.find(type);
   if (!p) return errorMeasurement("no metric provider \"" + type + "\" is available", now, now);
   const json md = run.value("metadata", json::object());
-  MetricContext ctx{m.raw, md.value("namespace", ""), md.value("name", ""), md.value("uid", ""),
-                    now};
+  MetricContext ctx{
+      m.raw, md.value("namespace", ""), md.value("name", ""), md.value("uid", ""), now, t.number};
   Measurement out;
-  if (t.in_flight) {
-    out = terminating ? p->terminate(ctx, *t.in_flight) : p->resume(ctx, *t.in_flight);
+  if (t.in_flight && terminating) {
+    out = p->terminate(ctx, *t.in_flight);
+    // runMeasurements: a measurement stopped by termination says so.
+    if (out.phase == Phase::kSuccessful || out.phase == Phase::kInconclusive) {
+      out.message = std::string(kMetricTerminatedMessage);
+    }
+  } else if (t.in_flight) {
+    out = p->resume(ctx, *t.in_flight);
   } else {
     out = p->run(ctx);
   }

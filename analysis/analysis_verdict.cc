@@ -157,7 +157,12 @@ Phase assessMetric(const MetricSpec& m, const json& r, bool terminating) {
   }
   auto count = m.effectiveCount();
   if (count && counter(r, "count") >= *count) {
-    return m.consecutiveSuccessLimit > 0 ? Phase::kFailed : Phase::kSuccessful;
+    // consecutiveSuccessLimit not reached: with a failureLimit that was not exceeded either, the
+    // metric could not decide (Inconclusive, pausing the rollout); without one, Failed.
+    if (m.consecutiveSuccessLimit > 0) {
+      return m.failureLimit >= 0 ? Phase::kInconclusive : Phase::kFailed;
+    }
+    return Phase::kSuccessful;
   }
   return terminating ? Phase::kSuccessful : Phase::kRunning;
 }

@@ -36,6 +36,7 @@ inline constexpr int kDefaultConsecutiveErrorLimit = 4;
 inline constexpr std::chrono::seconds kDefaultErrorRetryInterval{10};
 inline constexpr int kDefaultMeasurementHistoryLimit = 10;
 inline constexpr std::string_view kRunTerminatedMessage = "Run Terminated";
+inline constexpr std::string_view kMetricTerminatedMessage = "Metric Terminated";
 inline constexpr std::string_view kResolvedPrometheusQuery = "ResolvedPrometheusQuery";
 inline constexpr std::string_view kMaskedSecret = "*****";
 

@@ -32,6 +32,14 @@ const AnalysisRun* findRun(const RolloutContext& ctx, const std::string& name) {
   return nullptr;
 }
 
+// The controller paused the rollout and someone resumed it: controllerPause with no pause
+// condition left that the controller holds (Inconclusive analysis, pause step, blue-green pause).
+bool resumedByUser(const RolloutContext& ctx) {
+  const auto& st = ctx.rollout.status;
+  return st.controllerPause && !st.hasPauseCondition(kPauseInconclusiveAnalysis) &&
+         !st.hasPauseCondition(kPauseCanaryStep) && !st.hasPauseCondition(kPauseBlueGreen);
+}
+
 std::string uniqueName(const RolloutContext& ctx, const std::string& base) {
   std::string name = base;
   for (int i = 1; findRun(ctx, name) != nullptr; ++i) name = base + "." + std::to_string(i);
@@ -91,10 +99,11 @@ std::string reconcileSlot(RolloutContext& ctx, const RunSlot& slot, int64_t revi
        (slot.stepIndex && run->label(kLabelStepIndex) != std::to_string(*slot.stepIndex)))) {
     run = nullptr;
   }
-  // An Inconclusive run the user resumed (pause condition cleared) is replaced by a new run.
-  const auto& st = ctx.rollout.status;
-  if (run != nullptr && run->status.phase == Phase::kInconclusive && st.controllerPause &&
-      !st.hasPauseCondition(kPauseInconclusiveAnalysis)) {
+  // An Inconclusive run the user resumed (promote cleared the pause conditions) is replaced by a
+  // new run. While a pause step (or the blue-green pause) holds controllerPause, an Inconclusive
+  // run has not been judged yet: it pauses the rollout below instead of being replaced at once,
+  // which let the timed pause end and the rollout complete (needsNewAnalysisRun).
+  if (run != nullptr && run->status.phase == Phase::kInconclusive && resumedByUser(ctx)) {
     run = nullptr;
   }
   std::string base =
@@ -137,12 +146,8 @@ const AnalysisRun* currentRun(const RolloutContext& ctx,
 // needsNewAnalysisRun: none yet; a resumed Inconclusive run; or a retry after an abort.
 bool needsNewRun(const RolloutContext& ctx, const AnalysisRun* current) {
   if (current == nullptr) return true;
-  const auto& st = ctx.rollout.status;
-  if (st.controllerPause && !st.hasPauseCondition(kPauseCanaryStep) &&
-      !st.hasPauseCondition(kPauseBlueGreen)) {
-    return current->status.phase == Phase::kInconclusive;
-  }
-  return !st.abortedAt.empty();
+  if (resumedByUser(ctx)) return current->status.phase == Phase::kInconclusive;
+  return !ctx.rollout.status.abortedAt.empty();
 }
 
 // skipPre/PostPromotionAnalysisRun, judged on the status as last written.

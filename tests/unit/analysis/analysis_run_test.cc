@@ -334,6 +334,25 @@ TEST_F(AnalysisRunTest, FailureLimitMinusOneNeverFails) {
   EXPECT_EQ(r["status"]["phase"], "Successful");
 }
 
+// Argo assessMetricStatus: count reached without consecutiveSuccessLimit successes in a row is
+// Inconclusive while failureLimit applies (and was not exceeded), Failed when it is disabled.
+TEST_F(AnalysisRunTest, ConsecutiveSuccessLimitNotReachedIsInconclusiveUnderAFailureLimit) {
+  for (int failure_limit : {1, -1}) {
+    SCOPED_TRACE(failure_limit);
+    provider_->script["m"] = {json::array({1}), json::array({-1}), json::array({1})};
+    json r = run({metric("m", {{"interval", "1s"},
+                               {"count", 3},
+                               {"consecutiveSuccessLimit", 2},
+                               {"failureLimit", failure_limit},
+                               {"successCondition", "result[0] > 0"}})});
+    step(r, seconds(0));
+    step(r, seconds(1));
+    step(r, seconds(2));
+    EXPECT_EQ(result(r)["count"], 3);
+    EXPECT_EQ(r["status"]["phase"], failure_limit >= 0 ? "Inconclusive" : "Failed");
+  }
+}
+
 TEST_F(AnalysisRunTest, MeasurementRetentionKeepsLastN) {
   json r = run({metric("m", {{"interval", "1s"}, {"count", 5}})},
                {{"measurementRetention", {{{"metricName", "m"}, {"limit", 2}}}}});
