@@ -97,8 +97,26 @@ function el(tag, attrs, ...children) {
 const badge = (phase) => el('span', {class: 'badge ' + phase}, phase || '-');
 async function getJSON(url) {
   const r = await fetch(url, {credentials: 'same-origin'});
-  if (!r.ok) throw new Error(r.status + ' ' + (await r.text()));
+  if (!r.ok) {
+    const e = new Error(r.status + ' ' + (await r.text()));
+    e.status = r.status;
+    throw e;
+  }
   return r.json();
+}
+// In-cluster, a 401 means: sign in with a bearer token (kept by the server in an HttpOnly cookie).
+function signIn(message) {
+  const token = el('input', {type: 'password', id: 'login-token', size: 60,
+    placeholder: 'bearer token, e.g. from: kubectl create token NAME'});
+  const out = el('p', {id: 'login-result', class: 'muted'}, message);
+  const submit = async (ev) => {
+    ev.preventDefault();
+    const r = await fetch('/api/login', {method: 'POST', credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json'}, body: JSON.stringify({token: token.value})});
+    if (r.ok) { render(); connect(); } else { out.textContent = r.status + ': ' + (await r.text()); }
+  };
+  $('#main').replaceChildren(el('h1', {}, 'Sign in'),
+    el('form', {id: 'login', onsubmit: submit}, token, ' ', el('button', {class: 'act', type: 'submit'}, 'Sign in')), out);
 }
 
 // ---- routing and live updates ----
@@ -108,8 +126,10 @@ const route = () => {
 };
 let refreshTimer = null;
 function refreshSoon() { clearTimeout(refreshTimer); refreshTimer = setTimeout(render, 100); }
+let source = null;
 function connect() {
-  const es = new EventSource('/api/stream');
+  if (source) source.close();
+  const es = source = new EventSource('/api/stream');
   es.onopen = () => { $('#live').textContent = 'live'; $('#live').classList.remove('off'); };
   es.onerror = () => { $('#live').textContent = 'reconnecting'; $('#live').classList.add('off'); };
   es.addEventListener('change', (ev) => {
@@ -254,7 +274,11 @@ function chart(metric) {
 async function renderRollout(r) {
   let d;
   try { d = await getJSON('/api/rollouts/' + encodeURIComponent(r.ns) + '/' + encodeURIComponent(r.name)); }
-  catch (e) { $('#main').replaceChildren(el('p', {}, el('a', {href: '/'}, '← Rollouts')), el('p', {id: 'error'}, String(e))); return; }
+  catch (e) {
+    if (e.status === 401) throw e;
+    $('#main').replaceChildren(el('p', {}, el('a', {href: '/'}, '← Rollouts')), el('p', {id: 'error'}, String(e)));
+    return;
+  }
   const s = d.steps;
   const steps = s.steps.length ? el('ol', {class: 'steps', id: 'steps'}, s.steps.map((st) =>
     el('li', {class: st.state, 'data-state': st.state}, (st.index + 1) + '. ' + st.text,
@@ -311,7 +335,9 @@ async function render() {
   if (rendering) { refreshSoon(); return; }
   const r = route();
   rendering = r ? renderRollout(r) : renderList();
-  try { await rendering; } catch (e) { $('#main').replaceChildren(el('p', {id: 'error'}, String(e))); }
+  try { await rendering; } catch (e) {
+    if (e.status === 401) signIn(String(e)); else $('#main').replaceChildren(el('p', {id: 'error'}, String(e)));
+  }
   rendering = null;
   document.body.dataset.rendered = String(Date.now());
 }

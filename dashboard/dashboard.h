@@ -22,6 +22,12 @@ struct DashboardOptions {
   std::string istio_version = "v1beta1";
   std::function<int64_t()> now;  // unix seconds (restart); default: the system clock
   std::chrono::milliseconds flush_interval{250};  // live updates are batched this long
+  /// In-cluster mode (vane-controller --dashboard-addr): no session token; every API request must
+  /// carry the user's bearer token (Authorization header, or the cookie the sign-in form sets),
+  /// checked with a TokenReview, and each read and write is authorised for that user with
+  /// SubjectAccessReviews before the dashboard's client (its service account) makes it.
+  bool in_cluster = false;
+  std::chrono::seconds access_ttl{10};  // how long review answers are reused
 };
 
 class Dashboard {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -20,8 +21,11 @@ class LiveHub {
  public:
   explicit LiveHub(std::chrono::milliseconds flush_interval);
   ~LiveHub();
-  /// Adds a stream; it receives `retry:` and then every batch until it closes.
-  void add(std::shared_ptr<http::StreamWriter> writer);
+  /// Which namespaces a stream's user may see (in-cluster mode); empty: all.
+  using NamespaceFilter = std::function<bool(const std::string& ns)>;
+  /// Adds a stream; it receives `retry:` and then every batch (restricted to what may_see allows)
+  /// until it closes.
+  void add(std::shared_ptr<http::StreamWriter> writer, NamespaceFilter may_see = {});
   /// Records a change of a Rollout (kind "Rollout") or of something in a namespace.
   void touched(const std::string& kind, const std::string& ns, const std::string& name);
   /// Closes every stream and stops the flusher. Idempotent.
@@ -35,7 +39,11 @@ class LiveHub {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::vector<std::shared_ptr<http::StreamWriter>> writers_;
+  struct Stream {
+    std::shared_ptr<http::StreamWriter> writer;
+    NamespaceFilter may_see;
+  };
+  std::vector<Stream> writers_;
   std::set<std::string> rollouts_;    // "ns/name"
   std::set<std::string> namespaces_;  // changes of children and events
   std::thread thread_;

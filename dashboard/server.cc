@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "cli/actions.h"
+#include "dashboard/access.h"
 #include "dashboard/assets.h"
 #include "dashboard/dashboard.h"
 #include "dashboard/guard.h"
@@ -85,6 +86,27 @@ std::vector<const json*> raw(const std::vector<ObjectPtr>& objects) {
   return out;
 }
 
+constexpr const char* kTokenCookie = "vane_dashboard_token";
+
+// What each action writes (cli/actions.h), for the SubjectAccessReviews made before it runs.
+std::vector<AccessCheck> plannedWrites(const std::string& action, const std::string& ns,
+                                       const std::string& name) {
+  auto rollouts = [&](const std::string& verb, const std::string& sub) {
+    return AccessCheck{verb, "argoproj.io", "rollouts", sub, ns, name};
+  };
+  if (action == "promote" || action == "promote-full") {
+    return {rollouts("get", ""), rollouts("patch", "status"), rollouts("patch", "")};
+  }
+  if (action == "abort" || action == "retry") return {rollouts("patch", "status")};
+  if (action == "pause" || action == "restart") return {rollouts("patch", "")};
+  if (action == "undo") {
+    return {
+        rollouts("get", ""), {"list", "apps", "replicasets", "", ns, ""}, rollouts("patch", "")};
+  }
+  if (action == "set-image") return {rollouts("get", ""), rollouts("update", "")};
+  return {};
+}
+
 class DashboardImpl : public Dashboard {
  public:
   DashboardImpl(kube::Client& client, DashboardOptions options)
@@ -93,18 +115,24 @@ class DashboardImpl : public Dashboard {
 
   Status init();
   uint16_t port() const override { return server_ ? server_->port() : 0; }
-  std::string url() const override { return guard_ ? guard_->url() : ""; }
+  std::string url() const override {
+    if (guard_) return guard_->url();
+    return "http://" + options_.address + ":" + std::to_string(port()) + "/";
+  }
   bool waitForSync(std::chrono::milliseconds timeout) override;
   void stop() override;
 
  private:
   kube::Informer* addInformer(const kube::Resource& r);
   http::Response handle(const http::Request& req);
-  http::Response route(const http::Request& req);
-  http::Response listRollouts(const http::Request& req);
-  http::Response getRollout(const std::string& ns, const std::string& name);
+  http::Response handleInCluster(const http::Request& req);
+  http::Response login(const http::Request& req);
+  http::Response route(const http::Request& req, const Viewer* viewer);
+  http::Response listRollouts(const http::Request& req, const Viewer* viewer);
+  http::Response getRollout(const std::string& ns, const std::string& name, const Viewer* viewer);
   http::Response act(const http::Request& req, const std::string& ns, const std::string& name,
-                     const std::string& action);
+                     const std::string& action, const Viewer* viewer);
+  bool maySee(const Viewer& viewer, const std::string& ns);
 
   kube::Client& client_;
   DashboardOptions options_;
@@ -116,7 +144,8 @@ class DashboardImpl : public Dashboard {
   kube::Informer* analysisruns_ = nullptr;
   kube::Informer* events_ = nullptr;
   kube::Informer* virtualservices_ = nullptr;  // null when Istio's CRD is not installed
-  std::unique_ptr<LocalGuard> guard_;
+  std::unique_ptr<LocalGuard> guard_;          // loopback mode
+  std::unique_ptr<ClusterAccess> access_;      // in-cluster mode
   std::unique_ptr<http::Server> server_;
   std::once_flag stop_once_;
 };
@@ -152,8 +181,12 @@ Status DashboardImpl::init() {
   auto server = http::Server::start(so, [this](const http::Request& req) { return handle(req); });
   if (!server.ok()) return server.status();
   server_ = std::move(server.value());
-  guard_ = std::make_unique<LocalGuard>(options_.token.empty() ? randomToken() : options_.token,
-                                        options_.address, server_->port());
+  if (options_.in_cluster) {
+    access_ = std::make_unique<ClusterAccess>(client_, options_.access_ttl);
+  } else {
+    guard_ = std::make_unique<LocalGuard>(options_.token.empty() ? randomToken() : options_.token,
+                                          options_.address, server_->port());
+  }
   return Status::ok();
 }
 
@@ -176,8 +209,14 @@ void DashboardImpl::stop() {
 }
 
 http::Response DashboardImpl::handle(const http::Request& req) {
-  if (auto refused = guard_->check(req)) return *refused;
-  http::Response r = route(req);
+  http::Response r;
+  if (access_) {
+    r = handleInCluster(req);
+  } else if (auto refused = guard_->check(req)) {
+    r = *refused;
+  } else {
+    r = route(req, nullptr);
+  }
   // The pages load nothing from elsewhere and may not be framed (clickjacking).
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
@@ -187,7 +226,46 @@ http::Response DashboardImpl::handle(const http::Request& req) {
   return r;
 }
 
-http::Response DashboardImpl::route(const http::Request& req) {
+http::Response DashboardImpl::handleInCluster(const http::Request& req) {
+  if (isStateChanging(req.method)) {
+    // Behind an ingress the Host is the public name: a write's Origin must name that same host.
+    std::string host = req.header("Host").value_or(""), origin = req.header("Origin").value_or("");
+    if (host.empty() || (origin != "http://" + host && origin != "https://" + host)) {
+      return errorResponse(403, "forbidden: unexpected Origin header");
+    }
+  }
+  if (req.path.rfind("/api/", 0) != 0) return route(req, nullptr);  // the pages hold no data
+  if (req.path == "/api/login" && req.method == "POST") return login(req);
+  std::string token;
+  std::string auth = req.header("Authorization").value_or("");
+  if (auth.rfind("Bearer ", 0) == 0) token = auth.substr(7);
+  if (token.empty()) token = cookie(req, kTokenCookie).value_or("");
+  auto viewer = access_->authenticate(token);
+  if (!viewer.ok()) {
+    int code = viewer.status().code() == Code::kUnauthorized ? 401 : 503;
+    return errorResponse(code, code == 401 ? "unauthorized: sign in with a bearer token"
+                                           : viewer.status().toString());
+  }
+  return route(req, &viewer.value());
+}
+
+http::Response DashboardImpl::login(const http::Request& req) {
+  json body = json::parse(req.body, nullptr, false);
+  std::string token = body.is_object() ? body.value("token", "") : "";
+  auto viewer = access_->authenticate(token);
+  if (!viewer.ok()) return errorResponse(401, "unauthorized: the token was not accepted");
+  http::Response r = jsonResponse(200, {{"ok", true}, {"user", viewer.value().name}});
+  r.headers.emplace_back("Set-Cookie", std::string(kTokenCookie) + "=" + token +
+                                           "; Path=/; HttpOnly; SameSite=Strict");
+  return r;
+}
+
+bool DashboardImpl::maySee(const Viewer& viewer, const std::string& ns) {
+  auto ok = access_->allowed(viewer, {"list", "argoproj.io", "rollouts", "", ns, ""});
+  return ok.ok() && ok.value();
+}
+
+http::Response DashboardImpl::route(const http::Request& req, const Viewer* viewer) {
   std::vector<std::string> p = splitPath(req.path);
   bool get = req.method == "GET";
   if (get && (p.empty() || (p.size() == 3 && p[0] == "rollouts"))) {
@@ -195,35 +273,57 @@ http::Response DashboardImpl::route(const http::Request& req) {
   }
   if (get && p.size() == 1 && p[0].find('.') != std::string::npos) return asset(p[0]);
   if (p.size() < 2 || p[0] != "api") return errorResponse(404, "no such page: " + req.path);
-  if (get && p.size() == 2 && p[1] == "rollouts") return listRollouts(req);
-  if (get && p.size() == 4 && p[1] == "rollouts") return getRollout(p[2], p[3]);
+  if (get && p.size() == 2 && p[1] == "rollouts") return listRollouts(req, viewer);
+  if (get && p.size() == 4 && p[1] == "rollouts") return getRollout(p[2], p[3], viewer);
   if (req.method == "POST" && p.size() == 5 && p[1] == "rollouts") {
-    return act(req, p[2], p[3], p[4]);
+    return act(req, p[2], p[3], p[4], viewer);
+  }
+  if (get && p.size() == 2 && p[1] == "whoami") {
+    return jsonResponse(200, {{"user", viewer ? viewer->name : "(your kubeconfig)"},
+                              {"inCluster", viewer != nullptr}});
   }
   if (get && p.size() == 2 && p[1] == "stream") {
     http::Response r;
     r.headers.emplace_back("Content-Type", "text/event-stream");
     r.headers.emplace_back("Cache-Control", "no-store");
-    r.stream = [this](std::shared_ptr<http::StreamWriter> w) { hub_.add(std::move(w)); };
+    LiveHub::NamespaceFilter filter;
+    if (viewer) filter = [this, v = *viewer](const std::string& ns) { return maySee(v, ns); };
+    r.stream = [this, filter](std::shared_ptr<http::StreamWriter> w) {
+      hub_.add(std::move(w), filter);
+    };
     return r;
   }
   if (p.size() == 2 && p[1] == "stream") return errorResponse(405, "method not allowed");
   return errorResponse(404, "no such endpoint: " + req.method + " " + req.path);
 }
 
-http::Response DashboardImpl::listRollouts(const http::Request& req) {
+http::Response DashboardImpl::listRollouts(const http::Request& req, const Viewer* viewer) {
   ListFilter f;
   f.namespace_ = req.param("namespace").value_or("");
   f.phase = req.param("phase").value_or("");
   f.name = req.param("name").value_or("");
   f.attention = req.param("attention").value_or("") == "true";
   auto objects = rollouts_->list();
+  if (viewer) {  // only the namespaces the user may list Rollouts in
+    std::map<std::string, bool> seen;
+    std::erase_if(objects, [&](const ObjectPtr& o) {
+      std::string ns = (*o)["metadata"].value("namespace", "");
+      auto it = seen.find(ns);
+      if (it == seen.end()) it = seen.emplace(ns, maySee(*viewer, ns)).first;
+      return !it->second;
+    });
+  }
   json body = rolloutList(raw(objects), f);
   body["synced"] = rollouts_->hasSynced();
   return jsonResponse(200, body);
 }
 
-http::Response DashboardImpl::getRollout(const std::string& ns, const std::string& name) {
+http::Response DashboardImpl::getRollout(const std::string& ns, const std::string& name,
+                                         const Viewer* viewer) {
+  if (viewer) {
+    Status st = access_->require(*viewer, {{"get", "argoproj.io", "rollouts", "", ns, name}});
+    if (!st.isOk()) return errorResponse(httpCode(st.code()), st.message());
+  }
   ObjectPtr ro = rollouts_->get(ns, name);
   if (!ro) return errorResponse(404, "rollout " + ns + "/" + name + " not found");
   std::string uid = (*ro)["metadata"].value("uid", "");
@@ -242,7 +342,8 @@ http::Response DashboardImpl::getRollout(const std::string& ns, const std::strin
 }
 
 http::Response DashboardImpl::act(const http::Request& req, const std::string& ns,
-                                  const std::string& name, const std::string& action) {
+                                  const std::string& name, const std::string& action,
+                                  const Viewer* viewer) {
   json body = json::object();
   if (!req.body.empty()) {
     body = json::parse(req.body, nullptr, false);
@@ -250,6 +351,18 @@ http::Response DashboardImpl::act(const http::Request& req, const std::string& n
   }
   cli::CommandContext ctx;
   ctx.client = &client_;
+  std::unique_ptr<kube::Client> as_viewer;
+  if (viewer) {
+    // Every patch the action may send is authorised before the first is sent (promote: the
+    // status patch and the spec patch), and the client re-checks each call it makes.
+    Status st = access_->require(*viewer, plannedWrites(action, ns, name));
+    if (!st.isOk()) {
+      int code = httpCode(st.code());
+      return errorResponse(code, (code == 403 ? "refused (403 Forbidden): " : "") + st.message());
+    }
+    as_viewer = authorizingClient(client_, *access_, *viewer);
+    ctx.client = as_viewer.get();
+  }
   ctx.namespace_ = ns;
   ctx.now = options_.now ? options_.now : [] { return static_cast<int64_t>(std::time(nullptr)); };
   Result<std::string> r = Status(Code::kNotFound, "unknown action \"" + action + "\"", "action");
