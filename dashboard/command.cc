@@ -31,7 +31,11 @@ int runDashboardCommand(const std::vector<std::string>& args, std::ostream& out,
        base::FlagSpec("namespace", 'n', base::FlagKind::kString,
                       "Watch only this namespace (default: every namespace)"),
        base::FlagSpec("kubeconfig", 0, base::FlagKind::kString, "Path to the kubeconfig file"),
-       base::FlagSpec("context", 0, base::FlagKind::kString, "Kubeconfig context to use")});
+       base::FlagSpec("context", 0, base::FlagKind::kString, "Kubeconfig context to use"),
+       base::FlagSpec("in-cluster", 0, base::FlagKind::kBool,
+                      "Run in a cluster with the pod's service account: no session token; every "
+                      "request needs the user's bearer token, and RBAC decides through "
+                      "TokenReview and SubjectAccessReview (deploy/dashboard)")});
   if (Status st = flags.parse(args); !st.isOk()) {
     err << "error: " << st.message() << " (see 'kubectl vane dashboard --help')\n";
     return 1;
@@ -54,12 +58,14 @@ int runDashboardCommand(const std::vector<std::string>& args, std::ostream& out,
   opts.address = flags.str("address");
   opts.namespace_ = flags.str("namespace");
   std::string kubeconfig = flags.str("kubeconfig"), context = flags.str("context");
-  if (!isLoopback(opts.address)) {
+  opts.in_cluster = flags.boolean("in-cluster");
+  if (!isLoopback(opts.address) && !opts.in_cluster) {
     err << "warning: --address " << opts.address
         << " is not loopback: anyone who can reach it and learns the URL acts with your "
            "credentials\n";
   }
-  auto config = kube::loadKubeconfig(kubeconfig, context);
+  auto config =
+      opts.in_cluster ? kube::inClusterConfig() : kube::loadKubeconfig(kubeconfig, context);
   if (!config.ok()) {
     err << "error: loading kubeconfig: " << config.status().toString() << "\n";
     return 1;
@@ -82,7 +88,9 @@ int runDashboardCommand(const std::vector<std::string>& args, std::ostream& out,
     return 1;
   }
   out << "Vane dashboard: " << dash.value()->url() << "\n"
-      << "(the URL carries this session's token; press Ctrl-C to stop)" << std::endl;
+      << (opts.in_cluster ? "(every request needs a bearer token; Ctrl-C to stop)"
+                          : "(the URL carries this session's token; press Ctrl-C to stop)")
+      << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
   dash.value()->stop();
