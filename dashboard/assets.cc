@@ -315,7 +315,7 @@ async function renderRollout(r) {
     el('p', {}, el('a', {href: '/'}, '← Rollouts')),
     el('h1', {}, d.namespace + '/' + d.name + ' ', el('span', {id: 'phase', 'data-phase': d.status}, badge(d.status))),
     d.message ? el('p', {class: 'muted', id: 'message'}, d.message) : null,
-    actionBar(r, d),
+    ...actionBar(r, d),
     el('div', {class: 'cards'},
       el('div', {class: 'card'}, el('h2', {}, 'Summary'), el('dl', {class: 'kv'},
         el('dt', {}, 'Strategy'), el('dd', {}, d.strategy),
