@@ -94,6 +94,9 @@ function el(tag, attrs, ...children) {
   }
   return e;
 }
+function show(...nodes) {
+  $('#main').replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
+}
 const badge = (phase) => el('span', {class: 'badge ' + phase}, phase || '-');
 async function getJSON(url) {
   const r = await fetch(url, {credentials: 'same-origin'});
@@ -115,7 +118,7 @@ function signIn(message) {
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify({token: token.value})});
     if (r.ok) { render(); connect(); } else { out.textContent = r.status + ': ' + (await r.text()); }
   };
-  $('#main').replaceChildren(el('h1', {}, 'Sign in'),
+  show(el('h1', {}, 'Sign in'),
     el('form', {id: 'login', onsubmit: submit}, token, ' ', el('button', {class: 'act', type: 'submit'}, 'Sign in')), out);
 }
 
@@ -168,16 +171,15 @@ async function renderList() {
       encodeURIComponent(r.name)}, r.name)),
     el('td', {}, r.namespace), el('td', {}, badge(r.phase), r.aborted ? ' aborted' : ''),
     el('td', {}, r.strategy), el('td', {}, r.step || '-'),
-    el('td', {}, r.setWeight || '-', r.actualWeight && r.actualWeight !== r.setWeight ?
-      ' (actual ' + r.actualWeight + ')' : ''),
+    el('td', {}, r.setWeight || '-'),
     el('td', {}, r.replicas.ready + '/' + r.replicas.desired),
     el('td', {}, r.images.join(', ')),
     el('td', {class: 'muted'}, r.message)));
-  $('#main').replaceChildren(
+  show(
     el('h1', {}, 'Rollouts ', el('span', {class: 'muted', id: 'total'}, '(' + data.total + ')')),
     el('div', {class: 'toolbar'}, nsSelect, chips, search, attention),
     el('table', {id: 'rollouts'}, el('thead', {}, el('tr', {}, ['Name', 'Namespace', 'Status',
-      'Strategy', 'Step', 'Weight', 'Ready', 'Images', 'Message'].map((h) => el('th', {}, h)))),
+      'Strategy', 'Step', 'Set weight', 'Ready', 'Images', 'Message'].map((h) => el('th', {}, h)))),
     el('tbody', {}, rows)),
     data.items.length ? null : el('p', {class: 'muted', id: 'empty'}, 'No Rollouts match.'));
 }
@@ -276,7 +278,7 @@ async function renderRollout(r) {
   try { d = await getJSON('/api/rollouts/' + encodeURIComponent(r.ns) + '/' + encodeURIComponent(r.name)); }
   catch (e) {
     if (e.status === 401) throw e;
-    $('#main').replaceChildren(el('p', {}, el('a', {href: '/'}, '← Rollouts')), el('p', {id: 'error'}, String(e)));
+    show(el('p', {}, el('a', {href: '/'}, '← Rollouts')), el('p', {id: 'error'}, String(e)));
     return;
   }
   const s = d.steps;
@@ -311,7 +313,7 @@ async function renderRollout(r) {
   const events = el('table', {id: 'events'}, el('tr', {}, ['Time', 'Type', 'Object', 'Reason', 'Message']
     .map((h) => el('th', {}, h))), d.events.map((e) => el('tr', {}, el('td', {}, e.time),
       el('td', {}, e.type), el('td', {}, e.object), el('td', {}, e.reason), el('td', {}, e.message))));
-  $('#main').replaceChildren(
+  show(
     el('p', {}, el('a', {href: '/'}, '← Rollouts')),
     el('h1', {}, d.namespace + '/' + d.name + ' ', el('span', {id: 'phase', 'data-phase': d.status}, badge(d.status))),
     d.message ? el('p', {class: 'muted', id: 'message'}, d.message) : null,
@@ -336,7 +338,7 @@ async function render() {
   const r = route();
   rendering = r ? renderRollout(r) : renderList();
   try { await rendering; } catch (e) {
-    if (e.status === 401) signIn(String(e)); else $('#main').replaceChildren(el('p', {id: 'error'}, String(e)));
+    if (e.status === 401) signIn(String(e)); else show(el('p', {id: 'error'}, String(e)));
   }
   rendering = null;
   document.body.dataset.rendered = String(Date.now());

@@ -104,7 +104,6 @@ json rolloutRow(const json& rollout) {
           {"strategy", v.strategy},
           {"step", v.step},
           {"setWeight", v.setWeight},
-          {"actualWeight", v.actualWeight},
           {"replicas",
            {{"desired", v.desired},
             {"current", v.current},

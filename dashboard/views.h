@@ -11,7 +11,8 @@ namespace vane::dashboard {
 using nlohmann::json;
 
 /// One row of the Rollout list: namespace, name, phase, message, strategy, step, setWeight,
-/// actualWeight, replicas, images, needsAttention (Degraded, Paused, or aborted).
+/// replicas, images (the template's), needsAttention (Degraded, Paused, or aborted). The actual
+/// weight needs the ReplicaSets: only the Rollout page shows it.
 json rolloutRow(const json& rollout);
 
 struct ListFilter {
