@@ -58,7 +58,7 @@ TEST_F(DashboardTest, ListCountsAndFilters) {
   EXPECT_EQ(getJson("/api/rollouts?namespace=other")["items"].size(), 0u);
 }
 
-TEST_F(DashboardTest, RolloutPageShowsStepsRevisionsAndRoutes) {
+TEST_F(DashboardTest, RolloutPageShowsStepsAndRevisions) {
   json d = getJson("/api/rollouts/default/web");
   ASSERT_EQ(d.value("name", ""), "web") << d.dump();
   ASSERT_EQ(d["steps"]["steps"].size(), 3u) << d["steps"].dump();
