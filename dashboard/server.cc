@@ -148,6 +148,9 @@ class DashboardImpl : public Dashboard {
   std::unique_ptr<ClusterAccess> access_;      // in-cluster mode
   std::unique_ptr<http::Server> server_;
   std::once_flag stop_once_;
+  // List rows by "ns/name": (resourceVersion, row), so an unchanged Rollout is not rebuilt.
+  std::mutex rows_mu_;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const Row>>> row_cache_;
 };
 
 kube::Informer* DashboardImpl::addInformer(const kube::Resource& r) {
@@ -313,9 +316,28 @@ http::Response DashboardImpl::listRollouts(const http::Request& req, const Viewe
       return !it->second;
     });
   }
-  json body = rolloutList(raw(objects), f);
-  body["synced"] = rollouts_->hasSynced();
-  return jsonResponse(200, body);
+  std::vector<std::shared_ptr<const Row>> rows;  // kept alive while the list is built
+  rows.reserve(objects.size());
+  {
+    std::lock_guard lock(rows_mu_);
+    if (row_cache_.size() > 2 * objects.size() + 100) row_cache_.clear();  // deleted Rollouts
+    for (const auto& o : objects) {
+      const json& meta = (*o)["metadata"];
+      std::string key = meta.value("namespace", "") + "/" + meta.value("name", "");
+      std::string rv = meta.value("resourceVersion", "");
+      auto& cached = row_cache_[key];
+      if (!cached.second || cached.first != rv) {
+        cached = {rv, std::make_shared<const Row>(makeRow(*o))};
+      }
+      rows.push_back(cached.second);
+    }
+  }
+  std::vector<const Row*> ptrs;
+  ptrs.reserve(rows.size());
+  for (const auto& r : rows) ptrs.push_back(r.get());
+  http::Response r = http::Response::json(200, rolloutListJson(std::move(ptrs), f));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 http::Response DashboardImpl::getRollout(const std::string& ns, const std::string& name,

@@ -115,36 +115,50 @@ json rolloutRow(const json& rollout) {
           {"needsAttention", attention}};
 }
 
-json rolloutList(const std::vector<const json*>& rollouts, const ListFilter& filter) {
-  std::vector<json> rows;
+Row makeRow(const json& rollout) {
+  json row = rolloutRow(rollout);
+  Row r;
+  r.namespace_ = row["namespace"];
+  r.name = row["name"];
+  r.phase = row["phase"];
+  r.attention = row["needsAttention"];
+  r.json = row.dump();
+  return r;
+}
+
+std::string rolloutListJson(std::vector<const Row*> rows, const ListFilter& filter) {
+  std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) {
+    return std::tie(a->namespace_, a->name) < std::tie(b->namespace_, b->name);
+  });
   std::map<std::string, int> counts;
   std::vector<std::string> namespaces;
   int total = 0;
-  for (const json* ro : rollouts) {
-    json row = rolloutRow(*ro);
-    std::string ns = row["namespace"];
-    if (std::find(namespaces.begin(), namespaces.end(), ns) == namespaces.end()) {
-      namespaces.push_back(ns);
+  std::string items = "[";
+  for (const Row* r : rows) {
+    if (namespaces.empty() || namespaces.back() != r->namespace_) {
+      namespaces.push_back(r->namespace_);
     }
-    if (!filter.namespace_.empty() && ns != filter.namespace_) continue;
+    if (!filter.namespace_.empty() && r->namespace_ != filter.namespace_) continue;
     ++total;
-    ++counts[row["phase"].get<std::string>()];
-    if (!filter.phase.empty() && row["phase"] != filter.phase) continue;
-    if (!filter.name.empty() &&
-        row["name"].get<std::string>().find(filter.name) == std::string::npos) {
-      continue;
-    }
-    if (filter.attention && !row["needsAttention"].get<bool>()) continue;
-    rows.push_back(std::move(row));
+    ++counts[r->phase];
+    if (!filter.phase.empty() && r->phase != filter.phase) continue;
+    if (!filter.name.empty() && r->name.find(filter.name) == std::string::npos) continue;
+    if (filter.attention && !r->attention) continue;
+    if (items.size() > 1) items += ',';
+    items += r->json;
   }
-  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
-    return std::tie(a["namespace"].get_ref<const std::string&>(),
-                    a["name"].get_ref<const std::string&>()) <
-           std::tie(b["namespace"].get_ref<const std::string&>(),
-                    b["name"].get_ref<const std::string&>());
-  });
-  std::sort(namespaces.begin(), namespaces.end());
-  return {{"items", rows}, {"counts", counts}, {"total", total}, {"namespaces", namespaces}};
+  items += ']';
+  return R"({"items":)" + items + R"(,"counts":)" + json(counts).dump() + R"(,"total":)" +
+         std::to_string(total) + R"(,"namespaces":)" + json(namespaces).dump() + "}";
+}
+
+json rolloutList(const std::vector<const json*>& rollouts, const ListFilter& filter) {
+  std::vector<Row> rows;
+  rows.reserve(rollouts.size());
+  for (const json* ro : rollouts) rows.push_back(makeRow(*ro));
+  std::vector<const Row*> ptrs;
+  for (const Row& r : rows) ptrs.push_back(&r);
+  return json::parse(rolloutListJson(ptrs, filter));
 }
 
 json stepTimeline(const json& rollout) {

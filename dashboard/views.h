@@ -22,8 +22,19 @@ struct ListFilter {
   bool attention = false;  // only rows needing attention
 };
 
+/// A row with what the filters read, and its JSON already serialised (the server keeps rows per
+/// resourceVersion, so a list of 1,000 Rollouts is mostly string concatenation).
+struct Row {
+  std::string namespace_, name, phase;
+  bool attention = false;
+  std::string json;  // rolloutRow(rollout).dump()
+};
+Row makeRow(const json& rollout);
+
 /// {"items":[rows sorted by namespace/name], "counts":{phase: n} (of the namespace's rollouts,
-/// before the phase/name/attention filters), "total": n, "namespaces":[...]}.
+/// before the phase/name/attention filters), "total": n, "namespaces":[...]}, serialised.
+std::string rolloutListJson(std::vector<const Row*> rows, const ListFilter& filter);
+/// The same, from the Rollouts themselves (parsed back; for tests and small lists).
 json rolloutList(const std::vector<const json*>& rollouts, const ListFilter& filter);
 
 /// The steps of the canary strategy, each {index, text, state: done|current|pending}, and where
