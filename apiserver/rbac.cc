@@ -8,7 +8,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string trim(std::string s) {
+std::string trimSpace(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   size_t i = 0;
   while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
@@ -105,7 +105,7 @@ Result<std::map<std::string, UserInfo>> parseTokenFile(const std::string& text) 
   std::string line;
   std::vector<std::string> lines;
   while (std::getline(in, line)) {
-    line = trim(line);
+    line = trimSpace(line);
     if (!line.empty()) lines.push_back(line);
   }
   if (lines.size() == 1 && lines[0].find(',') == std::string::npos) {
@@ -115,22 +115,22 @@ Result<std::map<std::string, UserInfo>> parseTokenFile(const std::string& text) 
   for (size_t i = 0; i < lines.size(); ++i) {
     auto f = csvFields(lines[i]);
     std::string where = "line " + std::to_string(i + 1);
-    if (f.size() < 3 || trim(f[0]).empty() || trim(f[1]).empty()) {
+    if (f.size() < 3 || trimSpace(f[0]).empty() || trimSpace(f[1]).empty()) {
       return Status(Code::kInvalid,
                     "--token-file " + where + ": want token,user,uid[,\"group1,group2\"]", where);
     }
-    UserInfo u{trim(f[1]), trim(f[2]), {}};
+    UserInfo u{trimSpace(f[1]), trimSpace(f[2]), {}};
     if (f.size() > 3) {
       std::istringstream gs(f[3]);
       std::string g;
       while (std::getline(gs, g, ',')) {
-        if (!trim(g).empty()) u.groups.push_back(trim(g));
+        if (!trimSpace(g).empty()) u.groups.push_back(trimSpace(g));
       }
     }
-    if (users.count(trim(f[0]))) {
+    if (users.count(trimSpace(f[0]))) {
       return Status(Code::kInvalid, "--token-file " + where + ": duplicate token", where);
     }
-    users[trim(f[0])] = u;
+    users[trimSpace(f[0])] = u;
   }
   if (users.empty()) return Status(Code::kInvalid, "--token-file: the file is empty");
   return users;
