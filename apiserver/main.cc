@@ -32,7 +32,14 @@ vane::base::FlagSet flagSet() {
           FlagSpec("pod-ready-delay", 0, FlagKind::kDuration,
                    "With --simulate-workloads: how long a Pod takes to become Ready", "1s"),
           FlagSpec("token-file", 0, FlagKind::kString,
-                   "File with the bearer token every request must carry"),
+                   "File with the bearer token every request must carry, or kube-apiserver's "
+                   "static token CSV (token,user,uid,\"group1,group2\"; the first line's token "
+                   "goes into --kubeconfig-out)"),
+          FlagSpec("authorization-mode", 0, FlagKind::kString,
+                   "AlwaysAllow, or RBAC: check every request against the stored Roles, "
+                   "ClusterRoles and their bindings (system:masters may do anything)",
+                   "AlwaysAllow")
+              .oneOf({"AlwaysAllow", "RBAC"}),
           FlagSpec("tls", 0, FlagKind::kBool, "Serve HTTPS with a self-signed certificate"),
           FlagSpec("no-fsync", 0, FlagKind::kBool, "Do not fsync the write-ahead log"),
           FlagSpec("log-format", 0, FlagKind::kString, "Log format", "text")
@@ -81,9 +88,14 @@ int main(int argc, char** argv) {
     if (!in) return usageError("--token-file: cannot read " + flags.str("token-file"));
     std::stringstream ss;
     ss << in.rdbuf();
-    options.token = trim(ss.str());
-    if (options.token.empty()) return usageError("--token-file: the file is empty");
+    auto users = vane::apiserver::parseTokenFile(ss.str());
+    if (!users.ok()) return usageError(users.status().message());
+    options.users = users.value();
+    std::string first = trim(ss.str());
+    first = first.substr(0, first.find('\n'));
+    options.token = trim(first.substr(0, first.find(',')));
   }
+  options.rbac = flags.str("authorization-mode") == "RBAC";
   const std::string kubeconfig_out = flags.str("kubeconfig-out");
 
   sigset_t set;

@@ -54,6 +54,15 @@ TypeList builtins() {
   job.tracks_generation = true;
   l.push_back(job);
   l.push_back(builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, {}, {}));
+  // RBAC objects, read by the authoriser of --authorization-mode RBAC (apiserver/rbac.h).
+  for (auto [plural, singular, kind, namespaced] :
+       {std::tuple{"roles", "role", "Role", true},
+        std::tuple{"clusterroles", "clusterrole", "ClusterRole", false},
+        std::tuple{"rolebindings", "rolebinding", "RoleBinding", true},
+        std::tuple{"clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false}}) {
+    l.push_back(
+        builtin("rbac.authorization.k8s.io", "v1", plural, singular, kind, namespaced, {}, {}));
+  }
   auto crd =
       builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
               "CustomResourceDefinition", false, {"crd", "crds"}, {});

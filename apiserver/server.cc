@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "apiserver/auth_reviews.h"
 #include "apiserver/controllers.h"
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
@@ -106,6 +107,7 @@ class ApiServerImpl : public ApiServer {
   Registry registry_;
   std::unique_ptr<StoreWatch> crd_watch_;
   std::unique_ptr<Rest> rest_;
+  std::unique_ptr<Auth> auth_;
   std::unique_ptr<Controllers> controllers_;
   std::unique_ptr<WorkloadSimulator> workloads_;
   std::unique_ptr<http::Server> http_;
@@ -154,6 +156,11 @@ Status ApiServerImpl::init() {
       if (Status st = ensureToken(dir, options_.token); !st.isOk()) return st;
     }
   }
+  auto users = options_.users;
+  if (!options_.token.empty() && !users.count(options_.token)) {
+    users[options_.token] = UserInfo{"admin", "admin", {"system:masters"}};
+  }
+  auth_ = std::make_unique<Auth>(*store_, std::move(users), options_.rbac);
   auto server = http::Server::start(ho, [this](const http::Request& r) { return handle(r); });
   if (!server.ok()) return server.status();
   http_ = std::move(*server);
@@ -230,12 +237,8 @@ http::Response ApiServerImpl::handle(const http::Request& req) {
 http::Response ApiServerImpl::route(const http::Request& req) {
   const std::string& p = req.path;
   if (p == "/healthz" || p == "/readyz" || p == "/livez") return http::Response::text(200, "ok");
-  if (!options_.token.empty()) {
-    std::string auth = req.header("Authorization").value_or("");
-    if (auth != "Bearer " + options_.token) {
-      return statusResponse(401, "Unauthorized", "Unauthorized");
-    }
-  }
+  if (auto refused = auth_->check(req)) return *refused;
+  if (auto r = auth_->serveReviews(req)) return *r;
   if (p == "/version" || p == "/version/") return jsonResponse(200, json::parse(kVersionJson));
   if (p == "/metrics") {
     http::Response r = http::Response::text(200, metrics_.render(rest_->openWatches()));

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "apiserver/rbac.h"
 #include "apiserver/store.h"
 #include "kube/http.h"
 
@@ -16,6 +18,10 @@ struct ApiServerOptions {
   std::string data_dir;  // empty: in memory
   bool fsync = true;
   std::string token;  // non-empty: required as "Authorization: Bearer <token>"
+  // More users (--token-file CSV, apiserver/rbac.h); token above is the kubeconfig's and, when it
+  // is not among them, an administrator (system:masters).
+  std::map<std::string, UserInfo> users;
+  bool rbac = false;  // --authorization-mode RBAC: every request is checked by the RBAC authoriser
   // Self-signed certificate kept in data_dir (or a temp dir). Without a token, one is generated
   // and kept there too (file "token"), so the kubeconfig needs no password prompt.
   bool tls = false;

@@ -111,7 +111,7 @@ Status bad(const std::string& path, const std::string& msg) {
   return Status(Code::kBadRequest, msg, path);
 }
 
-std::string child(const std::string& path, const std::string& key) {
+std::string childPath(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
 }
 
@@ -187,7 +187,7 @@ Status Merger::mergeMap(json& original, const json& patch, const char* type,
     if (key == kPatch || key == kRetainKeys || startsWith(key, kSetElementOrder)) continue;
     if (startsWith(key, kDeleteFromPrimitiveList)) {
       std::string field = key.substr(sizeof(kDeleteFromPrimitiveList) - 1);
-      if (!value.is_array()) return bad(child(path, key), "expected a list");
+      if (!value.is_array()) return bad(childPath(path, key), "expected a list");
       auto it = original.find(field);
       if (it == original.end() || !it->is_array()) continue;
       json kept = json::array();
@@ -197,7 +197,7 @@ Status Merger::mergeMap(json& original, const json& patch, const char* type,
       *it = std::move(kept);
       continue;
     }
-    std::string p = child(path, key);
+    std::string p = childPath(path, key);
     FieldSpec spec = fieldOf(type, key);
     if (value.is_null()) {
       original.erase(key);
@@ -222,7 +222,7 @@ Status Merger::mergeMap(json& original, const json& patch, const char* type,
   for (const auto& [key, value] : patch.items()) {
     if (!startsWith(key, kSetElementOrder)) continue;
     std::string field = key.substr(sizeof(kSetElementOrder) - 1);
-    if (!value.is_array()) return bad(child(path, key), "expected a list");
+    if (!value.is_array()) return bad(childPath(path, key), "expected a list");
     auto it = original.find(field);
     if (it == original.end() || !it->is_array()) continue;
     auto server = before.find(field);

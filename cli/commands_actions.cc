@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/actions.h"
 #include "cli/commands.h"
 #include "cli/patches.h"
 
@@ -33,26 +34,6 @@ Result<json> patchSpec(CommandContext& ctx, const std::string& name, const json&
 
 // One rollout name -> message printed on success, or the error.
 using Action = std::function<Result<std::string>(CommandContext&, const std::string&)>;
-
-Result<std::string> promoteOne(CommandContext& ctx, const std::string& name, bool full) {
-  auto ro = ctx.client->get(res::kRollouts, ctx.namespace_, name);
-  if (!ro.ok()) return ro.status();
-  PatchPlan plan = promotePlan(ro.value(), full);
-  std::optional<json> spec = plan.spec;
-  if (plan.status) {
-    auto r = ctx.client->patch(res::kRollouts, ctx.namespace_, name, PatchType::kMerge,
-                               *plan.status, "status");
-    if (!r.ok()) {
-      if (r.status().code() != Code::kNotFound) return r.status();
-      spec = plan.unified;  // no status subresource: one patch on the main resource
-    }
-  }
-  if (spec) {
-    auto r = patchSpec(ctx, name, *spec);
-    if (!r.ok()) return r.status();
-  }
-  return "rollout '" + name + "' " + (full ? "fully promoted" : "promoted");
-}
 
 // Runs action on the named Rollout, or on every Rollout matched by -l / --all (one line each).
 int forEachRollout(const Invocation& inv, CommandContext& ctx, const Action& action) {
@@ -110,37 +91,108 @@ Result<json> updateWithRetry(CommandContext& ctx, const kube::Resource& r, const
 
 }  // namespace
 
+Result<std::string> promoteRollout(CommandContext& ctx, const std::string& name, bool full) {
+  auto ro = ctx.client->get(res::kRollouts, ctx.namespace_, name);
+  if (!ro.ok()) return ro.status();
+  PatchPlan plan = promotePlan(ro.value(), full);
+  std::optional<json> spec = plan.spec;
+  if (plan.status) {
+    auto r = ctx.client->patch(res::kRollouts, ctx.namespace_, name, PatchType::kMerge,
+                               *plan.status, "status");
+    if (!r.ok()) {
+      if (r.status().code() != Code::kNotFound) return r.status();
+      spec = plan.unified;  // no status subresource: one patch on the main resource
+    }
+  }
+  if (spec) {
+    auto r = patchSpec(ctx, name, *spec);
+    if (!r.ok()) return r.status();
+  }
+  return "rollout '" + name + "' " + (full ? "fully promoted" : "promoted");
+}
+
+Result<std::string> abortRollout(CommandContext& ctx, const std::string& name) {
+  auto r = patchStatus(ctx, name, abortPatch());
+  if (!r.ok()) return r.status();
+  return "rollout '" + name + "' aborted";
+}
+
+Result<std::string> retryRollout(CommandContext& ctx, const std::string& name) {
+  auto r = patchStatus(ctx, name, retryPatch());
+  if (!r.ok()) return r.status();
+  return "rollout '" + name + "' retried";
+}
+
+Result<std::string> pauseRollout(CommandContext& ctx, const std::string& name) {
+  auto r = patchSpec(ctx, name, pausePatch());
+  if (!r.ok()) return r.status();
+  return "rollout '" + name + "' paused";
+}
+
+Result<std::string> restartRollout(CommandContext& ctx, const std::string& name,
+                                   int64_t delay_seconds) {
+  auto r = patchSpec(ctx, name, restartPatch(ctx.now(), delay_seconds));
+  if (!r.ok()) return r.status();
+  return "rollout '" + name + "' restarts in " + std::to_string(delay_seconds) + "s";
+}
+
+Result<std::string> undoRollout(CommandContext& c, const std::string& name, int64_t to) {
+  auto ro = c.client->get(res::kRollouts, c.namespace_, name);
+  if (!ro.ok()) return ro.status();
+  auto list = c.client->list(res::kReplicaSets, c.namespace_);
+  if (!list.ok()) return list.status();
+  std::vector<json> owned;
+  std::string uid = ro.value()["metadata"].value("uid", "");
+  for (const json& rs : list.value().value("items", json::array())) {
+    if (ownedBy(rs, uid)) owned.push_back(rs);
+  }
+  auto undo = undoPatch(ro.value(), owned, to);
+  if (!undo.ok()) return undo.status();
+  if (!undo.value().patch) {
+    return "skipped rollback (current template already matches revision " +
+           std::to_string(undo.value().revision) + ")";
+  }
+  const json& ref = ro.value()["spec"].value("workloadRef", json());
+  bool deployment = ref.is_object() && ref.value("kind", "") == "Deployment";
+  auto r = c.client->patch(deployment ? res::kDeployments : res::kRollouts, c.namespace_,
+                           deployment ? ref.value("name", "") : name, PatchType::kJson,
+                           *undo.value().patch);
+  if (!r.ok()) {
+    return Status(r.status().code(), "failed restoring revision " +
+                                         std::to_string(undo.value().revision) + ": " +
+                                         r.status().toString());
+  }
+  return "rollout '" + name + "' undo";
+}
+
+Result<std::string> setRolloutImage(CommandContext& c, const std::string& name,
+                                    const std::string& container, const std::string& image) {
+  auto ro = c.client->get(res::kRollouts, c.namespace_, name);
+  if (!ro.ok()) return ro.status();
+  const json& ref = ro.value()["spec"].value("workloadRef", json());
+  bool deployment = ref.is_object() && ref.value("kind", "") == "Deployment";
+  auto edit = [&](json obj) { return setImage(std::move(obj), container, image); };
+  auto r = deployment ? updateWithRetry(c, res::kDeployments, ref.value("name", ""), edit)
+                      : updateWithRetry(c, res::kRollouts, name, edit);
+  if (!r.ok()) return r.status();
+  return std::string(deployment ? "deployment \"" + ref.value("name", "") : "rollout \"" + name) +
+         "\" image updated";
+}
+
 int runPromote(const Invocation& inv, CommandContext& ctx) {
   bool full = inv.flag("full");
   return forEachRollout(inv, ctx, [full](CommandContext& c, const std::string& name) {
-    return promoteOne(c, name, full);
+    return promoteRollout(c, name, full);
   });
 }
 
 int runAbort(const Invocation& inv, CommandContext& ctx) {
-  return forEachRollout(inv, ctx,
-                        [](CommandContext& c, const std::string& name) -> Result<std::string> {
-                          auto r = patchStatus(c, name, abortPatch());
-                          if (!r.ok()) return r.status();
-                          return "rollout '" + name + "' aborted";
-                        });
+  return forEachRollout(inv, ctx, abortRollout);
 }
 
-int runRetry(const Invocation& inv, CommandContext& ctx) {
-  return single(inv, ctx, [](CommandContext& c, const std::string& name) -> Result<std::string> {
-    auto r = patchStatus(c, name, retryPatch());
-    if (!r.ok()) return r.status();
-    return "rollout '" + name + "' retried";
-  });
-}
+int runRetry(const Invocation& inv, CommandContext& ctx) { return single(inv, ctx, retryRollout); }
 
-int runPause(const Invocation& inv, CommandContext& ctx) {
-  return single(inv, ctx, [](CommandContext& c, const std::string& name) -> Result<std::string> {
-    auto r = patchSpec(c, name, pausePatch());
-    if (!r.ok()) return r.status();
-    return "rollout '" + name + "' paused";
-  });
-}
+int runPause(const Invocation& inv, CommandContext& ctx) { return single(inv, ctx, pauseRollout); }
 
 int runRestart(const Invocation& inv, CommandContext& ctx) {
   std::string in = inv.has("in") ? inv.value("in") : "0s";
@@ -168,33 +220,8 @@ int runUndo(const Invocation& inv, CommandContext& ctx) {
              << "\" for --to-revision: expected a revision number >= 0\n";
     return 1;
   }
-  return single(inv, ctx, [to](CommandContext& c, const std::string& name) -> Result<std::string> {
-    auto ro = c.client->get(res::kRollouts, c.namespace_, name);
-    if (!ro.ok()) return ro.status();
-    auto list = c.client->list(res::kReplicaSets, c.namespace_);
-    if (!list.ok()) return list.status();
-    std::vector<json> owned;
-    std::string uid = ro.value()["metadata"].value("uid", "");
-    for (const json& rs : list.value().value("items", json::array())) {
-      if (ownedBy(rs, uid)) owned.push_back(rs);
-    }
-    auto undo = undoPatch(ro.value(), owned, to);
-    if (!undo.ok()) return undo.status();
-    if (!undo.value().patch) {
-      return "skipped rollback (current template already matches revision " +
-             std::to_string(undo.value().revision) + ")";
-    }
-    const json& ref = ro.value()["spec"].value("workloadRef", json());
-    bool deployment = ref.is_object() && ref.value("kind", "") == "Deployment";
-    auto r = c.client->patch(deployment ? res::kDeployments : res::kRollouts, c.namespace_,
-                             deployment ? ref.value("name", "") : name, PatchType::kJson,
-                             *undo.value().patch);
-    if (!r.ok()) {
-      return Status(r.status().code(), "failed restoring revision " +
-                                           std::to_string(undo.value().revision) + ": " +
-                                           r.status().toString());
-    }
-    return "rollout '" + name + "' undo";
+  return single(inv, ctx, [to](CommandContext& c, const std::string& name) {
+    return undoRollout(c, name, to);
   });
 }
 
@@ -207,17 +234,8 @@ int runSetImage(const Invocation& inv, CommandContext& ctx) {
   auto [container, image] = ci.value();
   Invocation one = inv;
   one.args.resize(1);
-  return single(one, ctx, [&](CommandContext& c, const std::string& name) -> Result<std::string> {
-    auto ro = c.client->get(res::kRollouts, c.namespace_, name);
-    if (!ro.ok()) return ro.status();
-    const json& ref = ro.value()["spec"].value("workloadRef", json());
-    bool deployment = ref.is_object() && ref.value("kind", "") == "Deployment";
-    auto edit = [&](json obj) { return setImage(std::move(obj), container, image); };
-    auto r = deployment ? updateWithRetry(c, res::kDeployments, ref.value("name", ""), edit)
-                        : updateWithRetry(c, res::kRollouts, name, edit);
-    if (!r.ok()) return r.status();
-    return std::string(deployment ? "deployment \"" + ref.value("name", "") : "rollout \"" + name) +
-           "\" image updated";
+  return single(one, ctx, [&](CommandContext& c, const std::string& name) {
+    return setRolloutImage(c, name, container, image);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "cli/judge.h"
 #include "cli/options.h"
 #include "cli/plan.h"
+#include "dashboard/dashboard.h"
 
 int main(int argc, char** argv) {
   using namespace vane;
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   }
   if (!args.empty() && args[0] == "judge") {  // offline too
     return cli::runJudge({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (!args.empty() && args[0] == "dashboard") {  // serves until interrupted (dashboard/)
+    return dashboard::runDashboardCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
   auto inv = cli::parseArgs(args);
   if (!inv.ok()) {

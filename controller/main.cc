@@ -25,6 +25,7 @@
 #include "controller/manager.h"
 #include "controller/metrics.h"
 #include "controller/notifications.h"
+#include "dashboard/dashboard.h"
 #include "kube/events.h"
 #include "kube/http.h"
 #include "kube/leader_election.h"
@@ -40,7 +41,7 @@ void onSignal(int) { g_stop = true; }
 
 struct Flags {
   std::string kubeconfig, namespace_, instanceId, metricsAddr, healthAddr, istioApiVersion;
-  std::string hookAddr, hookTokenFile, hookRolloutLabel, hookNamespaceLabel;
+  std::string hookAddr, hookTokenFile, hookRolloutLabel, hookNamespaceLabel, dashboardAddr;
   std::string notificationsNamespace;
   bool selfServiceNotifications = false;  // Argo's --self-service-notification-enabled
   bool leaderElect = false;
@@ -94,6 +95,9 @@ vane::base::FlagSet flagSet() {
           FlagSpec("istio-api-version", 0, kStr,
                    "Istio networking API version (v1alpha3, v1beta1, v1)", "v1alpha3"),
           FlagSpec("hook-addr", 0, kStr, "Serve the Alertmanager webhook here (HOST:PORT)"),
+          FlagSpec("dashboard-addr", 0, kStr,
+                   "Serve the dashboard here (HOST:PORT); every request needs the user's bearer "
+                   "token, checked with TokenReview and SubjectAccessReview (dashboard/access.h)"),
           FlagSpec("hook-token-file", 0, kStr, "Bearer token the Alertmanager webhook requires"),
           FlagSpec("hook-rollout-label", 0, kStr, "Alert label naming the Rollout", "rollout"),
           FlagSpec("hook-namespace-label", 0, kStr, "Alert label naming the namespace",
@@ -117,6 +121,7 @@ Flags readFlags(const vane::base::FlagSet& f) {
   out.healthAddr = f.str("health-addr");
   out.istioApiVersion = f.str("istio-api-version");
   out.hookAddr = f.str("hook-addr");
+  out.dashboardAddr = f.str("dashboard-addr");
   out.hookTokenFile = f.str("hook-token-file");
   out.hookRolloutLabel = f.str("hook-rollout-label");
   out.hookNamespaceLabel = f.str("hook-namespace-label");
@@ -308,6 +313,32 @@ int main(int argc, char** argv) {
     }
     log::info("alert hook on port " + std::to_string((*hook_server)->port()));
   }
+  // The in-cluster dashboard (its own informers; its writes use this service account once each
+  // is authorised for the user).
+  std::unique_ptr<dashboard::Dashboard> dash;
+  if (!flags.dashboardAddr.empty()) {
+    dashboard::DashboardOptions dash_opts;
+    auto colon = flags.dashboardAddr.rfind(':');
+    dash_opts.address =
+        colon == std::string::npos ? "0.0.0.0" : flags.dashboardAddr.substr(0, colon);
+    if (dash_opts.address.empty()) dash_opts.address = "0.0.0.0";
+    try {
+      dash_opts.port = static_cast<uint16_t>(std::stoul(flags.dashboardAddr.substr(colon + 1)));
+    } catch (const std::exception&) {
+      log::error("--dashboard-addr " + flags.dashboardAddr + ": want HOST:PORT");
+      return 2;
+    }
+    dash_opts.namespace_ = flags.namespace_;
+    dash_opts.istio_version = flags.istioApiVersion;
+    dash_opts.in_cluster = true;
+    auto started = dashboard::Dashboard::start(**client, dash_opts);
+    if (!started) {
+      log::error("dashboard: " + started.status().toString());
+      return 1;
+    }
+    dash = std::move(*started);
+    log::info("dashboard on port " + std::to_string(dash->port()));
+  }
 
   http::ServerOptions health_opts;
   health_opts.listen = flags.healthAddr;
@@ -419,6 +450,7 @@ int main(int argc, char** argv) {
   acting_stopped = true;
   if (elector) elector->stop();
   if (hook_server) (*hook_server)->stop();
+  if (dash) dash->stop();
   notifications_loader.join();
   if (notifier) notifier->stop();
   argo_notifications.stop();

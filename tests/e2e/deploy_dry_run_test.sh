@@ -9,7 +9,7 @@ e2e_tmp deploy
 start_apiserver
 
 # Build both variants offline (kustomize is built into kubectl).
-for variant in deploy deploy/namespaced; do
+for variant in deploy deploy/namespaced deploy/dashboard; do
   if k kustomize "$src/$variant" >"$tmp/$(basename "$variant").yaml" 2>"$tmp/kustomize.err"; then
     pass "kustomize $variant"; else fail "kustomize $variant: $(cat "$tmp/kustomize.err")"; fi
 done
