@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "apiserver/store.h"
 #include "kube/http.h"
@@ -21,6 +22,7 @@ struct ApiServerOptions {
   bool tls = false;
   bool simulate_workloads = false;
   std::chrono::milliseconds pod_ready_delay{1000};
+  std::vector<std::string> unpullable_images;  // see WorkloadSimulator::Options
   int threads = 2;
 };
 
