@@ -25,7 +25,12 @@ std::optional<std::string> script(const json& container) {
     }
   }
   if (argv.size() < 3 || !isShell(argv[0]) || argv[1] != "-c") return std::nullopt;
-  return argv[2];
+  // Options may follow -c (Argo's fixtures use `sh -c -x SCRIPT`); the script is the first
+  // argument that is not one.
+  for (size_t i = 2; i < argv.size(); ++i) {
+    if (argv[i].empty() || argv[i][0] != '-') return argv[i];
+  }
+  return std::nullopt;
 }
 
 // Splits "sleep 5 && exit 1" into its commands at && and ;.
@@ -76,10 +81,18 @@ std::optional<ContainerScript> parseContainerScript(const json& container) {
     auto w = words(cmd);
     if (w.empty()) continue;
     if (exited || w.size() != 2) return std::nullopt;
-    auto n = number(w[1]);
+    // sleep takes a suffix: s, m, h (GNU and busybox sleep).
+    double unit = 1;
+    std::string arg = w[1];
+    if (w[0] == "sleep" && !arg.empty() &&
+        std::string("smh").find(arg.back()) != std::string::npos) {
+      unit = arg.back() == 'm' ? 60 : arg.back() == 'h' ? 3600 : 1;
+      arg.pop_back();
+    }
+    auto n = number(arg);
     if (!n) return std::nullopt;
     if (w[0] == "sleep") {
-      out.runtime += std::chrono::milliseconds(static_cast<int64_t>(*n * 1000));
+      out.runtime += std::chrono::milliseconds(static_cast<int64_t>(*n * unit * 1000));
     } else if (w[0] == "exit" && *n == std::floor(*n) && *n <= 255) {
       out.exit_code = static_cast<int>(*n);
       exited = true;

@@ -5,7 +5,8 @@
 //   command: [sh, -c, "sleep N"]             runs N seconds, exits 0
 //   command: [sh, -c, "exit K"]              exits K at once
 //   command: [sh, -c, "sleep N && exit K"]   runs N seconds, exits K (also `;` between them)
-//   (the script may also be args[0] after command [sh, -c]; /bin/sh, bash and /bin/bash too)
+//   (the script may also come from args, after options such as -x; /bin/sh, bash, /bin/bash;
+//   sleep takes s, m and h suffixes)
 //   image: nonexistent-image-...:tag or one of WorkloadSimulator::Options::unpullable_images
 //                                            Pending, waiting with reason ErrImagePull
 #pragma once

@@ -292,6 +292,13 @@ TEST(PodScriptTest, ParsesTheShapesOfArgosJobFixtures) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->runtime, 500ms);
   EXPECT_EQ(s->exit_code, 0);
+  s = parse({{"command", {"sh", "-c", "-x"}}, {"args", {"sleep 0s && exit 1"}}});  // Argo's
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 0s);
+  EXPECT_EQ(s->exit_code, 1);
+  s = parse({{"command", {"sh", "-c", "sleep 2m"}}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 120s);
   s = parse({{"command", {"bash", "-c", "sleep 1; exit 0"}}});
   ASSERT_TRUE(s);
   EXPECT_EQ(s->runtime, 1s);
