@@ -5,8 +5,8 @@
 # kubectl and kubectl vane. Argo runs the traffic-routed canary tests on ALB or NGINX; Vane's
 # router for them here is Istio (host split). Pauses shortened.
 set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/argo_lib.sh"
 e2e_tmp argo-istio
 argo_start
 
@@ -172,7 +172,7 @@ TestCanarySetCanaryScale() {
       - setCanaryScale: {weight: 25}
       - pause: {duration: 100s}
       - setWeight: 50
-      - pause: {duration: 10s}
+      - pause: {duration: 60s}  # Argo: 10 s; promoted before it ends
       - setCanaryScale: {replicas: 3}
       - pause: {}
       - setCanaryScale: {matchTrafficWeight: true}

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Argo Rollouts' blue-green e2e scenarios (test/e2e/bluegreen_test.go and the blue-green tests of
 # functional_test.go, 9f8d111) against vane-apiserver --simulate-workloads and vane-controller,
-# driven with real kubectl and kubectl vane; delays shortened (scaleDownDelaySeconds 5 s -> 3 s).
+# driven with real kubectl and kubectl vane; delays shortened (scaleDownDelaySeconds 5 s -> 30 s: the counts are read inside the delay, on a loaded machine).
 set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/argo_lib.sh"
 e2e_tmp argo-bluegreen
 argo_start
 
@@ -15,7 +15,7 @@ TestBlueGreenPreviewReplicaCount() {
       activeService: bluegreen-preview-replicas-active
       previewService: bluegreen-preview-replicas-preview
       previewReplicaCount: 1
-      scaleDownDelaySeconds: 3
+      scaleDownDelaySeconds: 30
       autoPromotionEnabled: false' | apply
   wait_phase bluegreen-preview-replicas Healthy
   update_image bluegreen-preview-replicas nginx:1.20-alpine
@@ -35,7 +35,7 @@ TestBlueGreenPreviewReplicaCountPromoteFull() {
       activeService: bluegreen-preview-replicas-promote-full-active
       previewService: bluegreen-preview-replicas-promote-full-preview
       previewReplicaCount: 1
-      scaleDownDelaySeconds: 3
+      scaleDownDelaySeconds: 30
       autoPromotionEnabled: false' | apply
   wait_phase bluegreen-preview-replicas-promote-full Healthy
   update_image bluegreen-preview-replicas-promote-full nginx:1.20-alpine

@@ -4,8 +4,8 @@
 # Argo's crashing containers (`command: [/bad-command]`) are pods that never turn Ready here
 # (template annotation vane.dev/simulate: never-ready); progress deadlines are 3 s instead of 10 s.
 set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/argo_lib.sh"
 e2e_tmp argo-functional
 argo_start
 
@@ -15,7 +15,7 @@ TestRolloutAbortRetryPromote() {
   canary abort-retry-promote 1 '    canary:
       steps:
       - setWeight: 50
-      - pause: {duration: 5s}' | apply
+      - pause: {duration: 20s}' | apply
   wait_phase abort-retry-promote Healthy
   update_image abort-retry-promote nginx:1.20-alpine
   wait_phase abort-retry-promote Paused
@@ -27,7 +27,7 @@ TestRolloutAbortRetryPromote() {
   wait_phase abort-retry-promote Paused
   expect_pods abort-retry-promote 1 1
   expect_pods abort-retry-promote 2 1
-  wait_phase abort-retry-promote Healthy  # the 5 s pause ends by itself
+  wait_phase abort-retry-promote Healthy  # the 20 s pause (Argo: 3 s; longer so that the checks above fit inside it) ends by itself
   expect_pods abort-retry-promote 1 0
   expect_pods abort-retry-promote 2 1
 }
@@ -142,7 +142,7 @@ spec:
 YAML
   sed 's/^  strategy:$/  revisionHistoryLimit: 2\n  strategy:/' <(canary bluegreen 3 '    blueGreen:
       activeService: bluegreen
-      scaleDownDelaySeconds: 10') | apply
+      scaleDownDelaySeconds: 30') | apply
   wait_phase bluegreen Healthy
   expect_eq "replica counts" "$(jp ro/bluegreen '.status.replicas},{.status.updatedReplicas},{.status.readyReplicas},{.status.availableReplicas')" 3,3,3,3
   update_image bluegreen nginx:1.20-alpine

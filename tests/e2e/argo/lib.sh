@@ -23,9 +23,11 @@ die() { echo "  at: $*"; echo "  rollouts: $(kn get ro -o jsonpath='{range .item
 apply() { kn apply -f - >/dev/null || die "kubectl apply"; }
 # jp KIND/NAME JSONPATH: a field of an object ("" when absent).
 jp() { kn get "$1" -o jsonpath="{$2}" 2>/dev/null; }
-# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds.
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds, for
+# SECONDS times ARGO_SLOW (default 3: the limits only matter when something is wrong, and a
+# loaded 2-core machine runs kubectl slowly).
 wait_for() {
-  local limit=$1 what=$2; shift 2
+  local limit=$(($1 * ${ARGO_SLOW:-3})) what=$2; shift 2
   local deadline=$((SECONDS + limit))
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || die "$what (not after ${limit}s)"

@@ -6,8 +6,8 @@
 # server's /version instead of https://kubernetes.default.svc/version. Delays shortened
 # (initialDelay 10s -> 2s, sleep 5 -> 1, activeDeadlineSeconds 10 -> 2).
 set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/argo_lib.sh"
 e2e_tmp argo-analysis
 argo_start
 server_url=$("$kubectl_bin" config view --minify -o jsonpath='{.clusters[0].cluster.server}')
