@@ -56,7 +56,7 @@ TestBlueGreenScaleDownDelay() {
   local v
   for v in 2 3 4; do
     update_image bluegreen-scaledowndelay "nginx:1.2$v-alpine"
-    wait_for 20 "revision $v is active" is ro/bluegreen-scaledowndelay .status.stableRS "$(rs_of bluegreen-scaledowndelay $v | sed 's/.*-//')"
+    wait_for 20 "revision $v is active" stable_is_rev bluegreen-scaledowndelay $v
     wait_phase bluegreen-scaledowndelay Healthy
     if [ $v = 2 ]; then
       expect_pods bluegreen-scaledowndelay 2 1

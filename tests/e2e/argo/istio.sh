@@ -195,16 +195,18 @@ TestCanarySetCanaryScale() {
 }
 
 TestCanaryScaleDownDelay() {
-  istio_canary canary-scaledowndelay 1 '      - setWeight: 100' '      scaleDownDelayRevisionLimit: 1'
+  # scaleDownDelaySeconds: Argo's default 30 s, raised so that the checks fit inside it.
+  istio_canary canary-scaledowndelay 1 '      - setWeight: 100' '      scaleDownDelayRevisionLimit: 1
+      scaleDownDelaySeconds: 300'
   wait_phase canary-scaledowndelay Healthy
   local deadline='.metadata.annotations.scale-down-deadline'
   kn patch ro canary-scaledowndelay --type merge -p '{"spec":{"template":{"metadata":{"annotations":{"rev":"two"}}}}}' >/dev/null
-  wait_for 20 "revision 2 stable" is ro/canary-scaledowndelay .status.stableRS "$(rs_of canary-scaledowndelay 2 | sed 's/.*-//')"
+  wait_for 20 "revision 2 stable" stable_is_rev canary-scaledowndelay 2
   wait_phase canary-scaledowndelay Healthy
   wait_for 10 "revision 1 waits out its scale-down delay" bash -c "[ -n \"\$($kubectl_bin -n $ns get rs $(rs_of canary-scaledowndelay 1) -o jsonpath='{$deadline}')\" ]"
   expect_replicas canary-scaledowndelay 1 1
   kn patch ro canary-scaledowndelay --type merge -p '{"spec":{"template":{"metadata":{"annotations":{"rev":"three"}}}}}' >/dev/null
-  wait_for 20 "revision 3 stable" is ro/canary-scaledowndelay .status.stableRS "$(rs_of canary-scaledowndelay 3 | sed 's/.*-//')"
+  wait_for 20 "revision 3 stable" stable_is_rev canary-scaledowndelay 3
   wait_phase canary-scaledowndelay Healthy
   expect_replicas canary-scaledowndelay 1 0  # scaleDownDelayRevisionLimit: 1
   # Argo also removes revision 1's scale-down-deadline annotation here; Vane leaves it on the

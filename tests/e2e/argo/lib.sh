@@ -58,6 +58,11 @@ pods_of() {
 # runs after the rollout settled).
 expect_pods() { wait_for 20 "revision $2 of $1 has $3 ready pods" pods_eq "$@"; }
 pods_eq() { [ "$(pods_of "$1" "$2")" = "$3" ]; }
+# hash_of ROLLOUT REVISION: the pod-template hash of that revision ("" while it has no ReplicaSet).
+hash_of() { local rs; rs=$(rs_of "$1" "$2"); [ -n "$rs" ] && echo "${rs##*-}"; }
+# svc_on_rev SERVICE ROLLOUT REVISION / stable_is_rev ROLLOUT REVISION: evaluated at each poll.
+svc_on_rev() { local h; h=$(hash_of "$2" "$3") && [ -n "$h" ] && is "svc/$1" '.spec.selector.rollouts-pod-template-hash' "$h"; }
+stable_is_rev() { local h; h=$(hash_of "$1" "$2") && [ -n "$h" ] && is "ro/$1" .status.stableRS "$h"; }
 # rs_replicas ROLLOUT REVISION: spec.replicas of that revision's ReplicaSet.
 rs_replicas() { local rs; rs=$(rs_of "$1" "$2"); [ -n "$rs" ] && jp "rs/$rs" .spec.replicas; }
 # expect_replicas ROLLOUT REVISION N: that revision's ReplicaSet is scaled to N (waits for it).
