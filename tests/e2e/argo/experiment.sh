@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Argo Rollouts' experiment e2e scenarios (test/e2e/experiment_test.go, 9f8d111) against
-# vane-apiserver --simulate-workloads and vane-controller with real kubectl; duration 10 s -> 15 s (checks inside it must fit on a loaded machine),
+# vane-apiserver --simulate-workloads and vane-controller with real kubectl; duration 10 s -> 45 s (its checks must fit inside it on a loaded machine),
 # scaleDownDelaySeconds 5 s -> 2 s.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -15,7 +15,7 @@ apiVersion: argoproj.io/v1alpha1
 kind: Experiment
 metadata: {name: $1}
 spec:
-  duration: 15s
+  duration: 45s
   scaleDownDelaySeconds: 2
   templates:
   - name: test
