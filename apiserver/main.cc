@@ -31,6 +31,9 @@ vane::base::FlagSet flagSet() {
                    "Act as the ReplicaSet controller and kubelet (Pods for ReplicaSets)"),
           FlagSpec("pod-ready-delay", 0, FlagKind::kDuration,
                    "With --simulate-workloads: how long a Pod takes to become Ready", "1s"),
+          FlagSpec("unpullable-images", 0, FlagKind::kString,
+                   "With --simulate-workloads: comma-separated images whose Pods fail with "
+                   "ErrImagePull (besides nonexistent-image*)"),
           FlagSpec("token-file", 0, FlagKind::kString,
                    "File with the bearer token every request must carry, or kube-apiserver's "
                    "static token CSV (token,user,uid,\"group1,group2\"; the first line's token "
@@ -81,6 +84,14 @@ int main(int argc, char** argv) {
   options.data_dir = flags.str("data-dir");
   options.simulate_workloads = flags.boolean("simulate-workloads");
   options.pod_ready_delay = flags.durationAs<std::chrono::milliseconds>("pod-ready-delay");
+  for (std::string img; const char c : flags.str("unpullable-images") + ",") {
+    if (c != ',') {
+      img += c;
+    } else {
+      if (!trim(img).empty()) options.unpullable_images.push_back(trim(img));
+      img.clear();
+    }
+  }
   options.tls = flags.boolean("tls");
   options.fsync = !flags.boolean("no-fsync");
   if (flags.has("token-file")) {

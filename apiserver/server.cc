@@ -137,7 +137,7 @@ Status ApiServerImpl::init() {
   if (Status st = controllers_->start(); !st.isOk()) return st;
   if (options_.simulate_workloads) {
     workloads_ = std::make_unique<WorkloadSimulator>(
-        *store_, WorkloadSimulator::Options{options_.pod_ready_delay});
+        *store_, WorkloadSimulator::Options{options_.pod_ready_delay, options_.unpullable_images});
     if (Status st = workloads_->start(); !st.isOk()) return st;
   }
   http::ServerOptions ho;

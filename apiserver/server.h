@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "apiserver/rbac.h"
 #include "apiserver/store.h"
@@ -27,6 +28,7 @@ struct ApiServerOptions {
   bool tls = false;
   bool simulate_workloads = false;
   std::chrono::milliseconds pod_ready_delay{1000};
+  std::vector<std::string> unpullable_images;  // see WorkloadSimulator::Options
   int threads = 2;
 };
 

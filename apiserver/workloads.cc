@@ -22,6 +22,7 @@
 
 #include "apiserver/objects.h"
 #include "apiserver/owner_index.h"
+#include "apiserver/pod_script.h"
 #include "base/time.h"
 
 namespace vane::apiserver {
@@ -220,8 +221,10 @@ class WorkloadSimulator::Impl {
   json deploymentStatus(const json& d, const std::vector<ObjectPtr>& owned,
                         const ObjectPtr& current, const std::string& new_name);
   void reconcileReplicaSet(const json& rs, const std::vector<ObjectPtr>& pods, SteadyTime& wake);
-  void reconcileJob(const json& job, const std::vector<ObjectPtr>& pods);
+  void reconcileJob(const json& job, const std::vector<ObjectPtr>& pods, SteadyTime& wake);
   void kubelet(const json& pod, SteadyTime& wake);
+  /// Leaves the Pod Pending with its containers waiting on ErrImagePull (written once).
+  void failPull(const json& pod, const std::string& image);
   void createPod(const json& owner, const char* apiVersion, const char* kind, json extra_labels);
   void writeStatus(const char* resource, const json& obj, json status);
   /// Records a failed write (other than "the object is gone or replaced", which its own event
@@ -384,7 +387,7 @@ void WorkloadSimulator::Impl::reconcileKey(const SimKey& key) {
     } else if (resource == kReplicaSets) {
       reconcileReplicaSet(o, controlledBy(kPods, uidOf(o)), wake);
     } else if (resource == kJobs) {
-      reconcileJob(o, controlledBy(kPods, uidOf(o)));
+      reconcileJob(o, controlledBy(kPods, uidOf(o)), wake);
     }
   } catch (const std::exception&) {
   }
@@ -488,8 +491,52 @@ void WorkloadSimulator::Impl::createPod(const json& owner, const char* apiVersio
   write_failed_ = true;
 }
 
+void WorkloadSimulator::Impl::failPull(const json& pod, const std::string& image) {
+  for (const auto& cs : pod.value("/status/containerStatuses"_json_pointer, json::array())) {
+    if (cs.value("/state/waiting/reason"_json_pointer, "") == "ErrImagePull") return;
+  }
+  json status = pod.value("status", json::object());
+  status["phase"] = "Pending";
+  status["hostIP"] = "127.0.0.1";
+  setCondition(status, "Initialized", "True", "", "", false);
+  setCondition(status, "ContainersReady", "False", "ContainersNotReady", "", false);
+  setCondition(status, "Ready", "False", "ContainersNotReady", "", false);
+  json statuses = json::array();
+  for (const auto& c : pod.value("/spec/containers"_json_pointer, json::array())) {
+    std::string img = c.value("image", "");
+    json waiting = {{"reason", "ContainerCreating"}};
+    if (img == image) {
+      waiting = {{"reason", "ErrImagePull"},
+                 {"message", "failed to pull and unpack image \"" + img +
+                                 "\": not found (vane-apiserver --simulate-workloads)"}};
+    }
+    statuses.push_back({{"name", c.value("name", "")},
+                        {"image", img},
+                        {"imageID", ""},
+                        {"ready", false},
+                        {"started", false},
+                        {"restartCount", 0},
+                        {"state", {{"waiting", waiting}}}});
+  }
+  status["containerStatuses"] = statuses;
+  std::string uid = uidOf(pod);
+  noteWrite(store_.mutate({kPods, nsOf(pod), nameOf(pod)}, [&](json& cur) -> Status {
+    if (uidOf(cur) != uid) return Status(Code::kNotFound, "replaced");
+    if (!cur["spec"].is_object()) cur["spec"] = json::object();
+    if (cur["spec"].value("nodeName", "").empty()) cur["spec"]["nodeName"] = kNodeName;
+    cur["status"] = status;
+    return Status::ok();
+  }));
+}
+
 void WorkloadSimulator::Impl::kubelet(const json& pod, SteadyTime& wake) {
-  if (isDeleting(pod) || podTerminal(pod) || str(pod, "status", "phase") == "Running") return;
+  if (isDeleting(pod) || podTerminal(pod)) return;
+  bool job = controllerKind(pod) == "Job";
+  // A Job Pod's `sh -c` script (pod_script.h): Running for its sleep, then its exit code.
+  std::optional<ContainerScript> script =
+      job ? podScript(pod.value("spec", json::object())) : std::nullopt;
+  bool running = str(pod, "status", "phase") == "Running";
+  if (running && !script) return;
   auto now = std::chrono::steady_clock::now();
   auto [it, inserted] = first_seen_.emplace(uidOf(pod), now);
   SteadyTime due = it->second + options_.pod_ready_delay;
@@ -497,36 +544,49 @@ void WorkloadSimulator::Impl::kubelet(const json& pod, SteadyTime& wake) {
     wake = std::min(wake, due);
     return;
   }
+  std::string image =
+      unpullableImage(pod.value("spec", json::object()), options_.unpullable_images);
+  if (!image.empty()) return failPull(pod, image);
+  bool finished = !script || now >= due + script->runtime;
+  if (running && !finished) {
+    wake = std::min(wake, due + script->runtime);
+    return;
+  }
+  if (!finished) wake = std::min(wake, due + script->runtime);
   std::string ts = nowRfc3339();
-  bool job = controllerKind(pod) == "Job";
-  bool fail = job && annotation(pod, kSimulateJobAnnotation) == "fail";
-  bool ready = !job && annotation(pod, kSimulateAnnotation) != kSimulateNeverReady;
+  std::string started =
+      str(pod, "status", "startTime").empty() ? ts : str(pod, "status", "startTime");
+  int exit_code = script ? script->exit_code
+                         : (job && annotation(pod, kSimulateJobAnnotation) == "fail" ? 1 : 0);
+  bool fail = job && exit_code != 0;
+  bool ready =
+      finished ? !job && annotation(pod, kSimulateAnnotation) != kSimulateNeverReady : true;
   json status = pod.value("status", json::object());
-  status["phase"] = job ? (fail ? "Failed" : "Succeeded") : "Running";
+  status["phase"] = job && finished ? (fail ? "Failed" : "Succeeded") : "Running";
   status["hostIP"] = "127.0.0.1";
   status["podIP"] = "10.244.0." + std::to_string(2 + rng_() % 250);
   status["podIPs"] = json::array({{{"ip", status["podIP"]}}});
-  status["startTime"] = ts;
+  status["startTime"] = started;
   status["qosClass"] = "BestEffort";
   std::string cond = ready ? "True" : "False";
   setCondition(status, "PodScheduled", "True", "", "", false);
   setCondition(status, "Initialized", "True", "", "", false);
   setCondition(status, "ContainersReady", cond, "", "", false);
-  setCondition(status, "Ready", cond, job ? "PodCompleted" : "", "", false);
+  setCondition(status, "Ready", cond, job && finished ? "PodCompleted" : "", "", false);
   json statuses = json::array();
   for (const auto& c : pod.value("/spec/containers"_json_pointer, json::array())) {
-    json state = job ? json{{"terminated",
-                             {{"exitCode", fail ? 1 : 0},
-                              {"reason", fail ? "Error" : "Completed"},
-                              {"startedAt", ts},
-                              {"finishedAt", ts}}}}
-                     : json{{"running", {{"startedAt", ts}}}};
+    json state = job && finished ? json{{"terminated",
+                                         {{"exitCode", exit_code},
+                                          {"reason", fail ? "Error" : "Completed"},
+                                          {"startedAt", started},
+                                          {"finishedAt", ts}}}}
+                                 : json{{"running", {{"startedAt", started}}}};
     statuses.push_back({{"name", c.value("name", "")},
                         {"image", c.value("image", "")},
                         {"imageID", "vane.dev/simulated/" + c.value("image", "")},
                         {"containerID", "vane://" + newUid()},
                         {"ready", ready},
-                        {"started", !job},
+                        {"started", !(job && finished)},
                         {"restartCount", 0},
                         {"state", state}});
   }
@@ -714,13 +774,15 @@ json WorkloadSimulator::Impl::deploymentStatus(const json& d, const std::vector<
   return status;
 }
 
-void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<ObjectPtr>& pods) {
+void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<ObjectPtr>& pods,
+                                           SteadyTime& wake) {
   if (isDeleting(job)) return;
   for (const char* t : {"Complete", "Failed"}) {
     const json* c = condition(job, t);
     if (c != nullptr && c->value("status", "") == "True") return;
   }
   int64_t active = 0, succeeded = 0, failed = 0, ready = 0;
+  std::vector<ObjectPtr> running;
   for (const auto& p : pods) {
     if (controllerUid(*p) != uidOf(job) || isDeleting(*p)) continue;
     std::string phase = str(*p, "status", "phase");
@@ -731,9 +793,36 @@ void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<Ob
     } else {
       ++active;
       ready += podReady(*p) ? 1 : 0;
+      running.push_back(p);
     }
   }
-  if (active + succeeded + failed == 0) {
+  // spec.backoffLimit (Kubernetes' default 6); the vane.dev/simulate-job: fail shortcut fails the
+  // Job with its first Pod unless a limit is given.
+  bool fail_annotation = annotation(job.value("/spec/template"_json_pointer, json::object()),
+                                    kSimulateJobAnnotation) == "fail";
+  int64_t backoff_limit = intAt(job, "/spec/backoffLimit"_json_pointer, fail_annotation ? 0 : 6);
+  json status = job.value("status", json::object());
+  if (!status.contains("startTime")) status["startTime"] = nowRfc3339();
+  // spec.activeDeadlineSeconds, counted from status.startTime: the running Pods are killed and
+  // the Job fails with DeadlineExceeded (as kube-controller-manager's Job controller).
+  bool deadline_exceeded = false;
+  int64_t deadline_s = intAt(job, "/spec/activeDeadlineSeconds"_json_pointer, -1);
+  auto start = base::parseRfc3339(status.value("startTime", ""));
+  if (deadline_s >= 0 && start && succeeded == 0) {
+    auto left = *start + std::chrono::seconds(deadline_s) - std::chrono::system_clock::now();
+    if (left <= std::chrono::seconds(0)) {
+      deadline_exceeded = true;
+      for (const auto& p : running) noteWrite(store_.remove({kPods, nsOf(*p), nameOf(*p)}));
+      failed += active;
+      active = ready = 0;
+    } else {
+      wake = std::min(wake, std::chrono::steady_clock::now() +
+                                std::chrono::duration_cast<std::chrono::milliseconds>(left) +
+                                std::chrono::milliseconds(10));
+    }
+  }
+  bool backoff_exceeded = !deadline_exceeded && succeeded == 0 && failed > backoff_limit;
+  if (!deadline_exceeded && !backoff_exceeded && active == 0 && succeeded == 0) {
     createPod(job, "batch/v1", "Job",
               {{"batch.kubernetes.io/job-name", nameOf(job)},
                {"job-name", nameOf(job)},
@@ -741,8 +830,6 @@ void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<Ob
                {"controller-uid", uidOf(job)}});
     active = 1;
   }
-  json status = job.value("status", json::object());
-  if (!status.contains("startTime")) status["startTime"] = nowRfc3339();
   status["active"] = active;
   status["ready"] = ready;
   if (succeeded > 0) status["succeeded"] = succeeded;
@@ -754,7 +841,10 @@ void WorkloadSimulator::Impl::reconcileJob(const json& job, const std::vector<Ob
                  "Reached expected number of succeeded pods", false);
     setCondition(status, "Complete", "True", "CompletionsReached",
                  "Reached expected number of succeeded pods", false);
-  } else if (failed > 0) {
+  } else if (deadline_exceeded) {
+    setCondition(status, "Failed", "True", "DeadlineExceeded",
+                 "Job was active longer than specified deadline", false);
+  } else if (backoff_exceeded) {
     setCondition(status, "Failed", "True", "BackoffLimitExceeded",
                  "Job has reached the specified backoff limit", false);
   }

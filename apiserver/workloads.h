@@ -5,10 +5,15 @@
 // Pod template annotations understood:
 //   vane.dev/simulate: never-ready        Pods stay Running but never Ready.
 //   vane.dev/simulate-job: succeed|fail   (Jobs) the outcome after the delay; default succeed.
+// Job Pods also follow their containers' `sh -c "sleep N && exit K"` commands, Jobs honour
+// backoffLimit and activeDeadlineSeconds, and unpullable images fail with ErrImagePull
+// (apiserver/pod_script.h).
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "apiserver/store.h"
 
@@ -23,6 +28,9 @@ class WorkloadSimulator {
   struct Options {
     /// Time from Pod creation to Running+Ready (and from Job Pod creation to the Job's outcome).
     std::chrono::milliseconds pod_ready_delay{1000};
+    /// Images that cannot be pulled besides names starting "nonexistent-image" (pod_script.h):
+    /// their Pods stay Pending, waiting on ErrImagePull.
+    std::vector<std::string> unpullable_images;
   };
 
   WorkloadSimulator(Store& store, Options options);

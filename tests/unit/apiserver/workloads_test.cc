@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "apiserver/pod_script.h"
+
 namespace vane::apiserver {
 namespace {
 
@@ -274,6 +276,141 @@ TEST_F(WorkloadsTest, JobsSucceedOrFailByAnnotation) {
   EXPECT_EQ(pods[0]["status"]["phase"], "Succeeded");
   EXPECT_EQ(pods[0]["metadata"]["labels"]["job-name"], "ok");
   EXPECT_EQ(podsOwnedBy("uid-bad")[0]["status"]["phase"], "Failed");
+}
+
+TEST(PodScriptTest, ParsesTheShapesOfArgosJobFixtures) {
+  auto parse = [](json c) { return parseContainerScript(c); };
+  auto s = parse({{"command", {"sh", "-c", "sleep 5 && exit 1"}}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 5s);
+  EXPECT_EQ(s->exit_code, 1);
+  s = parse({{"command", {"/bin/sh", "-c"}}, {"args", {"exit 3"}}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 0s);
+  EXPECT_EQ(s->exit_code, 3);
+  s = parse({{"command", {"sh", "-c", "sleep 0.5"}}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 500ms);
+  EXPECT_EQ(s->exit_code, 0);
+  s = parse({{"command", {"sh", "-c", "-x"}}, {"args", {"sleep 0s && exit 1"}}});  // Argo's
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 0s);
+  EXPECT_EQ(s->exit_code, 1);
+  s = parse({{"command", {"sh", "-c", "sleep 2m"}}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 120s);
+  s = parse({{"command", {"bash", "-c", "sleep 1; exit 0"}}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->runtime, 1s);
+  // Anything else is left to the simulator's default behaviour.
+  EXPECT_FALSE(parse({{"command", {"sh", "-c", "curl http://x"}}}));
+  EXPECT_FALSE(parse({{"command", {"sh", "-c", "exit 1 && sleep 2"}}}));
+  EXPECT_FALSE(parse({{"command", {"sleep", "5"}}}));
+  EXPECT_FALSE(parse({{"command", {"sh", "-c", "sleep -1"}}}));
+  EXPECT_FALSE(parse({{"image", "busybox"}}));
+  EXPECT_TRUE(imageUnpullable("nonexistent-image-that-does-not-exist:latest", {}));
+  EXPECT_TRUE(imageUnpullable("quay.io/x/nonexistent-image:1", {}));
+  EXPECT_TRUE(imageUnpullable("registry/bad:1", {"registry/bad"}));
+  EXPECT_TRUE(imageUnpullable("bad:2", {"bad:2"}));
+  EXPECT_FALSE(imageUnpullable("bad:3", {"bad:2"}));
+  EXPECT_FALSE(imageUnpullable("argoproj/rollouts-demo:blue", {}));
+}
+
+json scriptJob(const std::string& script, json spec_extra = json::object(),
+               const std::string& image = "busybox") {
+  json job = {{"apiVersion", "batch/v1"}, {"kind", "Job"}};
+  job["spec"] = {{"template",
+                  {{"spec",
+                    {{"restartPolicy", "Never"},
+                     {"containers", json::array({{{"name", "c"},
+                                                  {"image", image},
+                                                  {"command", {"sh", "-c", script}}}})}}}}}};
+  for (const auto& [k, v] : spec_extra.items()) job["spec"][k] = v;
+  return job;
+}
+
+TEST_F(WorkloadsTest, JobPodRunsItsSleepThenExitsWithItsCode) {
+  create("batch/jobs", "slow", scriptJob("sleep 0.4 && exit 3", {{"backoffLimit", 0}}));
+  create("batch/jobs", "fine", scriptJob("sleep 0.2"));
+  ASSERT_TRUE(eventually([&] {
+    auto pods = podsOwnedBy("uid-slow");
+    return pods.size() == 1 && pods[0]["status"]["phase"] == "Running";
+  }));
+  EXPECT_TRUE(jobCondition(get("batch/jobs", "slow"), "Failed").is_null());
+  ASSERT_TRUE(eventually([&] {
+    return !jobCondition(get("batch/jobs", "slow"), "Failed").is_null() &&
+           !jobCondition(get("batch/jobs", "fine"), "Complete").is_null();
+  }));
+  json failed = get("batch/jobs", "slow");
+  EXPECT_EQ(jobCondition(failed, "Failed")["reason"], "BackoffLimitExceeded");
+  EXPECT_EQ(failed["status"]["failed"], 1);
+  auto pods = podsOwnedBy("uid-slow");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["status"]["phase"], "Failed");
+  EXPECT_EQ(pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 3);
+  EXPECT_EQ(get("batch/jobs", "fine")["status"]["succeeded"], 1);
+}
+
+TEST_F(WorkloadsTest, JobRetriesFailedPodsUpToItsBackoffLimit) {
+  create("batch/jobs", "retry", scriptJob("exit 1", {{"backoffLimit", 2}}));
+  ASSERT_TRUE(
+      eventually([&] { return !jobCondition(get("batch/jobs", "retry"), "Failed").is_null(); }));
+  json job = get("batch/jobs", "retry");
+  EXPECT_EQ(job["status"]["failed"], 3);
+  EXPECT_EQ(job["status"]["active"], 0);
+  EXPECT_EQ(podsOwnedBy("uid-retry").size(), 3u);
+}
+
+TEST_F(WorkloadsTest, JobPastItsActiveDeadlineFailsWithDeadlineExceeded) {
+  create("batch/jobs", "long", scriptJob("sleep 100", {{"activeDeadlineSeconds", 1}}));
+  ASSERT_TRUE(eventually([&] {
+    auto pods = podsOwnedBy("uid-long");
+    return pods.size() == 1 && pods[0]["status"]["phase"] == "Running";
+  }));
+  ASSERT_TRUE(
+      eventually([&] { return !jobCondition(get("batch/jobs", "long"), "Failed").is_null(); }));
+  json job = get("batch/jobs", "long");
+  EXPECT_EQ(jobCondition(job, "Failed")["reason"], "DeadlineExceeded");
+  EXPECT_EQ(job["status"]["active"], 0);
+  EXPECT_TRUE(podsOwnedBy("uid-long").empty());
+}
+
+TEST_F(WorkloadsTest, UnpullableImagesLeavePodsPendingOnErrImagePull) {
+  sim_->stop();
+  sim_ = std::make_unique<WorkloadSimulator>(
+      *store_, WorkloadSimulator::Options{20ms, {"registry.local/broken:1"}});
+  ASSERT_TRUE(sim_->start().isOk());
+  create("batch/jobs", "pull",
+         scriptJob("exit 0", {}, "nonexistent-image-that-does-not-exist:latest"));
+  json rs = {{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}};
+  rs["spec"] = {{"replicas", 1},
+                {"selector", {{"matchLabels", {{"app", "broken"}}}}},
+                {"template", podTemplate("broken")}};
+  rs["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.local/broken:1";
+  create("apps/replicasets", "broken", rs);
+  auto waiting = [](const json& pod) {
+    return pod.value("/status/containerStatuses/0/state/waiting/reason"_json_pointer, "");
+  };
+  ASSERT_TRUE(eventually([&] {
+    auto j = podsOwnedBy("uid-pull");
+    auto r = podsOwnedBy("uid-broken");
+    return j.size() == 1 && waiting(j[0]) == "ErrImagePull" && r.size() == 1 &&
+           waiting(r[0]) == "ErrImagePull";
+  }));
+  std::this_thread::sleep_for(100ms);  // several pod delays: nothing moves on
+  auto pods = podsOwnedBy("uid-pull");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["status"]["phase"], "Pending");
+  EXPECT_FALSE(ready(pods[0]));
+  EXPECT_NE(pods[0]["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+                .get<std::string>()
+                .find("nonexistent-image-that-does-not-exist:latest"),
+            std::string::npos);
+  json job = get("batch/jobs", "pull");
+  EXPECT_TRUE(jobCondition(job, "Complete").is_null());
+  EXPECT_TRUE(jobCondition(job, "Failed").is_null());
+  EXPECT_EQ(job["status"]["active"], 1);
+  EXPECT_EQ(statusOf("apps/replicasets", "broken").value("readyReplicas", 0), 0);
 }
 
 TEST_F(WorkloadsTest, StandalonePodIsScheduledAndRuns) {
