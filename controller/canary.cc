@@ -67,7 +67,12 @@ bool completedCurrentStep(const RolloutContext& ctx) {
     return st && st->status == "Successful";
   }
   if (step.experiment) return experimentStepCompleted(ctx);
-  if (step.setHeaderRoute || step.setMirrorRoute) return true;
+  // (Vane) A route step completes in the reconcile that syncs the managed routes including it
+  // (planTrafficRouting, before any availability guard): the status is only written once the
+  // routers did it. Argo completes it even when the route was never written (#4561).
+  if (step.setHeaderRoute || step.setMirrorRoute) {
+    return firstAction<SyncManagedRoutes>(ctx.actions) != nullptr;
+  }
   return false;  // plugin steps are not supported yet: they block
 }
 
