@@ -406,7 +406,8 @@ Result<json> removeManagedRules(const json& route, const Split& split,
 Result<json> syncManagedRules(const json& route, RouteKind kind, const Split& split,
                               const std::vector<ManagedRoute>& desired, bool use_header_routes) {
   std::vector<std::string> gone = split.managedRoutes;
-  for (const auto& [n, _] : managedRecord(route).items()) gone.push_back(n);
+  const json record = managedRecord(route);  // items() of a temporary would dangle
+  for (const auto& [n, _] : record.items()) gone.push_back(n);
   std::vector<std::string> wanted;
   for (const ManagedRoute& r : desired) wanted.push_back(managedRouteName(r));
   gone.erase(std::remove_if(gone.begin(), gone.end(),

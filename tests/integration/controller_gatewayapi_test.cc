@@ -152,10 +152,11 @@ TEST_F(ControllerGatewayApiTest, HeaderRouteWeightsAbortAndCompletion) {
   edited["spec"]["rules"][1]["backendRefs"][0]["weight"] = 50;
   edited["spec"]["rules"][1]["backendRefs"][1]["weight"] = 50;
   edited["spec"]["rules"].erase(0);
-  ASSERT_TRUE(
-      client_->update(trafficrouting::gatewayApiResource(gw::RouteKind::kHttp), "default", edited)
-          .ok());
-  ASSERT_EQ(routeState(), "50/50 h0 label");
+  // A reconcile already under way may correct part of it at once: the written object is checked.
+  auto written =
+      client_->update(trafficrouting::gatewayApiResource(gw::RouteKind::kHttp), "default", edited);
+  ASSERT_TRUE(written.ok()) << written.status().toString();
+  ASSERT_EQ((*written)["spec"]["rules"].size(), 1u);
   kubectlOk("annotate rollout web vane.test/nudge=1 --overwrite");
   ASSERT_TRUE(waitRoute("80/20 h1 label")) << routeState() << "\n" << explain();
   promote();
