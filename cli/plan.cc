@@ -56,6 +56,9 @@ struct IstioSim {
   gw::Split gatewaySplit;
   std::vector<std::string> removeNames;  // step routes then managedRoutes, as the router does
   std::string canaryHost;
+  /// The managed routes the steps so far set, in managedRoutes order (the controller's
+  /// desiredManagedRoutes); written while the canary has pods.
+  std::vector<tr::ManagedRoute> desiredRoutes;
   std::vector<SimVs> vss;
 };
 
@@ -253,30 +256,53 @@ Transform weightTransform(const IstioSim& sim, int32_t weight) {
   };
 }
 
-// The managed-route transform of a setHeaderRoute/setMirrorRoute step, if it is one.
-Result<std::optional<Transform>> routeTransform(const IstioSim& sim, const json& raw,
-                                                const std::string& path) {
+// A setHeaderRoute/setMirrorRoute step replaces (or, without a match, removes) its route in the
+// desired managed routes, kept in managedRoutes order.
+Status updateDesiredRoutes(IstioSim& sim, const json& raw, const std::string& path) {
+  std::optional<tr::ManagedRoute> route;
+  bool adding = false;
   if (raw.contains("setHeaderRoute")) {
     auto r = tr::decodeSetHeaderRoute(raw["setHeaderRoute"], path + ".setHeaderRoute");
     if (!r.ok()) return r.status();
-    return std::optional<Transform>([&sim, route = *r](const json& vs, const SimVs& v) {
-      if (v.route) {
-        // As the router: header rules only on routes with useHeaderRoutes (removal on all).
-        if (!v.route->useHeaderRoutes && !route.match.empty()) return Result<json>(vs);
-        return gw::setHeaderRoute(vs, v.route->kind, sim.gatewaySplit, route);
-      }
-      return tr::istio::setHeaderRoute(vs, v.cfg, sim.split, route, sim.canaryHost);
-    });
-  }
-  if (raw.contains("setMirrorRoute")) {
+    adding = !r->match.empty();
+    route = *r;
+  } else if (raw.contains("setMirrorRoute")) {
     auto r = tr::decodeSetMirrorRoute(raw["setMirrorRoute"], path + ".setMirrorRoute");
     if (!r.ok()) return r.status();
-    return std::optional<Transform>([&sim, route = *r](const json& vs, const SimVs& v) {
-      if (v.route) return gw::setMirrorRoute(vs, v.route->kind, sim.gatewaySplit, route);
-      return tr::istio::setMirrorRoute(vs, v.cfg, sim.split, route, sim.canaryHost);
-    });
+    adding = !r->match.empty();
+    route = *r;
   }
-  return std::optional<Transform>();
+  if (!route) return Status::ok();
+  const std::string name = tr::managedRouteName(*route);
+  auto& d = sim.desiredRoutes;
+  d.erase(
+      std::remove_if(d.begin(), d.end(),
+                     [&](const tr::ManagedRoute& r) { return tr::managedRouteName(r) == name; }),
+      d.end());
+  if (adding) d.push_back(*route);
+  const auto& order =
+      sim.split.managedRoutes.empty() ? sim.gatewaySplit.managedRoutes : sim.split.managedRoutes;
+  const auto rank = [&](const tr::ManagedRoute& r) {
+    return std::find(order.begin(), order.end(), tr::managedRouteName(r)) - order.begin();
+  };
+  std::stable_sort(d.begin(), d.end(),
+                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  return Status::ok();
+}
+
+// The managed routes as the controller syncs them: the desired ones while the canary has pods,
+// none otherwise (held out until it has).
+Transform routesTransform(const IstioSim& sim, bool canary_has_pods) {
+  std::vector<tr::ManagedRoute> desired;
+  if (canary_has_pods) desired = sim.desiredRoutes;
+  return [&sim, desired = std::move(desired)](const json& vs, const SimVs& v) {
+    if (v.route) {
+      return gw::syncManagedRules(vs, v.route->kind, sim.gatewaySplit, desired,
+                                  v.route->useHeaderRoutes);
+    }
+    return tr::istio::syncManagedRoutes(vs, v.cfg, sim.split, desired, sim.removeNames,
+                                        sim.canaryHost);
+  };
 }
 
 controller::CanaryCounts countsAt(const kube::Rollout& r, int32_t weight) {
@@ -349,11 +375,9 @@ Status addStepRow(kube::Rollout& r, const json& raw, int32_t i, std::optional<Is
                           (s.pause && s.pause->duration ? *s.pause->duration : 0);
   row.untimedWaits = (prev ? prev->untimedWaits : 0) + (row.wait.empty() ? 0 : 1);
   if (sim) {
-    auto route = routeTransform(*sim, raw, path);
-    if (!route.ok()) return route.status();
-    std::vector<Transform> t;
-    if (*route) t.push_back(**route);
-    t.push_back(weightTransform(*sim, row.weight));
+    if (Status u = updateDesiredRoutes(*sim, raw, path); !u) return u;
+    std::vector<Transform> t{routesTransform(*sim, row.canary > 0),
+                             weightTransform(*sim, row.weight)};
     Status st =
         applyStep(*sim, t, "steps[" + std::to_string(i) + "] (" + row.step + ")", path, row);
     if (!st) return st;

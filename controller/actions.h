@@ -108,16 +108,19 @@ struct SetWeight {
   int32_t weight = 0;
   std::vector<trafficrouting::WeightDestination> additional;
 };
-/// The step's setHeaderRoute as written; path names it for errors.
-struct SetHeaderRoute {
+/// A setHeaderRoute or setMirrorRoute step body as written; path names it for errors
+/// ("spec.strategy.canary.steps[0].setHeaderRoute").
+struct ManagedRouteSpec {
+  bool mirror = false;
   nlohmann::json route;
   std::string path;
 };
-struct SetMirrorRoute {
-  nlohmann::json route;
-  std::string path;
+/// The managed routes that must exist now, in precedence order (managedRoutes); every other
+/// managed route is removed. Empty: none (full promotion, abort, promoteFull, a canary without
+/// available pods). Routers apply it idempotently (router.h syncManagedRoutes).
+struct SyncManagedRoutes {
+  std::vector<ManagedRouteSpec> routes;
 };
-struct RemoveManagedRoutes {};
 
 // --- AnalysisRuns ---------------------------------------------------------------------------
 
@@ -165,9 +168,8 @@ using Action =
     std::variant<CreateReplicaSet, ScaleReplicaSet, AnnotateReplicaSet, PatchReplicaSet,
                  DeleteReplicaSet, AnnotateRollout, ScaleDeployment, PatchPod, RestartPods,
                  PatchServiceSelector, CreateService, DeleteService, UpdateHash, SetWeight,
-                 SetHeaderRoute, SetMirrorRoute, RemoveManagedRoutes, CreateAnalysisRun,
-                 TerminateAnalysisRun, DeleteAnalysisRun, CreateExperiment, TerminateExperiment,
-                 DeleteExperiment>;
+                 SyncManagedRoutes, CreateAnalysisRun, TerminateAnalysisRun, DeleteAnalysisRun,
+                 CreateExperiment, TerminateExperiment, DeleteExperiment>;
 
 /// The planned actions of type T, in plan order.
 template <class T>

@@ -67,7 +67,14 @@ bool completedCurrentStep(const RolloutContext& ctx) {
     return st && st->status == "Successful";
   }
   if (step.experiment) return experimentStepCompleted(ctx);
-  if (step.setHeaderRoute || step.setMirrorRoute) return true;
+  // (Vane) A route step completes in the reconcile whose SyncManagedRoutes includes it
+  // (planTrafficRouting, before any availability guard); the status is only written once that
+  // sync succeeded. The route is then written, or held out while the canary has no available
+  // pod and written as soon as it has. Argo completes the step even when the stable ReplicaSet
+  // is short and the route was never written (argo-rollouts #4561).
+  if (step.setHeaderRoute || step.setMirrorRoute) {
+    return firstAction<SyncManagedRoutes>(ctx.actions) != nullptr;
+  }
   return false;  // plugin steps are not supported yet: they block
 }
 

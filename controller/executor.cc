@@ -99,9 +99,7 @@ struct Executor::Run {
   Status operator()(const DeleteService& a) { return remove(res::kServices, a.name); }
   Status operator()(const UpdateHash& a) { return route(a); }
   Status operator()(const SetWeight& a) { return route(a); }
-  Status operator()(const SetHeaderRoute& a) { return route(a); }
-  Status operator()(const SetMirrorRoute& a) { return route(a); }
-  Status operator()(const RemoveManagedRoutes& a) { return route(a); }
+  Status operator()(const SyncManagedRoutes& a) { return route(a); }
   Status operator()(const CreateAnalysisRun& a);
   Status operator()(const TerminateAnalysisRun& a) { return terminate(res::kAnalysisRuns, a.name); }
   Status operator()(const DeleteAnalysisRun& a) { return remove(res::kAnalysisRuns, a.name); }
@@ -152,6 +150,20 @@ Status Executor::Run::routeEach(const A& a) {
   rc.recordEvent = [this](bool warning, const std::string& reason, const std::string& message) {
     report.events.push_back({warning ? "Warning" : "Normal", reason, message});
   };
+  std::vector<trafficrouting::ManagedRoute> managed;  // SyncManagedRoutes, decoded
+  if constexpr (std::is_same_v<A, SyncManagedRoutes>) {
+    for (const ManagedRouteSpec& r : a.routes) {
+      if (r.mirror) {
+        auto m = trafficrouting::decodeSetMirrorRoute(r.route, r.path);
+        if (!m) return m.status();
+        managed.emplace_back(std::move(*m));
+      } else {
+        auto h = trafficrouting::decodeSetHeaderRoute(r.route, r.path);
+        if (!h) return h.status();
+        managed.emplace_back(std::move(*h));
+      }
+    }
+  }
   auto routers = deps.routers->create(*c.trafficRouting, rc);
   if (!routers) return routers.status();
   for (auto& router : *routers) {
@@ -160,15 +172,9 @@ Status Executor::Run::routeEach(const A& a) {
       s = router->updateHash(a.canary, a.stable, a.additional);
     } else if constexpr (std::is_same_v<A, SetWeight>) {
       s = router->setWeight(a.weight, a.additional);
-    } else if constexpr (std::is_same_v<A, RemoveManagedRoutes>) {
-      s = router->removeManagedRoutes();
-    } else if constexpr (std::is_same_v<A, SetHeaderRoute>) {
-      auto route = trafficrouting::decodeSetHeaderRoute(a.route, a.path);
-      s = route ? router->setHeaderRoute(*route) : route.status();
     } else {
-      static_assert(std::is_same_v<A, SetMirrorRoute>);
-      auto route = trafficrouting::decodeSetMirrorRoute(a.route, a.path);
-      s = route ? router->setMirrorRoute(*route) : route.status();
+      static_assert(std::is_same_v<A, SyncManagedRoutes>);
+      s = router->syncManagedRoutes(managed);
     }
     if (!s) return s;
   }

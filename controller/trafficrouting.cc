@@ -70,6 +70,46 @@ bool routesToExperiment(const RolloutContext& ctx) {
   return !at_desired || *cur.index != static_cast<int32_t>(ro.spec.canary->steps.size());
 }
 
+// The managed routes the steps up to and including the current one set, by name (a later step
+// of the same name replaces the route; one without a match removes it), in managedRoutes order
+// (names outside it after, in step order; validation rejects them).
+std::vector<ManagedRouteSpec> routesOfSteps(const kube::Rollout& ro, int32_t through) {
+  const auto& c = *ro.spec.canary;
+  std::vector<std::pair<std::string, ManagedRouteSpec>> set;  // in step order
+  const int32_t n = std::min<int32_t>(through + 1, static_cast<int32_t>(c.steps.size()));
+  for (int32_t i = 0; i < n; ++i) {
+    const kube::CanaryStep& step = c.steps[i];
+    const bool mirror = !step.setHeaderRoute && step.setMirrorRoute;
+    const auto& body = mirror ? step.setMirrorRoute : step.setHeaderRoute;
+    if (!body || !body->is_object()) continue;
+    const std::string name = body->value("name", "");
+    set.erase(
+        std::remove_if(set.begin(), set.end(), [&](const auto& e) { return e.first == name; }),
+        set.end());
+    const auto match = body->find("match");
+    if (match == body->end() || !match->is_array() || match->empty()) continue;
+    const std::string path = "spec.strategy.canary.steps[" + std::to_string(i) + "]" +
+                             (mirror ? ".setMirrorRoute" : ".setHeaderRoute");
+    set.emplace_back(name, ManagedRouteSpec{mirror, *body, path});
+  }
+  const auto rank = [&](const std::string& name) {
+    auto it = std::find(c.managedRoutes.begin(), c.managedRoutes.end(), name);
+    return it - c.managedRoutes.begin();
+  };
+  std::stable_sort(set.begin(), set.end(),
+                   [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  std::vector<ManagedRouteSpec> out;
+  for (auto& [_, spec] : set) out.push_back(std::move(spec));
+  return out;
+}
+
+bool hasRouteSteps(const kube::Rollout& ro) {
+  for (const kube::CanaryStep& s : ro.spec.canary->steps) {
+    if (s.setHeaderRoute || s.setMirrorRoute) return true;
+  }
+  return false;
+}
+
 nlohmann::json destinationJson(const kube::WeightDestination& d) {
   nlohmann::json j = {{"weight", d.weight}};
   if (!d.serviceName.empty()) j["serviceName"] = d.serviceName;
@@ -107,34 +147,39 @@ int32_t desiredCanaryWeight(const RolloutContext& ctx) {
   return 100;
 }
 
+std::vector<ManagedRouteSpec> desiredManagedRoutes(const RolloutContext& ctx) {
+  const kube::Rollout& ro = ctx.rollout;
+  if (!usesTrafficRouting(ro)) return {};
+  if (fullyPromoted(ctx) || ctx.isAborted() || ro.status.promoteFull) return {};
+  // Held out while the canary has no pod to answer, restored as soon as it has one.
+  if (ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0) return {};
+  // Revision 1 is the install: Argo runs no route step then. A ReplicaSet created in this
+  // reconcile already carries the revision the Rollout is annotated with.
+  int64_t revision = rolloutRevision(ro);
+  revision = std::max(revision, ctx.newRS->revision().value_or(0));
+  if (revision <= 1) return {};
+  CurrentStep cur = currentStep(ro);
+  if (!cur.index) return {};
+  return routesOfSteps(ro, *cur.index);
+}
+
 void planTrafficRouting(RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
   if (!usesTrafficRouting(ro)) return;
   const auto& c = *ro.spec.canary;
   const bool aborted = ctx.isAborted();
-  const bool promoted = fullyPromoted(ctx);
   const int32_t desired = desiredCanaryWeight(ctx);
   const bool canary_unavailable = ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0;
-  // Managed routes go first, as in reconcileTrafficRouting: a route step re-adds its route below.
-  if (aborted || promoted || ro.status.promoteFull || canary_unavailable) {
-    ctx.actions.push_back(RemoveManagedRoutes{});
+  // (Vane) Managed routes are desired state, synced first on every reconcile and before the
+  // availability guard below. Argo sets a step's route only while sitting on that step and
+  // removes every route whenever the canary is unavailable, so a route removed then is never
+  // re-added (argo-rollouts #4486, #4716), and skips the route step entirely while the stable
+  // ReplicaSet is short of pods (#4561).
+  if (!c.managedRoutes.empty() || hasRouteSteps(ro)) {
+    ctx.actions.push_back(SyncManagedRoutes{desiredManagedRoutes(ctx)});
   }
   // The stable ReplicaSet must carry what the canary does not (none yet at the first deploy).
   if (!replicasAvailableFor(ctx.stableRS, 100 - desired, ro.spec.replicasOrDefault())) return;
-  CurrentStep cur = currentStep(ro);
-  // Revision 1 is the install: Argo runs no route step then. A ReplicaSet created in this
-  // reconcile already carries the revision the Rollout is annotated with below.
-  int64_t revision = rolloutRevision(ro);
-  if (ctx.newRS != nullptr) revision = std::max(revision, ctx.newRS->revision().value_or(0));
-  if (cur.step != nullptr && !aborted && !promoted && revision > 1) {
-    const std::string path = "spec.strategy.canary.steps[" + std::to_string(*cur.index) + "]";
-    if (cur.step->setHeaderRoute) {
-      ctx.actions.push_back(SetHeaderRoute{*cur.step->setHeaderRoute, path + ".setHeaderRoute"});
-    }
-    if (cur.step->setMirrorRoute) {
-      ctx.actions.push_back(SetMirrorRoute{*cur.step->setMirrorRoute, path + ".setMirrorRoute"});
-    }
-  }
   nlohmann::json additional = nlohmann::json::array();
   std::vector<trafficrouting::WeightDestination> routed;  // the same, for the routers
   int32_t additional_sum = 0;

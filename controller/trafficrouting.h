@@ -16,6 +16,12 @@ namespace vane::controller {
 /// The canary weight Argo would set now (0..100).
 int32_t desiredCanaryWeight(const RolloutContext& ctx);
 
+/// The managed routes that must exist now (SyncManagedRoutes): those the setHeaderRoute /
+/// setMirrorRoute steps up to and including the current one set, in managedRoutes order; none
+/// on full promotion, abort, promoteFull, at the install, or while the canary has no available
+/// pod.
+std::vector<ManagedRouteSpec> desiredManagedRoutes(const RolloutContext& ctx);
+
 /// Plans router actions and records status.canary.weights (with `additional` as Argo writes it).
 void planTrafficRouting(RolloutContext& ctx);
 

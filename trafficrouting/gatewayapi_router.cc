@@ -191,6 +191,19 @@ Status GatewayApiRouter::removeManagedRoutes() {
       "removed all managed routes", /*ignore_missing=*/true);
 }
 
+Status GatewayApiRouter::syncManagedRoutes(const std::vector<ManagedRoute>& desired) {
+  if (desired.empty()) return removeManagedRoutes();
+  std::string list;
+  for (const ManagedRoute& r : desired)
+    list += (list.empty() ? "'" : ", '") + managedRouteName(r) + "'";
+  return mutateRoutes(
+      everyRoute,
+      [&](const json& obj, const RouteRef& ref) {
+        return gatewayapi::syncManagedRules(obj, ref.kind, split_, desired, ref.useHeaderRoutes);
+      },
+      "set managed routes " + list);
+}
+
 Status GatewayApiRouter::updateHash(const std::string&, const std::string&,
                                     const std::vector<WeightDestination>&) {
   return Status::ok();

@@ -38,6 +38,7 @@ class GatewayApiRouter : public TrafficRouter {
   Result<std::optional<bool>> verifyWeight(
       int32_t desired, const std::vector<WeightDestination>& additional) override;
   Status removeManagedRoutes() override;
+  Status syncManagedRoutes(const std::vector<ManagedRoute>& desired) override;
   /// No-op: backendRefs name Services, which select the pods.
   Status updateHash(const std::string& canary_hash, const std::string& stable_hash,
                     const std::vector<WeightDestination>& additional) override;

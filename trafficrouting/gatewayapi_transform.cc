@@ -403,4 +403,28 @@ Result<json> removeManagedRules(const json& route, const Split& split,
   return out;
 }
 
+Result<json> syncManagedRules(const json& route, RouteKind kind, const Split& split,
+                              const std::vector<ManagedRoute>& desired, bool use_header_routes) {
+  std::vector<std::string> gone = split.managedRoutes;
+  const json record = managedRecord(route);  // items() of a temporary would dangle
+  for (const auto& [n, _] : record.items()) gone.push_back(n);
+  std::vector<std::string> wanted;
+  for (const ManagedRoute& r : desired) wanted.push_back(managedRouteName(r));
+  gone.erase(std::remove_if(gone.begin(), gone.end(),
+                            [&](const std::string& n) { return contains(wanted, n); }),
+             gone.end());
+  auto out = removeManagedRules(route, split, gone);
+  for (const ManagedRoute& r : desired) {
+    if (!out.ok()) return out;
+    if (const auto* h = std::get_if<SetHeaderRoute>(&r)) {
+      // Header rules go only to routes with useHeaderRoutes; elsewhere the name is removed.
+      const SetHeaderRoute removal{h->name, {}};
+      out = setHeaderRoute(*out, kind, split, use_header_routes ? *h : removal);
+    } else {
+      out = setMirrorRoute(*out, kind, split, std::get<SetMirrorRoute>(r));
+    }
+  }
+  return out;
+}
+
 }  // namespace vane::trafficrouting::gatewayapi

@@ -114,4 +114,10 @@ Result<json> setMirrorRoute(const json& route, RouteKind kind, const Split& spli
 Result<json> removeManagedRules(const json& route, const Split& split,
                                 const std::vector<std::string>& names);
 
+/// Makes the managed rules exactly `desired` (router.h syncManagedRoutes): every other managed
+/// or recorded rule is removed, each desired one set as setHeaderRoute / setMirrorRoute set it
+/// (header rules only when use_header_routes, else removed). Unchanged input comes back equal.
+Result<json> syncManagedRules(const json& route, RouteKind kind, const Split& split,
+                              const std::vector<ManagedRoute>& desired, bool use_header_routes);
+
 }  // namespace vane::trafficrouting::gatewayapi

@@ -97,32 +97,28 @@ json orderRoutes(const json& vs, const std::vector<std::string>& managed_routes)
   return out;
 }
 
-Result<json> setHeaderRoute(const json& vs, const IstioVirtualService& cfg, const Split& split,
-                            const SetHeaderRoute& route, const std::string& canary_host) {
-  bool adding = !route.match.empty();
-  auto base = removeForReplace(vs, route.name, adding, split);
-  if (!base.ok() || !adding) return base;
-  json out = std::move(base).value();
+namespace {
+
+/// The http route of a header route: its matches, all of it to the canary (on the weight
+/// route's port).
+json headerRouteJson(const json& vs, const IstioVirtualService& cfg, const Split& split,
+                     const SetHeaderRoute& route, const std::string& canary_host) {
   int64_t port = 0;
-  if (auto dests = weightRouteDestinations(out, cfg, split); dests.ok()) port = canaryPort(*dests);
+  if (auto dests = weightRouteDestinations(vs, cfg, split); dests.ok()) port = canaryPort(*dests);
   json matches = json::array();
   for (const HeaderRoutingMatch& m : route.match) {
     matches.push_back({{"headers", {{m.headerName, m.headerValue.toJson()}}}});
   }
   json dest = {{"destination", destination(canary_host, port, split.canarySubset)},
                {"weight", 100}};
-  out["spec"]["http"].push_back(
-      {{"name", route.name}, {"match", std::move(matches)}, {"route", json::array({dest})}});
-  return orderRoutes(out, split.managedRoutes);
+  return {{"name", route.name}, {"match", std::move(matches)}, {"route", json::array({dest})}};
 }
 
-Result<json> setMirrorRoute(const json& vs, const IstioVirtualService& cfg, const Split& split,
-                            const SetMirrorRoute& route, const std::string& canary_host) {
-  bool adding = !route.match.empty();
-  auto base = removeForReplace(vs, route.name, adding, split);
-  if (!base.ok() || !adding) return base;
-  json out = std::move(base).value();
-  auto dests = weightRouteDestinations(out, cfg, split);
+/// The http route of a mirror route: its matches, the weight route's destinations (later
+/// setWeight calls keep it in step) and the canary as mirror.
+Result<json> mirrorRouteJson(const json& vs, const IstioVirtualService& cfg, const Split& split,
+                             const SetMirrorRoute& route, const std::string& canary_host) {
+  auto dests = weightRouteDestinations(vs, cfg, split);
   if (!dests.ok()) return dests.status();
   json matches = json::array();
   for (const RouteMatch& m : route.match) {
@@ -135,14 +131,72 @@ Result<json> setMirrorRoute(const json& vs, const IstioVirtualService& cfg, cons
     }
     matches.push_back(std::move(jm));
   }
-  json mirror_route = {
+  return json{
       {"name", route.name},
       {"match", std::move(matches)},
-      {"route", *dests},  // current weights; later setWeight calls keep it in step
+      {"route", *dests},
       {"mirror", destination(canary_host, canaryPort(*dests), split.canarySubset)},
       {"mirrorPercentage", {{"value", static_cast<double>(route.percentage.value_or(100))}}}};
+}
+
+}  // namespace
+
+Result<json> setHeaderRoute(const json& vs, const IstioVirtualService& cfg, const Split& split,
+                            const SetHeaderRoute& route, const std::string& canary_host) {
+  bool adding = !route.match.empty();
+  auto base = removeForReplace(vs, route.name, adding, split);
+  if (!base.ok() || !adding) return base;
+  json out = std::move(base).value();
+  json added = headerRouteJson(out, cfg, split, route, canary_host);
+  out["spec"]["http"].push_back(std::move(added));
+  return orderRoutes(out, split.managedRoutes);
+}
+
+Result<json> setMirrorRoute(const json& vs, const IstioVirtualService& cfg, const Split& split,
+                            const SetMirrorRoute& route, const std::string& canary_host) {
+  bool adding = !route.match.empty();
+  auto base = removeForReplace(vs, route.name, adding, split);
+  if (!base.ok() || !adding) return base;
+  json out = std::move(base).value();
+  auto added = mirrorRouteJson(out, cfg, split, route, canary_host);
+  if (!added.ok()) return added.status();
   json& http = out["spec"]["http"];
-  http.insert(http.begin(), std::move(mirror_route));
+  http.insert(http.begin(), std::move(added).value());
+  return orderRoutes(out, split.managedRoutes);
+}
+
+Result<json> syncManagedRoutes(const json& vs, const IstioVirtualService& cfg, const Split& split,
+                               const std::vector<ManagedRoute>& desired,
+                               const std::vector<std::string>& managed_names,
+                               const std::string& canary_host) {
+  std::vector<std::string> names = managed_names;
+  for (const ManagedRoute& r : desired) {
+    const std::string& name = managedRouteName(r);
+    if (!contains(split.managedRoutes, name)) {
+      return Status(Code::kInvalid, kStepRouteNotInManagedRoutes);
+    }
+    names.push_back(name);
+  }
+  if (!hasHttp(vs)) {
+    if (desired.empty()) return vs;  // nothing to remove
+    return Status(Code::kInvalid, kSpecHttpNotFound);
+  }
+  // Every route of a managed name goes, duplicates too (argo-rollouts #2769), and the desired
+  // ones are built again: their content then never depends on what an earlier write left.
+  json out = removeRoutes(vs, names);
+  json built = json::array();
+  for (const ManagedRoute& r : desired) {
+    if (const auto* h = std::get_if<SetHeaderRoute>(&r)) {
+      if (h->match.empty()) continue;  // a route without match is a removal
+      built.push_back(headerRouteJson(out, cfg, split, *h, canary_host));
+    } else if (!std::get<SetMirrorRoute>(r).match.empty()) {
+      auto m = mirrorRouteJson(out, cfg, split, std::get<SetMirrorRoute>(r), canary_host);
+      if (!m.ok()) return m.status();
+      built.push_back(std::move(m).value());
+    }
+  }
+  json& http = out["spec"]["http"];
+  http.insert(http.begin(), built.begin(), built.end());
   return orderRoutes(out, split.managedRoutes);
 }
 

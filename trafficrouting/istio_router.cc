@@ -180,9 +180,14 @@ Result<std::optional<bool>> IstioRouter::verifyWeight(
   return std::optional<bool>(true);
 }
 
-Status IstioRouter::removeManagedRoutes() {
+std::vector<std::string> IstioRouter::managedNames() const {
   std::vector<std::string> names = context_.stepRouteNames;
   names.insert(names.end(), context_.managedRoutes.begin(), context_.managedRoutes.end());
+  return names;
+}
+
+Status IstioRouter::removeManagedRoutes() {
+  const std::vector<std::string> names = managedNames();
   if (names.empty()) return Status::ok();
   return mutateVirtualServices(
       [&](const json& obj, const IstioVirtualService&) -> Result<json> {
@@ -192,6 +197,27 @@ Status IstioRouter::removeManagedRoutes() {
         return "VirtualService `" + name + "` removed all managed routes.";
       },
       /*ignore_missing=*/true);
+}
+
+Status IstioRouter::syncManagedRoutes(const std::vector<ManagedRoute>& desired) {
+  if (desired.empty()) return removeManagedRoutes();
+  const std::vector<std::string> names = managedNames();
+  auto host = canaryHost();
+  if (!host.ok()) return host.status();
+  std::string list;
+  for (const ManagedRoute& r : desired) {
+    list += std::string(list.empty() ? "" : ", ") +
+            (std::holds_alternative<SetHeaderRoute>(r) ? "headerRoute '" : "mirrorRoute '") +
+            managedRouteName(r) + "'";
+  }
+  const istio::Split split = istio::Split::from(context_, config_);
+  return mutateVirtualServices(
+      [&](const json& obj, const IstioVirtualService& vs) {
+        return istio::syncManagedRoutes(obj, vs, split, desired, names, *host);
+      },
+      [&](const std::string& name) {
+        return "VirtualService `" + name + "` set managed routes: " + list;
+      });
 }
 
 Status IstioRouter::updateHash(const std::string& canary_hash, const std::string& stable_hash,

@@ -42,6 +42,7 @@ class IstioRouter : public TrafficRouter {
   Result<std::optional<bool>> verifyWeight(
       int32_t desired, const std::vector<WeightDestination>& additional) override;
   Status removeManagedRoutes() override;
+  Status syncManagedRoutes(const std::vector<ManagedRoute>& desired) override;
   Status updateHash(const std::string& canary_hash, const std::string& stable_hash,
                     const std::vector<WeightDestination>& additional) override;
 
@@ -62,6 +63,8 @@ class IstioRouter : public TrafficRouter {
   void record(bool warning, const std::string& reason, const std::string& message) const;
   /// The canary Service, or the DestinationRule's spec.host in subset mode.
   Result<std::string> canaryHost();
+  /// The managed route names: step route names, then managedRoutes.
+  std::vector<std::string> managedNames() const;
   /// setHeaderRoute and setMirrorRoute: the canary host (needed only when the route has a match)
   /// and the split, then transform(vs object, vs config, split, host) on every VirtualService.
   Status setManagedRoute(

@@ -83,6 +83,15 @@ Result<json> setHeaderRoute(const json& vs, const IstioVirtualService& cfg, cons
 /// Replaces the managed mirror route (prepended, then ordered). Empty match: removal only.
 Result<json> setMirrorRoute(const json& vs, const IstioVirtualService& cfg, const Split& split,
                             const SetMirrorRoute& route, const std::string& canary_host);
+/// Makes the managed http routes exactly `desired` (router.h syncManagedRoutes): every route
+/// named in `managed_names` or `desired` is removed (duplicates too), the desired ones are built
+/// as setHeaderRoute / setMirrorRoute build them and placed first, in managedRoutes order.
+/// A desired route outside managedRoutes is an error; a VirtualService without spec.http is
+/// returned unchanged when nothing is desired. Unchanged input comes back equal.
+Result<json> syncManagedRoutes(const json& vs, const IstioVirtualService& cfg, const Split& split,
+                               const std::vector<ManagedRoute>& desired,
+                               const std::vector<std::string>& managed_names,
+                               const std::string& canary_host);
 /// Removes every http route named in `names`; a VirtualService without spec.http is returned
 /// unchanged.
 json removeRoutes(const json& vs, const std::vector<std::string>& names);

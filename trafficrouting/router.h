@@ -2,9 +2,15 @@
 // of named factories filled from main (no static self-registration). No Asio/Beast here.
 //
 // Call order for the reconciler (mirrors rollout/trafficrouting.go, plus the fixes for
-// argo-rollouts #4564, #4612 and #4775), once per canary reconcile after computing `desired`:
-//   1. If the rollout sits on a setHeaderRoute / setMirrorRoute step: setHeaderRoute /
-//   setMirrorRoute.
+// argo-rollouts #4486, #4561, #4564, #4612 and #4775), once per canary reconcile after computing
+// `desired`:
+//   1. syncManagedRoutes(the routes the steps up to the current one set; none on full promotion,
+//      abort, promoteFull, or while the canary has no available pod). (Vane) Argo calls
+//      setHeaderRoute / setMirrorRoute only while the rollout sits on that step, and
+//      removeManagedRoutes whenever the canary is unavailable, so a route removed then is never
+//      re-added (#4486) and a route step is skipped while the stable ReplicaSet is short (#4561).
+//      Here the routes are desired state, written every reconcile, before any guard on the
+//      ReplicaSets' availability.
 //   2. If the canary pod hash is about to change (a new ReplicaSet) and the weight currently
 //      routed to the canary is > 0: setWeight(0) FIRST, so the old weight never reaches the new
 //      (not yet available) pods through the relabelled subset.
@@ -14,8 +20,7 @@
 //      would receive traffic is not fully available -- count a ReplicaSet with spec.replicas == 0
 //      as NOT available (#4775: skipping it let the new subset receive weight and answer 503 UH).
 //      On abort / rollback to stable only the stable ReplicaSet must be available.
-//   4. setWeight(desired, additional); on full promotion, abort, promoteFull or an unavailable
-//      canary: removeManagedRoutes().
+//   4. setWeight(desired, additional).
 // Every method is idempotent (a second call with the same arguments makes no API call), returns
 // errors as values and never throws. Routers are not thread-safe: one reconcile at a time.
 #pragma once
@@ -52,6 +57,13 @@ class TrafficRouter {
       int32_t desired, const std::vector<WeightDestination>& additional) = 0;
   /// Removes every managed route (managedRoutes and step route names). Missing objects are ok.
   virtual Status removeManagedRoutes() = 0;
+  /// Makes the managed routes exactly `desired` (each name at most once, already in precedence
+  /// order): every other managed route (managedRoutes and step route names) is removed, the
+  /// desired ones are created or replaced and placed first, in managedRoutes order; the user's
+  /// routes keep their order. Idempotent: no write when the objects already hold that state.
+  /// Mirror routes keep the weights of the route setWeight reweights. Empty `desired` is
+  /// removeManagedRoutes() (missing objects are ok then).
+  virtual Status syncManagedRoutes(const std::vector<ManagedRoute>& desired) = 0;
   /// Points the canary/stable (and experiment) subsets at pod-template hashes. No-op in host
   /// mode. See the call order above.
   virtual Status updateHash(const std::string& canary_hash, const std::string& stable_hash,

@@ -152,6 +152,10 @@ Result<std::vector<std::string>> decodeManagedRoutes(const json& traffic_routing
   return names;
 }
 
+const std::string& managedRouteName(const ManagedRoute& route) {
+  return std::visit([](const auto& r) -> const std::string& { return r.name; }, route);
+}
+
 std::pair<std::string, std::string> splitVirtualServiceName(std::string name) {
   static const std::string kSuffix = ".cluster.local";
   if (name.size() > kSuffix.size() &&

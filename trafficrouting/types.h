@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "kube/status.h"
@@ -66,6 +67,11 @@ struct SetMirrorRoute {
   std::vector<RouteMatch> match;
   std::optional<int32_t> percentage;  // default 100
 };
+
+/// One managed route that must exist: a setHeaderRoute or setMirrorRoute step with a match.
+using ManagedRoute = std::variant<SetHeaderRoute, SetMirrorRoute>;
+/// The route's name.
+const std::string& managedRouteName(const ManagedRoute& route);
 
 struct TlsRoute {
   int64_t port = 0;

@@ -129,13 +129,16 @@ TEST(PlanTest, TrafficRoutedTimelineFromMultiDocumentFile) {
   EXPECT_EQ(steps[9]["replicas"], json({{"canary", 0}, {"stable", 10}}));
 
   auto changes = [&](int i) { return steps[i]["virtualServiceChanges"]; };
-  ASSERT_EQ(changes(0).size(), 1u);
-  EXPECT_EQ(changes(0)[0]["virtualService"], "demo-vs");
-  ASSERT_EQ(changes(0)[0]["changes"].size(), 1u);
-  EXPECT_THAT(changes(0)[0]["changes"][0].get<std::string>(),
+  // The header route is held out while the canary has no pod (step 0 scales it to none) and
+  // written with the first canary pod, as the controller does.
+  EXPECT_TRUE(changes(0).empty());
+  ASSERT_EQ(changes(1).size(), 1u);
+  EXPECT_EQ(changes(1)[0]["virtualService"], "demo-vs");
+  ASSERT_EQ(changes(1)[0]["changes"].size(), 3u);
+  EXPECT_THAT(changes(1)[0]["changes"][0].get<std::string>(),
               HasSubstr("spec.http[canary-header]: added {"));
-  EXPECT_EQ(changes(1)[0]["changes"], json({"spec.http[primary].route[stable].weight: 100 -> 95",
-                                            "spec.http[primary].route[canary].weight: 0 -> 5"}));
+  EXPECT_EQ(changes(1)[0]["changes"][1], "spec.http[primary].route[stable].weight: 100 -> 95");
+  EXPECT_EQ(changes(1)[0]["changes"][2], "spec.http[primary].route[canary].weight: 0 -> 5");
   EXPECT_TRUE(changes(2).empty());  // a pause moves no traffic
   EXPECT_EQ(changes(8)[0]["changes"], json({"spec.http[primary].route[stable].weight: 70 -> 0",
                                             "spec.http[primary].route[canary].weight: 30 -> 100"}));
@@ -159,7 +162,7 @@ TEST(PlanTest, VirtualServiceFromSeparateFile) {
                 writeFile("vs.yaml", kVirtualService), "--output=json"});
   ASSERT_EQ(r.code, 0) << r.err;
   json plan = json::parse(r.out);
-  EXPECT_EQ(plan["steps"][1]["virtualServiceChanges"][0]["changes"][1],
+  EXPECT_EQ(plan["steps"][1]["virtualServiceChanges"][0]["changes"][2],
             "spec.http[primary].route[canary].weight: 0 -> 5");
   EXPECT_TRUE(plan["notes"].empty());
 }
@@ -197,11 +200,13 @@ spec:
   json plan = json::parse(r.out);
   EXPECT_TRUE(plan["notes"].empty()) << plan["notes"].dump();
   auto changes = [&](int i) { return plan["steps"][i]["virtualServiceChanges"]; };
-  ASSERT_EQ(changes(0).size(), 1u) << plan.dump();
-  EXPECT_EQ(changes(0)[0]["kind"], "HTTPRoute");
-  EXPECT_EQ(changes(0)[0]["virtualService"], "demo-route");
-  ASSERT_EQ(changes(0)[0]["changes"].size(), 1u);  // the router's record is not shown
-  EXPECT_THAT(changes(0)[0]["changes"].dump(), HasSubstr("spec.rules[canary-header]: added"));
+  EXPECT_TRUE(changes(0).empty()) << plan.dump();  // held out: no canary pod at step 0
+  ASSERT_EQ(changes(1).size(), 1u) << plan.dump();
+  EXPECT_EQ(changes(1)[0]["kind"], "HTTPRoute");
+  EXPECT_EQ(changes(1)[0]["virtualService"], "demo-route");
+  // The in-progress label, the rule and the weights; the router's record is not shown.
+  ASSERT_EQ(changes(1)[0]["changes"].size(), 4u) << changes(1).dump();
+  EXPECT_THAT(changes(1)[0]["changes"].dump(), HasSubstr("spec.rules[canary-header]: added"));
   EXPECT_THAT(changes(1)[0]["changes"].dump(),
               HasSubstr("spec.rules[stable,canary].backendRefs[canary].weight: 0 -> 5"));
   EXPECT_THAT(changes(9)[0]["changes"].dump(), HasSubstr("spec.rules[canary-header]: removed"));

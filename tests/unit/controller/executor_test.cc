@@ -103,6 +103,32 @@ TEST(ExecutorTest, RouterActionsWithoutRoutersFailWithAWarning) {
   EXPECT_EQ(f.report.events[0].reason, kEventTrafficRoutingError);
 }
 
+TEST(ExecutorTest, SyncManagedRoutesTellsTheRoutersTheDecodedRoutesInOrder) {
+  FakeClient client;
+  const json owner = testing::basicRollout(3, json::array(), json::parse(R"({"trafficRouting": {
+      "managedRoutes": [{"name": "qa"}, {"name": "copy"}],
+      "istio": {"virtualService": {"name": "vs"}}}})"));
+  const kube::Rollout rollout = *kube::decodeRollout(owner);
+  std::vector<std::string> calls;
+  trafficrouting::RouterRegistry routers;
+  routers.add(
+      "istio",
+      [&calls](const json&, const std::string&, const trafficrouting::RouterContext&)
+          -> Result<std::unique_ptr<trafficrouting::TrafficRouter>> {
+        return std::unique_ptr<trafficrouting::TrafficRouter>(new testing::RecordingRouter(calls));
+      });
+  Executor executor(ExecutorDeps{&client, &routers, "v1beta1", {}});
+  const json header = json::parse(
+      R"({"name": "qa", "match": [{"headerName": "x-canary", "headerValue": {"exact": "qa"}}]})");
+  const json mirror = json::parse(R"({"name": "copy", "match": [{"path": {"prefix": "/"}}]})");
+  ExecReport report;
+  const SyncManagedRoutes both{{{false, header, "spec.strategy.canary.steps[0].setHeaderRoute"},
+                                {true, mirror, "spec.strategy.canary.steps[1].setMirrorRoute"}}};
+  ASSERT_TRUE(executor.execute({both}, {owner, &rollout, testing::kNow}, report).isOk());
+  ASSERT_TRUE(executor.execute({SyncManagedRoutes{}}, {owner, &rollout, testing::kNow}, report));
+  EXPECT_EQ(calls, (std::vector<std::string>{"syncManagedRoutes qa,copy", "syncManagedRoutes"}));
+}
+
 json pod(const std::string& name, const std::string& rs_uid, int64_t created) {
   return {{"metadata",
            {{"name", name},

@@ -76,6 +76,15 @@ class RecordingRouter : public trafficrouting::TrafficRouter {
     calls_.push_back("removeManagedRoutes");
     return Status::ok();
   }
+  /// "syncManagedRoutes hdr,mirror" (names in order; none: "syncManagedRoutes").
+  Status syncManagedRoutes(const std::vector<trafficrouting::ManagedRoute>& desired) override {
+    std::string names;
+    for (const auto& r : desired) {
+      names += (names.empty() ? " " : ",") + trafficrouting::managedRouteName(r);
+    }
+    calls_.push_back("syncManagedRoutes" + names);
+    return Status::ok();
+  }
   Status updateHash(const std::string& canary, const std::string& stable,
                     const std::vector<trafficrouting::WeightDestination>&) override {
     calls_.push_back("updateHash " + canary + " " + stable);

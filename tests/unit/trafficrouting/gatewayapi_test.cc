@@ -400,6 +400,39 @@ TEST(GatewayApiRouter, WeightsHeaderRouteAndCleanupThroughTheRegistry) {
             "UpdatedGatewayAPIRoute: HTTPRoute `web` set headerRoute 'canary-header'");
 }
 
+TEST(GatewayApiRouter, SyncManagedRoutesIsTheDesiredSetAndIdempotent) {
+  MemClient client;
+  client.put("httproutes", httpRoute());
+  json rollout = rolloutWithPlugin(R"({"httpRoute": "web"})");
+  rollout["spec"]["strategy"]["canary"]["trafficRouting"]["managedRoutes"] =
+      json::parse(R"([{"name": "canary-header"}, {"name": "mirror"}])");
+  auto routers = routersFor(client, rollout, nullptr);
+  ASSERT_TRUE(routers.ok()) << routers.status().toString();
+  TrafficRouter& r = *(*routers)[0];
+  SetMirrorRoute mirror{"mirror", {RouteMatch{StringMatch{"GET", "", ""}, std::nullopt, {}}}, 50};
+  ASSERT_TRUE(r.setWeight(20, {}).isOk());
+  ASSERT_TRUE(r.syncManagedRoutes({mirror, header("1")}).isOk());
+  const int writes = client.count("update");
+  ASSERT_TRUE(r.syncManagedRoutes({mirror, header("1")}).isOk());
+  EXPECT_EQ(client.count("update"), writes);  // already so: no write
+  const json& live = client.at("httproutes", "ns", "web");
+  ASSERT_EQ(live["spec"]["rules"].size(), 4u);
+  EXPECT_EQ(live["spec"]["rules"][0].value("name", ""), "canary-header");  // managedRoutes order
+  EXPECT_EQ(live["spec"]["rules"][1].value("name", ""), "mirror");
+  // The mirror rule follows later weights, and the next sync keeps them.
+  ASSERT_TRUE(r.setWeight(40, {}).isOk());
+  const int weighted = client.count("update");
+  ASSERT_TRUE(r.syncManagedRoutes({mirror, header("1")}).isOk());
+  EXPECT_EQ(client.count("update"), weighted);
+  EXPECT_EQ(weightsOf(client.at("httproutes", "ns", "web"), 1),
+            json::parse(R"({"web-stable": 60, "web-canary": 40})"));
+  ASSERT_TRUE(r.syncManagedRoutes({header("1")}).isOk());  // the mirror step was removed
+  EXPECT_EQ(client.at("httproutes", "ns", "web")["spec"]["rules"].size(), 3u);
+  ASSERT_TRUE(r.syncManagedRoutes({}).isOk());
+  ASSERT_TRUE(r.setWeight(0, {}).isOk());
+  EXPECT_EQ(client.at("httproutes", "ns", "web")["spec"], httpRoute()["spec"]);
+}
+
 TEST(GatewayApiRouter, RouteListsNamespaceAndMissingRoutes) {
   MemClient client;
   json a = httpRoute(), b = httpRoute(), g = httpRoute();

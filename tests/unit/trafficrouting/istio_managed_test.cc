@@ -176,6 +176,71 @@ TEST(IstioMirrorRoute, PercentageSubsetAndRemoval) {
   EXPECT_EQ(*removed, subsetVs());
 }
 
+// syncManagedRoutes: the managed routes as desired state (controller/trafficrouting.cc).
+TEST(IstioSyncManagedRoutes, ExactlyTheDesiredRoutesFirstInManagedRoutesOrder) {
+  istio::Split split = hostSplit({"mir", "qa", "old"});
+  SetMirrorRoute mir{"mir", {RouteMatch{StringMatch{"GET", "", ""}, std::nullopt, {}}}, 30};
+  // A stale route ("old") and a duplicated one (argo-rollouts #2769) left by earlier writes.
+  json vs =
+      *istio::setHeaderRoute(hostVs(), kPrimary, split, header("old", {exact("o", "1")}), "canary");
+  vs = *istio::setHeaderRoute(vs, kPrimary, split, header("qa", {exact("x", "stale")}), "canary");
+  vs["spec"]["http"].push_back(vs["spec"]["http"][1]);
+  const std::vector<ManagedRoute> desired = {header("qa", {exact("x-canary", "qa")}), mir};
+  auto out = istio::syncManagedRoutes(vs, kPrimary, split, desired, {"old", "qa", "mir"}, "canary");
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ(routeNames(*out), (Names{"mir", "qa", "primary", "secondary"}));
+  EXPECT_EQ((*out)["spec"]["http"][1]["match"],
+            json::parse(R"([{"headers": {"x-canary": {"exact": "qa"}}}])"));
+  EXPECT_EQ((*out)["spec"]["http"][0]["mirrorPercentage"]["value"].get<double>(), 30.0);
+  // Applying it again changes nothing: the router then writes nothing.
+  auto again =
+      istio::syncManagedRoutes(*out, kPrimary, split, desired, {"old", "qa", "mir"}, "canary");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *out);
+  // The same as Argo's per-step calls would leave.
+  json stepwise = *istio::setMirrorRoute(hostVs(), kPrimary, split, mir, "canary");
+  stepwise = *istio::setHeaderRoute(stepwise, kPrimary, split,
+                                    header("qa", {exact("x-canary", "qa")}), "canary");
+  EXPECT_EQ(*out, stepwise);
+  // Nothing desired: every managed route goes, the user's routes stay as written.
+  auto none = istio::syncManagedRoutes(*out, kPrimary, split, {}, {"old", "qa", "mir"}, "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, hostVs());
+}
+
+TEST(IstioSyncManagedRoutes, MirrorRouteKeepsItsMatchAndTheCurrentSplit) {
+  istio::Split split = hostSplit({"mir"});
+  SetMirrorRoute mir{"mir", {RouteMatch{std::nullopt, StringMatch{"", "/api", ""}, {}}}, 50};
+  json vs = *istio::setWeight(hostVs(), kPrimary, split, 10, {});
+  auto out = istio::syncManagedRoutes(vs, kPrimary, split, {mir}, {"mir"}, "canary");
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ(weights((*out)["spec"]["http"][0]), (W{{"stable", 90}, {"canary", 10}}));
+  // A later setWeight moves its destinations, and the next sync keeps them (no write).
+  auto moved = istio::setWeight(*out, kPrimary, split, 40, {});
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(weights((*moved)["spec"]["http"][0]), (W{{"stable", 60}, {"canary", 40}}));
+  auto synced = istio::syncManagedRoutes(*moved, kPrimary, split, {mir}, {"mir"}, "canary");
+  ASSERT_TRUE(synced.ok());
+  EXPECT_EQ(*synced, *moved);
+  EXPECT_EQ((*synced)["spec"]["http"][0]["match"], json::parse(R"([{"uri": {"prefix": "/api"}}])"));
+  EXPECT_EQ((*synced)["spec"]["http"][0]["mirrorPercentage"]["value"].get<double>(), 50.0);
+}
+
+TEST(IstioSyncManagedRoutes, Errors) {
+  istio::Split split = hostSplit({"qa"});
+  auto outside = istio::syncManagedRoutes(hostVs(), kPrimary, split,
+                                          {header("x", {exact("a", "1")})}, {}, "canary");
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.status().message(), kStepRouteNotInManagedRoutes);
+  json no_http = hostVs();
+  no_http["spec"].erase("http");
+  EXPECT_EQ(*istio::syncManagedRoutes(no_http, kPrimary, split, {}, {"qa"}, ""), no_http);
+  auto missing = istio::syncManagedRoutes(no_http, kPrimary, split,
+                                          {header("qa", {exact("a", "1")})}, {"qa"}, "canary");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), istio::kSpecHttpNotFound);
+}
+
 TEST(IstioDestinationRule, HashesSetOthersUntouchedAnnotationAdded) {
   IstioDestinationRule cfg{"dr", "canary", "stable", {}};
   auto out = istio::updateDestinationRule(destinationRule(), cfg, "c1", "s1", {}, "ro");

@@ -158,6 +158,29 @@ TEST(IstioRouter, HeaderRoutesAddedAndRemoved) {
   EXPECT_EQ(vs["spec"], expected["spec"]);
 }
 
+TEST(IstioRouter, SyncManagedRoutesWritesOnlyWhenTheDesiredRoutesDiffer) {
+  RecordingClient client;
+  client.put("virtualservices", hostVs());
+  RouterContext ctx = context({"qa", "mir"});
+  ctx.stepRouteNames = {"qa", "mir"};
+  auto r = router(client, R"({"virtualService": {"name": "vsvc", "routes": ["primary"]}})", ctx);
+  ASSERT_TRUE(r);
+  const SetHeaderRoute qa{"qa", {HeaderRoutingMatch{"x-canary", StringMatch{"qa", "", ""}}}};
+  const SetMirrorRoute mir{"mir", {RouteMatch{StringMatch{"GET", "", ""}, std::nullopt, {}}}, 20};
+  ASSERT_TRUE(r->syncManagedRoutes({qa, mir}).isOk());
+  ASSERT_TRUE(r->syncManagedRoutes({qa, mir}).isOk());
+  EXPECT_EQ(client.count("update"), 1);
+  json& vs = client.at("virtualservices", "default", "vsvc");
+  EXPECT_EQ(testing::routeNames(vs),
+            (std::vector<std::string>{"qa", "mir", "primary", "secondary"}));
+  ASSERT_TRUE(r->syncManagedRoutes({mir}).isOk());  // a later step removed "qa"
+  EXPECT_EQ(testing::routeNames(vs), (std::vector<std::string>{"mir", "primary", "secondary"}));
+  ASSERT_TRUE(r->syncManagedRoutes({}).isOk());
+  ASSERT_TRUE(r->syncManagedRoutes({}).isOk());
+  EXPECT_EQ(client.count("update"), 3);
+  EXPECT_EQ(vs["spec"], hostVs()["spec"]);
+}
+
 TEST(IstioRouter, SubsetModeUpdatesTheDestinationRuleAndUsesItsHost) {
   RecordingClient client;
   client.put("destinationrules", destinationRule());

@@ -142,6 +142,7 @@ class NamedRouter : public TrafficRouter {
     return std::optional<bool>();
   }
   Status removeManagedRoutes() override { return {}; }
+  Status syncManagedRoutes(const std::vector<ManagedRoute>&) override { return {}; }
   Status updateHash(const std::string&, const std::string&,
                     const std::vector<WeightDestination>&) override {
     return {};
