@@ -254,6 +254,7 @@ Result<bool> Reconciler::reconcileObject(const CachedRollout& cached, const Obje
     }
     return true;
   }
+  new_status = kube::toJson(ctx.newStatus);  // with what the execution found (pod restarts)
   json old_status = kube::toJson(ctx.rollout.status);
   // Observed only once the status recording it is written (Argo emitPendingRolloutDuration), and
   // only if this write still carries it (a pod restart writes no status).
