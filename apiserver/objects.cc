@@ -133,6 +133,13 @@ std::string base64Encode(const std::string& in) {
   return out;
 }
 
+json partialObjectMetadata(const json& obj) {
+  auto meta = obj.find("metadata");
+  return {{"kind", "PartialObjectMetadata"},
+          {"apiVersion", "meta.k8s.io/v1"},
+          {"metadata", meta != obj.end() ? *meta : json::object()}};
+}
+
 json presentAs(const ResourceType& t, const std::string& version, json obj) {
   if (!obj.is_object()) return obj;
   obj["apiVersion"] = t.groupVersion(version);

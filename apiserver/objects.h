@@ -21,6 +21,9 @@ std::string base64Encode(const std::string& in);
 
 /// The object as served at `version`: apiVersion and kind set.
 json presentAs(const ResourceType& t, const std::string& version, json obj);
+/// The object as meta.k8s.io/v1 PartialObjectMetadata: its metadata only (kube-apiserver's
+/// metadata conversion for client-go's metadata informers).
+json partialObjectMetadata(const json& obj);
 /// Defaults of the built-in kinds (Service, Secret, Namespace, Deployment, ReplicaSet, Pod, Job).
 /// old is the stored object on update (keeps allocated fields such as clusterIP).
 void applyBuiltinDefaults(const ResourceType& t, json& obj, const json* old);

@@ -33,6 +33,17 @@ bool wantsTable(const http::Request& req) {
 
 const char kTableContentType[] = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
+// client-go's metadata client asks for meta.k8s.io/v1 PartialObjectMetadata (one object, a watch
+// event) or PartialObjectMetadataList (a list), with plain JSON as its fallback.
+bool wantsMetadata(const http::Request& req, const char* as) {
+  std::string accept = req.header("Accept").value_or("");
+  return acceptsMedia(accept, "application/json", {{"as", as}, {"g", "meta.k8s.io"}, {"v", "v1"}});
+}
+
+std::string metadataContentType(const std::string& as) {
+  return "application/json;as=" + as + ";g=meta.k8s.io;v=v1";
+}
+
 // Continue tokens: base64-free "<rv>:<namespace>/<name>" of the last returned item.
 std::string makeContinue(uint64_t rv, const json& last) {
   return std::to_string(rv) + ":" + metaString(last, "namespace") + "/" + metaString(last, "name");
@@ -145,6 +156,10 @@ http::Response Rest::get(const http::Request& req, const Target& t) {
     table["metadata"]["resourceVersion"] = metaString(**obj, "resourceVersion");
     return jsonResponse(200, table, kTableContentType);
   }
+  if (wantsMetadata(req, "PartialObjectMetadata") && t.sub.empty()) {
+    return jsonResponse(200, partialObjectMetadata(**obj),
+                        metadataContentType("PartialObjectMetadata"));
+  }
   return objectResponse(200, t, **obj);
 }
 
@@ -186,6 +201,16 @@ http::Response Rest::list(const http::Request& req, const Target& t) {
     table["metadata"] = meta;
     return jsonResponse(200, table, kTableContentType);
   }
+  if (wantsMetadata(req, "PartialObjectMetadataList")) {
+    json out = json::array();
+    for (const auto& o : items) out.push_back(partialObjectMetadata(*o));
+    return jsonResponse(200,
+                        {{"kind", "PartialObjectMetadataList"},
+                         {"apiVersion", "meta.k8s.io/v1"},
+                         {"metadata", meta},
+                         {"items", std::move(out)}},
+                        metadataContentType("PartialObjectMetadataList"));
+  }
   json out = json::array();
   for (const auto& o : items) out.push_back(presentAs(*t.type, t.version, *o));
   return jsonResponse(200, {{"kind", t.type->list_kind},
@@ -207,6 +232,7 @@ http::Response Rest::watch(const http::Request& req, const Target& t) {
   spec.labels = *labels;
   spec.fields = *fields;
   spec.table = wantsTable(req);
+  spec.metadata_only = !spec.table && wantsMetadata(req, "PartialObjectMetadata");
   spec.include_object = req.param("includeObject").value_or("");
   spec.bookmarks = req.param("allowWatchBookmarks").value_or("") == "true";
   spec.send_initial_events = req.param("sendInitialEvents").value_or("") == "true";

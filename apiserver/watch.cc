@@ -24,6 +24,7 @@ struct WatchRegistry::Session {
   }
 
   json eventObject(const json& obj) {
+    if (spec.metadata_only) return partialObjectMetadata(obj);
     if (!spec.table) return presentAs(*spec.type, spec.version, obj);
     json t = renderTable(*spec.type, spec.version, {std::make_shared<const json>(obj)},
                          spec.include_object, first, std::chrono::system_clock::now());

@@ -24,6 +24,7 @@ struct WatchSpec {
   std::string ns;
   Selector labels, fields;
   bool table = false;
+  bool metadata_only = false;  // events carry meta.k8s.io/v1 PartialObjectMetadata
   std::string include_object;
   bool bookmarks = false;
   bool send_initial_events = false;

@@ -4,6 +4,7 @@
 
 #include "controller/canary.h"
 #include "controller/hash.h"
+#include "controller/informers.h"
 #include "controller/reconciler.h"
 #include "kube/types.h"
 
@@ -71,6 +72,34 @@ void BM_ReconcileNothingToDo(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ReconcileNothingToDo);
+
+// The same no-op reconcile as vane-controller runs it since issue 17: the Rollout and its
+// ReplicaSet were decoded once, when they entered the informer cache (CachedRollout, with its
+// validation); the reconcile copies them into the context, plans, and compares the statuses.
+void BM_ReconcileNothingToDoTypedCache(benchmark::State& state) {
+  json ro = rolloutJson();
+  const std::string hash = controller::podTemplateHash(ro["spec"]["template"]);
+  json rs_json = replicaSet(ro, hash, 5, 1);
+  std::vector<kube::ReplicaSet> rss{*kube::decodeReplicaSet(rs_json)};
+  ro = settle(ro, rss, 1800000000);
+  const auto cached = controller::decodeCachedRollout(ro);
+  const auto cached_rs = controller::decodeCachedReplicaSet(rs_json);
+  if (!cached || !cached->validation || !cached_rs) {
+    state.SkipWithError("did not decode");
+    return;
+  }
+  for (auto _ : state) {
+    controller::RolloutContext ctx;
+    ctx.rollout = cached->rollout;
+    ctx.invalidSpecMessage = *cached->validation;
+    ctx.allRSs.push_back(*cached_rs);
+    ctx.now = 1800000000;
+    controller::planRollout(ctx, {{"c", hash}, {"s", hash}});
+    const bool changed = kube::toJson(ctx.newStatus) != kube::toJson(ctx.rollout.status);
+    if (changed || !ctx.actions.empty()) state.SkipWithError("steady rollout planned a write");
+  }
+}
+BENCHMARK(BM_ReconcileNothingToDoTypedCache);
 
 void BM_StepTransitionPauseExpired(benchmark::State& state) {
   json ro = rolloutJson();

@@ -212,6 +212,41 @@ std::vector<AbortTarget> selectAbortTargets(
   return out;
 }
 
+void addAlertHookIndexes(kube::Informer& rollouts) {
+  rollouts.addIndex(kIndexRolloutName, [](const json& ro) -> std::vector<std::string> {
+    std::string name = metaString(ro, "name");
+    if (name.empty()) return {};
+    return {std::move(name)};
+  });
+  rollouts.addIndex(kIndexAbortOnAlert, [](const json& ro) -> std::vector<std::string> {
+    if (annotation(ro, kAbortOnAlertAnnotation).empty()) return {};
+    return {"true"};
+  });
+}
+
+std::vector<std::shared_ptr<const json>> alertCandidates(const kube::Informer& rollouts,
+                                                         const Alert& alert,
+                                                         const AlertHookOptions& options) {
+  std::vector<std::shared_ptr<const json>> out;
+  if (alert.status != "firing") return out;
+  auto named = alert.labels.find(options.rollout_label);
+  auto named_ns = alert.labels.find(options.namespace_label);
+  if (named != alert.labels.end() && named_ns != alert.labels.end()) {
+    if (auto ro = rollouts.get(named_ns->second, named->second)) out.push_back(std::move(ro));
+  } else if (named != alert.labels.end()) {
+    out = rollouts.byIndex(kIndexRolloutName, named->second);
+  }
+  for (auto& ro : rollouts.byIndex(kIndexAbortOnAlert, "true")) {
+    const std::string key = metaString(*ro, "namespace") + "/" + metaString(*ro, "name");
+    bool seen = false;
+    for (const auto& o : out) {
+      seen = seen || metaString(*o, "namespace") + "/" + metaString(*o, "name") == key;
+    }
+    if (!seen) out.push_back(std::move(ro));
+  }
+  return out;
+}
+
 AlertHook::AlertHook(kube::Client& client, RolloutLister list_rollouts, AlertHookOptions options,
                      prometheus::Registry* registry)
     : client_(client), list_rollouts_(std::move(list_rollouts)), options_(std::move(options)) {
@@ -253,10 +288,10 @@ http::Response AlertHook::handle(const http::Request& request) {
   auto payload = parseAlertmanagerPayload(request.body);
   if (!payload) return respond(400, "invalid Alertmanager payload: " + payload.status().toString());
 
-  auto rollouts = list_rollouts_();
   std::vector<std::string> aborted, failed;
   for (const Alert& alert : payload->alerts) {
-    for (const AbortTarget& t : selectAbortTargets(alert, rollouts, options_)) {
+    if (alert.status != "firing") continue;
+    for (const AbortTarget& t : selectAbortTargets(alert, list_rollouts_(alert), options_)) {
       std::string key =
           alert.fingerprint + "/" + alert.starts_at + "/" + t.namespace_ + "/" + t.name;
       {

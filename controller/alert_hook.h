@@ -19,6 +19,7 @@
 #include "controller/conditions.h"
 #include "kube/client.h"
 #include "kube/http.h"
+#include "kube/informer.h"
 #include "kube/status.h"
 
 namespace prometheus {
@@ -87,12 +88,26 @@ std::vector<AbortTarget> selectAbortTargets(
     const Alert& alert, const std::vector<std::shared_ptr<const nlohmann::json>>& rollouts,
     const AlertHookOptions& options);
 
+/// Indexes on the Rollout informer that find an alert's candidates without a scan: by name, and
+/// the Rollouts with the abort-on-alert annotation. Added before the informer starts.
+inline constexpr const char* kIndexRolloutName = "alertHookName";
+inline constexpr const char* kIndexAbortOnAlert = "alertHookAbortOnAlert";
+void addAlertHookIndexes(kube::Informer& rollouts);
+
+/// The cached Rollouts an alert may name (the superset selectAbortTargets filters): the one its
+/// rollout (and namespace) labels name, and those that select alerts by annotation.
+std::vector<std::shared_ptr<const nlohmann::json>> alertCandidates(const kube::Informer& rollouts,
+                                                                   const Alert& alert,
+                                                                   const AlertHookOptions& options);
+
 /// The HTTP handler for POST /hooks/alertmanager. Answers 200 only after every abort it decided
 /// is persisted, 500 when a write failed (Alertmanager then retries), 400 for a malformed payload,
 /// 401 without the token, 413 over 1 MiB, 405 for other methods.
 class AlertHook {
  public:
-  using RolloutLister = std::function<std::vector<std::shared_ptr<const nlohmann::json>>()>;
+  /// The Rollouts an alert may name (at least those selectAbortTargets would pick).
+  using RolloutLister =
+      std::function<std::vector<std::shared_ptr<const nlohmann::json>>(const Alert& alert)>;
   AlertHook(kube::Client& client, RolloutLister list_rollouts, AlertHookOptions options,
             prometheus::Registry* registry = nullptr);
   http::Response handle(const http::Request& request);

@@ -286,10 +286,12 @@ int main(int argc, char** argv) {
     } else {
       log::warn("alert hook without --hook-token-file accepts unauthenticated requests");
     }
-    auto lister = [&]() -> std::vector<kube::ObjectPtr> {
+    auto lister = [&, hook_opts](const controller::Alert& alert) -> std::vector<kube::ObjectPtr> {
       {
         std::lock_guard lock(ctrl_mu);
-        if (ctrl && ctrl->ready()) return ctrl->rolloutInformer().list();
+        if (ctrl && ctrl->ready()) {
+          return controller::alertCandidates(ctrl->rolloutInformer(), alert, hook_opts);
+        }
       }
       std::vector<kube::ObjectPtr> out;
       auto list = (*client)->list(kube::resources::kRollouts, flags.namespace_);

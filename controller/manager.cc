@@ -66,9 +66,9 @@ bool Manager::served(const kube::Informer& informer) const {
 }
 
 Status Manager::start(std::chrono::milliseconds sync_timeout) {
-  started_ = {informers_.rollouts.get(), informers_.replicaSets.get(),
-              informers_.services.get(), informers_.analysisRuns.get(),
-              informers_.pods.get(),     informers_.deployments.get()};
+  // Deployments start with the first Rollout that names one (RolloutController).
+  started_ = {informers_.rollouts.get(), informers_.replicaSets.get(), informers_.services.get(),
+              informers_.analysisRuns.get(), informers_.pods.get()};
   // Experiments only where their CRD is served (tests and clusters without it keep working; an
   // experiment step then fails to create its Experiment and retries).
   const bool experiments_served = served(*informers_.experiments);
@@ -136,6 +136,7 @@ void Manager::stop() {
   if (istioProbe_.joinable()) istioProbe_.join();
   workers_.stop();
   for (auto* inf : started_) inf->stop();
+  informers_.deployments->stop();  // started lazily, if at all; a no-op otherwise
 }
 
 }  // namespace vane::controller

@@ -12,6 +12,7 @@
 #include "controller/trafficrouting.h"
 #include "controller/workloadref.h"
 #include "kube/events.h"
+#include "kube/json_access.h"
 
 namespace vane::controller {
 
@@ -39,32 +40,6 @@ Reconciler::Reconciler(ReconcilerDeps deps)
   if (!deps_.clock) deps_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
 }
 
-namespace {
-
-std::string serviceHash(const kube::ObjectPtr& svc) {
-  if (!svc) return "";
-  auto p = json::json_pointer(std::string("/spec/selector/") + kLabelPodTemplateHash);
-  return svc->contains(p) && svc->at(p).is_string() ? svc->at(p).get<std::string>() : "";
-}
-
-// The rollout as far as it decodes: a bad spec still yields metadata and status, and becomes
-// an InvalidSpec condition naming the first bad field.
-Result<kube::Rollout> decodeLenient(const json& obj, std::string& invalid) {
-  auto full = kube::decodeRollout(obj);
-  if (full) return *full;
-  auto meta = kube::decodeObjectMeta(obj);
-  if (!meta) return meta.status();
-  auto status = kube::decodeRolloutStatus(obj.value("status", json::object()));
-  if (!status) return status.status();
-  kube::Rollout r;
-  r.metadata = *meta;
-  r.status = *status;
-  invalid = "The Rollout \"" + r.metadata.name + "\" is invalid: " + full.status().toString();
-  return r;
-}
-
-}  // namespace
-
 // The hash selectors of the Services the strategy names; "" when all are found and not managed
 // by another Rollout, else the InvalidSpec message naming the field.
 std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& out) const {
@@ -79,20 +54,19 @@ std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& 
   const std::string prefix = "The Rollout \"" + ro.metadata.name + "\" is invalid: ";
   for (const auto& [field, name] : refs) {
     if (name.empty()) continue;
-    kube::ObjectPtr svc = deps_.services->get(ro.metadata.namespace_, name);
+    auto svc = cachedService(*deps_.services, ro.metadata.namespace_, name);
     if (!svc) {
       return prefix + field + ": Invalid value: \"" + name + "\": service \"" + name +
              "\" not found";
     }
-    auto owner = json::json_pointer("/metadata/annotations");
-    const json annotations = svc->contains(owner) ? svc->at(owner) : json();
-    const json managed_by =
-        annotations.is_object() ? annotations.value(kAnnotationManagedBy, json()) : json();
-    if (managed_by.is_string() && managed_by.get<std::string>() != ro.metadata.name) {
+    const auto& annotations = svc->metadata.annotations;
+    auto managed_by = annotations.find(kAnnotationManagedBy);
+    if (managed_by != annotations.end() && managed_by->second != ro.metadata.name) {
       return prefix + field + ": Invalid value: \"" + name +
              "\": " + format(kMessageManagedByOther, name.c_str());
     }
-    out[name] = serviceHash(svc);
+    auto hash = svc->selector.find(kLabelPodTemplateHash);
+    out[name] = hash == svc->selector.end() ? "" : hash->second;
   }
   return "";
 }
@@ -106,22 +80,21 @@ Result<json> Reconciler::readWorkload(const kube::Rollout& ro) const {
   const kube::Informer* cache = nullptr;
   if (resource->kind == "Deployment") cache = deps_.deployments;
   if (resource->kind == "ReplicaSet") cache = deps_.replicaSets;
+  if (cache != nullptr && !cache->hasSynced()) cache = nullptr;  // started on first use
   if (cache != nullptr) {
     kube::ObjectPtr obj = cache->get(ro.metadata.namespace_, ref.name);
-    return obj ? *obj : json();
+    if (obj) return *obj;
+    // The ReplicaSet cache holds only those with a pod-template hash: read others directly.
+    if (resource->kind == "Deployment") return json();
   }
   auto obj = deps_.client->get(*resource, ro.metadata.namespace_, ref.name);
   if (!obj && obj.status().code() == Code::kNotFound) return json();
   return obj;
 }
 
-void Reconciler::buildContext(RolloutContext& ctx, const json& obj) {
-  (void)obj;
+void Reconciler::buildContext(RolloutContext& ctx) {
   const auto& uid = ctx.rollout.metadata.uid;
-  for (const auto& rs : deps_.replicaSets->byIndex(kube::kIndexOwner, uid)) {
-    auto d = kube::decodeReplicaSet(*rs);
-    if (d && d->metadata.deletionTimestamp.empty()) ctx.allRSs.push_back(*d);
-  }
+  for (const auto& rs : ownedReplicaSets(*deps_.replicaSets, uid)) ctx.allRSs.push_back(*rs);
   if (deps_.pods != nullptr && hasEphemeralMetadata(ctx.rollout)) {
     for (const auto& rs : ctx.allRSs) {
       for (const auto& pod : deps_.pods->byIndex(kube::kIndexOwner, rs.metadata.uid)) {
@@ -147,31 +120,52 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   ReconcileResult out;
   const auto start = std::chrono::steady_clock::now();
   const auto [ns, name] = kube::splitKey(key);
-  kube::ObjectPtr cached = deps_.rollouts->get(ns, name);
-  if (!cached) written_.forget(key);
+  std::shared_ptr<const CachedRollout> cached = cachedRollout(*deps_.rollouts, ns, name);
+  kube::ObjectPtr raw;  // a Rollout whose metadata does not decode: reported from the JSON
+  if (!cached) raw = deps_.rollouts->get(ns, name);
+  if (!cached && !raw) written_.forget(key);
   // A cache older than our own last write of this Rollout (the informer has not delivered it
   // yet): come back shortly rather than replay the previous step, and free the worker meanwhile
   // (Argo rollout/controller.go syncHandler: StaleCacheError, requeued after 100 ms).
-  if (cached && written_.stale(key, (*cached)["metadata"].value("resourceVersion", ""))) {
+  if (cached && written_.stale(key, cached->rollout.metadata.resourceVersion)) {
     out.requeueAfter = kStaleCacheRequeueDelay;
     return out;
   }
+  if (raw)
+    out.status = decodeCachedRollout(*raw) ? Status::ok() : kube::decodeRollout(*raw).status();
   if (cached) {
-    json obj = *cached;
+    // The Rollout as JSON only when something is to be written: the cache's (the same version as
+    // the typed view), or after a 409 the fresh read.
+    std::optional<json> fresh;
+    auto object = [&]() -> Result<json> {
+      if (fresh) return *fresh;
+      kube::ObjectPtr obj = deps_.rollouts->get(ns, name);
+      if (!obj || kube::strAt(*obj, "/metadata/resourceVersion") !=
+                      cached->rollout.metadata.resourceVersion) {
+        // Changed since the typed read: its update event queues this key again.
+        return Status(Code::kConflict, "the cached Rollout " + key + " changed while read");
+      }
+      return *obj;
+    };
     for (int attempt = 0; attempt < 3; ++attempt) {
-      auto done = reconcileObject(obj, out);
+      auto done = reconcileObject(*cached, object, out);
       if (done && *done) break;
       if (!done) {
-        out.status = done.status();
+        if (done.status().code() != Code::kConflict || fresh) out.status = done.status();
         break;
       }
       // 409 on the status write: re-read and plan again from the fresh object.
-      auto fresh = deps_.client->get(res::kRollouts, ns, name);
-      if (!fresh) {
-        out.status = fresh.status();
+      auto read = deps_.client->get(res::kRollouts, ns, name);
+      if (!read) {
+        out.status = read.status();
         break;
       }
-      obj = *fresh;
+      cached = decodeCachedRollout(*read);
+      if (!cached) {
+        out.status = kube::decodeRollout(*read).status();
+        break;
+      }
+      fresh = std::move(*read);
     }
   }
   if (deps_.observer) {
@@ -183,12 +177,13 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   return out;
 }
 
-// true: done; false: status conflict (re-read and retry); error: failed.
-Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) {
+// true: done; false: status conflict (re-read and retry); error: failed. object() reads the
+// Rollout as JSON, only once there is something to write.
+Result<bool> Reconciler::reconcileObject(const CachedRollout& cached, const ObjectReader& object,
+                                         ReconcileResult& out) {
   RolloutContext ctx;
-  auto ro = decodeLenient(obj, ctx.invalidSpecMessage);
-  if (!ro) return ro.status();
-  ctx.rollout = *ro;
+  ctx.rollout = cached.rollout;
+  ctx.invalidSpecMessage = cached.invalidSpecMessage;
   const kube::ObjectMeta& meta = ctx.rollout.metadata;
   if (!meta.deletionTimestamp.empty()) return true;
   if (ctx.invalidSpecMessage.empty()) {
@@ -204,13 +199,17 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
       if (!workload) return workload.status();
       ctx.invalidSpecMessage = resolveWorkloadRef(ctx, workload->is_null() ? nullptr : &*workload);
     }
-    if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = validateRollout(ctx.rollout);
+    if (ctx.invalidSpecMessage.empty()) {
+      ctx.invalidSpecMessage = cached.validation && !ctx.rollout.spec.workloadRef
+                                   ? *cached.validation
+                                   : validateRollout(ctx.rollout);
+    }
   }
   ServiceSelectors selectors;
   if (ctx.invalidSpecMessage.empty()) {
     ctx.invalidSpecMessage = readServices(ctx.rollout, selectors);
   }
-  buildContext(ctx, obj);
+  buildContext(ctx);
   if (ctx.rollout.spec.blueGreen && !ctx.rollout.spec.canary) {
     planBlueGreen(ctx, selectors);
   } else {
@@ -221,8 +220,22 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     deps_.abortDecided(meta.namespace_ + "/" + meta.name);
   }
   std::string rv = meta.resourceVersion;
+  json new_status = kube::toJson(ctx.newStatus);
+  const bool status_changed = !cached.hasStatus || new_status != kube::toJson(ctx.rollout.status);
+  if (ctx.actions.empty() && ctx.events.empty() && !status_changed) {
+    // Nothing to write: the no-op reconcile ends here, without the JSON.
+    if (ctx.requeueAt) {
+      out.requeueAfter = std::chrono::seconds(std::max<int64_t>(1, *ctx.requeueAt - ctx.now));
+    }
+    return true;
+  }
+  auto read = object();
+  if (!read) return read.status();
+  const json& obj = *read;
   ExecReport report;
-  Status st = executor_.execute(ctx.actions, {obj, &ctx.rollout, ctx.now}, report);
+  Status st = ctx.actions.empty()
+                  ? Status::ok()
+                  : executor_.execute(ctx.actions, {obj, &ctx.rollout, ctx.now}, report);
   if (!report.rolloutResourceVersion.empty()) {
     rv = report.rolloutResourceVersion;
     recordWrite(meta.namespace_ + "/" + meta.name, rv);
@@ -241,7 +254,7 @@ Result<bool> Reconciler::reconcileObject(const json& obj, ReconcileResult& out) 
     }
     return true;
   }
-  json new_status = kube::toJson(ctx.newStatus);
+  new_status = kube::toJson(ctx.newStatus);  // with what the execution found (pod restarts)
   json old_status = kube::toJson(ctx.rollout.status);
   // Observed only once the status recording it is written (Argo emitPendingRolloutDuration), and
   // only if this write still carries it (a pod restart writes no status).

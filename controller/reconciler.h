@@ -12,6 +12,7 @@
 
 #include "controller/context.h"
 #include "controller/executor.h"
+#include "controller/informers.h"
 #include "controller/service.h"
 #include "controller/validation.h"
 #include "kube/client.h"
@@ -62,9 +63,11 @@ class Reconciler {
   ReconcileResult reconcile(const std::string& key);
 
  private:
-  Result<bool> reconcileObject(const kube::json& obj, ReconcileResult& out);
+  using ObjectReader = std::function<Result<kube::json>()>;
+  Result<bool> reconcileObject(const CachedRollout& cached, const ObjectReader& object,
+                               ReconcileResult& out);
   void emitEvents(const RolloutContext& ctx, const kube::json& obj);
-  void buildContext(RolloutContext& ctx, const kube::json& obj);
+  void buildContext(RolloutContext& ctx);
   std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
   Result<kube::json> readWorkload(const kube::Rollout& rollout) const;
 

@@ -88,7 +88,16 @@ void RolloutController::addHandlers() {
 }
 
 void RolloutController::enqueue(const kube::ObjectPtr& rollout) {
-  if (rollout && ownedByInstance(*rollout, instanceId_)) queue_->add(kube::objectKey(*rollout));
+  if (!rollout || !ownedByInstance(*rollout, instanceId_)) return;
+  if (kube::at(*rollout, {"spec", "workloadRef"}).is_object()) watchDeploymentsOnce();
+  queue_->add(kube::objectKey(*rollout));
+}
+
+// Deployments are cached only once a Rollout names one in spec.workloadRef (issue 17); until the
+// cache has synced, the reconciler reads the Deployment through the client.
+void RolloutController::watchDeploymentsOnce() {
+  if (deploymentsStarted_.exchange(true)) return;
+  informers_.deployments->start();
 }
 
 void RolloutController::enqueueByIndex(const char* index, const kube::ObjectPtr& obj) {

@@ -4,6 +4,7 @@
 // found through the Rollout informer's indexes); workers call Reconciler::reconcile.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,8 +36,10 @@ class RolloutController {
   void addIndexes();
   void addHandlers();
   void enqueueForWorkload(const kube::ObjectPtr& workload);
+  void watchDeploymentsOnce();
 
   SharedInformers& informers_;
+  std::atomic<bool> deploymentsStarted_{false};
   std::string instanceId_;
   std::unique_ptr<kube::WorkQueue> queue_;
   std::unique_ptr<Reconciler> reconciler_;

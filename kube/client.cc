@@ -97,7 +97,17 @@ struct Call {
   std::string body;
   std::string content_type;
   bool retry = false;
+  std::string accept = "application/json";
 };
+
+// client-go's metadata client (k8s.io/client-go/metadata): the PartialObjectMetadata media types,
+// plain JSON last for servers without the conversion.
+std::string acceptFor(const ListOptions& o, bool watch) {
+  if (!o.metadata_only) return "application/json";
+  return std::string("application/json;as=") +
+         (watch ? "PartialObjectMetadata" : "PartialObjectMetadataList") +
+         ";g=meta.k8s.io;v=v1,application/json";
+}
 
 class ClientImpl : public Client {
  public:
@@ -115,8 +125,8 @@ class ClientImpl : public Client {
     return jsonCall({"get", r.resource, "GET", itemPath(r, ns, name), "", "", true});
   }
   Result<json> list(const Resource& r, const std::string& ns, const ListOptions& opts) override {
-    return jsonCall(
-        {"list", r.resource, "GET", collectionPath(r, ns) + listQuery(opts, false), "", "", true});
+    return jsonCall({"list", r.resource, "GET", collectionPath(r, ns) + listQuery(opts, false), "",
+                     "", true, acceptFor(opts, false)});
   }
   Result<json> create(const Resource& r, const std::string& ns, const json& obj) override {
     return jsonCall({"create", r.resource, "POST", collectionPath(r, nsOf(r, ns, obj)), obj.dump(),
@@ -273,7 +283,7 @@ http::ClientRequest ClientImpl::buildRequest(const Call& call, std::chrono::mill
   req.url = config_.server + call.path;
   req.body = call.body;
   req.timeout = timeout;
-  req.headers.emplace_back("Accept", "application/json");
+  req.headers.emplace_back("Accept", call.accept);
   req.headers.emplace_back("User-Agent", config_.user_agent);
   if (!call.content_type.empty()) req.headers.emplace_back("Content-Type", call.content_type);
   refreshExpiredExecToken();
@@ -355,7 +365,8 @@ Status ClientImpl::remove(const Resource& r, const std::string& ns, const std::s
 
 Result<std::unique_ptr<WatchStream>> ClientImpl::watch(const Resource& r, const std::string& ns,
                                                        const ListOptions& opts) {
-  Call call{"watch", r.resource, "GET", collectionPath(r, ns) + listQuery(opts, true), "", ""};
+  Call call{"watch", r.resource, "GET", collectionPath(r, ns) + listQuery(opts, true),
+            "",      "",         false, acceptFor(opts, true)};
   for (bool refreshed_exec = false;; refreshed_exec = true) {
     waitForToken();
     std::string sent_token;

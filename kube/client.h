@@ -65,6 +65,11 @@ struct ListOptions {
   std::string resource_version;  // for list: "" (most recent) or "0"; for watch: start after
   int timeout_seconds = 0;       // watch only; 0: server default
   bool allow_bookmarks = true;   // watch only
+  /// Ask for metadata only, as client-go's metadata informers do: Accept
+  /// `application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` for a list and
+  /// `...as=PartialObjectMetadata...` for a watch, with plain JSON as the fallback a server without
+  /// the conversion answers with. Items then hold apiVersion, kind and metadata only.
+  bool metadata_only = false;
 };
 
 enum class PatchType { kMerge, kJson, kStrategicMerge, kApply };

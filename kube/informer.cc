@@ -24,7 +24,8 @@ class InformerImpl : public Informer {
       : client_(client),
         resource_(std::move(resource)),
         options_(std::move(options)),
-        rng_(std::random_device{}()) {}
+        rng_(std::random_device{}()),
+        cache_(options_.store_encoded) {}
   ~InformerImpl() override { stop(); }
 
   const Resource& resource() const override { return resource_; }
@@ -95,6 +96,24 @@ class InformerImpl : public Informer {
     return cache_.size();
   }
 
+  TypedPtr getTyped(const std::string& ns, const std::string& name) const override {
+    std::shared_lock lock(cache_mu_);
+    return cache_.getTyped(ns.empty() ? name : ns + "/" + name);
+  }
+
+  std::vector<TypedPtr> listTyped() const override {
+    std::shared_lock lock(cache_mu_);
+    return cache_.allTyped();
+  }
+
+  std::vector<TypedPtr> byIndexTyped(const std::string& index,
+                                     const std::string& value) const override {
+    std::shared_lock lock(cache_mu_);
+    return cache_.byIndexTyped(index, value);
+  }
+
+  std::type_index decodedType() const override { return options_.decoded_type; }
+
  private:
   void run();
   Status relist();
@@ -102,6 +121,7 @@ class InformerImpl : public Informer {
   WatchEnd watchOnce(Status& error);
   void apply(const std::string& type, json object);
   ObjectPtr prepare(json&& obj);
+  TypedPtr decode(const ObjectPtr& obj) const;
   void dispatchAdd(const ObjectPtr& obj);
   void dispatchUpdate(const ObjectPtr& old_obj, const ObjectPtr& new_obj);
   void dispatchDelete(const ObjectPtr& obj);
@@ -172,6 +192,7 @@ Status InformerImpl::relist() {
   ListOptions opts;
   opts.label_selector = options_.label_selector;
   opts.limit = kPageSize;
+  opts.metadata_only = options_.metadata_only;
   std::vector<ObjectPtr> fresh;
   std::string rv;
   while (true) {
@@ -192,10 +213,11 @@ Status InformerImpl::relist() {
   for (auto& obj : fresh) {
     std::string key = InformerCache::keyOf(*obj);
     seen.insert(key);
+    TypedPtr typed = decode(obj);
     ObjectPtr old;
     {
       std::unique_lock lock(cache_mu_);
-      old = cache_.upsert(key, obj);
+      old = cache_.upsert(key, obj, std::move(typed));
     }
     if (old) {
       dispatchUpdate(old, obj);
@@ -229,6 +251,7 @@ InformerImpl::WatchEnd InformerImpl::watchOnce(Status& error) {
   opts.label_selector = options_.label_selector;
   opts.resource_version = last_rv_;
   opts.allow_bookmarks = true;
+  opts.metadata_only = options_.metadata_only;
   opts.timeout_seconds = std::uniform_int_distribution<int>(300, 600)(rng_);
   auto opened = client_.watch(resource_, options_.namespace_, opts);
   if (!opened) {
@@ -277,10 +300,11 @@ void InformerImpl::apply(const std::string& type, json object) {
   std::string key = InformerCache::keyOf(*obj);
   std::lock_guard dispatch(dispatch_mu_);
   if (type == "ADDED" || type == "MODIFIED") {
+    TypedPtr typed = decode(obj);
     ObjectPtr old;
     {
       std::unique_lock lock(cache_mu_);
-      old = cache_.upsert(key, obj);
+      old = cache_.upsert(key, obj, std::move(typed));
     }
     if (old) {
       dispatchUpdate(old, obj);
@@ -288,10 +312,9 @@ void InformerImpl::apply(const std::string& type, json object) {
       dispatchAdd(obj);
     }
   } else if (type == "DELETED") {
-    ObjectPtr old;
     {
       std::unique_lock lock(cache_mu_);
-      old = cache_.erase(key);
+      cache_.erase(key, false);
     }
     dispatchDelete(obj);
   }
@@ -302,6 +325,7 @@ ObjectPtr InformerImpl::prepare(json&& obj) {
   // Real servers may omit apiVersion/kind on list items.
   if (!obj.contains("kind")) obj["kind"] = resource_.kind;
   if (!obj.contains("apiVersion")) obj["apiVersion"] = resource_.apiVersion();
+  if (options_.metadata_only) keepMetadataOnly(obj);
   if (options_.transform) {
     try {
       options_.transform(obj);
@@ -310,6 +334,15 @@ ObjectPtr InformerImpl::prepare(json&& obj) {
     }
   }
   return std::make_shared<const json>(std::move(obj));
+}
+
+TypedPtr InformerImpl::decode(const ObjectPtr& obj) const {
+  if (!options_.decode) return nullptr;
+  try {
+    return options_.decode(*obj);
+  } catch (const std::exception&) {
+    return nullptr;  // a decoder must not throw; one that does leaves no typed view
+  }
 }
 
 void InformerImpl::dispatchAdd(const ObjectPtr& obj) {
@@ -346,6 +379,18 @@ void stripManagedFields(json& obj) {
   auto annotations = meta->find("annotations");
   if (annotations != meta->end() && annotations->is_object()) {
     annotations->erase("kubectl.kubernetes.io/last-applied-configuration");
+  }
+}
+
+void keepMetadataOnly(json& obj) {
+  if (!obj.is_object()) return;
+  for (auto it = obj.begin(); it != obj.end();) {
+    const std::string& k = it.key();
+    if (k == "metadata" || k == "apiVersion" || k == "kind") {
+      ++it;
+    } else {
+      it = obj.erase(it);
+    }
   }
 }
 

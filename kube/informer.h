@@ -1,10 +1,14 @@
-// List-then-watch informer with a read-only cache of shared_ptr<const json>, indexers and handlers.
+// List-then-watch informer with a read-only cache of shared_ptr<const json>, indexers and handlers,
+// and optionally a typed view of each object decoded once, when it enters the cache
+// (TypedInformer<T>), which is what hot readers use.
 #pragma once
 
+#include <cassert>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 #include "kube/client.h"
@@ -12,6 +16,8 @@
 namespace vane::kube {
 
 using ObjectPtr = std::shared_ptr<const json>;
+/// A decoder's result, type-erased; read through TypedInformer<T>.
+using TypedPtr = std::shared_ptr<const void>;
 
 struct InformerOptions {
   std::string namespace_;  // "" for all namespaces
@@ -19,7 +25,25 @@ struct InformerOptions {
   std::chrono::seconds resync{0};  // 0: no periodic resync
   /// Applied to every object before caching (e.g. drop managedFields); may be empty.
   std::function<void(json&)> transform;
+  /// Metadata only: asks the server for PartialObjectMetadata (ListOptions::metadata_only) and
+  /// keeps only apiVersion, kind and metadata of what a server without it sends.
+  bool metadata_only = false;
+  /// Keep objects as their JSON text instead of trees (about an eighth of the memory); get, list
+  /// and byIndex then parse on every call, so hot readers use the typed view instead.
+  bool store_encoded = false;
+  /// Decodes each object as it enters the cache (after transform); the typed view. Set it with
+  /// setDecoder<T>. A decoder returning null leaves the object without a typed view.
+  std::function<TypedPtr(const json&)> decode;
+  std::type_index decoded_type = typeid(void);
 };
+
+/// Sets options.decode from a decoder of T (must not throw).
+template <class T>
+void setDecoder(InformerOptions& options,
+                std::function<std::shared_ptr<const T>(const json&)> decoder) {
+  options.decode = [fn = std::move(decoder)](const json& obj) -> TypedPtr { return fn(obj); };
+  options.decoded_type = typeid(T);
+}
 
 struct EventHandlers {
   std::function<void(const ObjectPtr&)> on_add;
@@ -49,6 +73,40 @@ class Informer {
   virtual std::vector<ObjectPtr> byIndex(const std::string& index,
                                          const std::string& value) const = 0;
   virtual std::size_t size() const = 0;
+  /// The typed views (InformerOptions::decode); read through TypedInformer<T>.
+  virtual TypedPtr getTyped(const std::string& ns, const std::string& name) const = 0;
+  virtual std::vector<TypedPtr> listTyped() const = 0;
+  virtual std::vector<TypedPtr> byIndexTyped(const std::string& index,
+                                             const std::string& value) const = 0;
+  virtual std::type_index decodedType() const = 0;
+};
+
+/// The typed views of an informer whose decoder makes T (setDecoder<T>): shared, read-only,
+/// decoded once when the object entered the cache. Objects the decoder refused are absent.
+template <class T>
+class TypedInformer {
+ public:
+  explicit TypedInformer(const Informer& informer) : informer_(&informer) {
+    assert(informer.decodedType() == typeid(T));
+  }
+  std::shared_ptr<const T> get(const std::string& ns, const std::string& name) const {
+    return std::static_pointer_cast<const T>(informer_->getTyped(ns, name));
+  }
+  std::vector<std::shared_ptr<const T>> list() const { return cast(informer_->listTyped()); }
+  std::vector<std::shared_ptr<const T>> byIndex(const std::string& index,
+                                                const std::string& value) const {
+    return cast(informer_->byIndexTyped(index, value));
+  }
+  const Informer& informer() const { return *informer_; }
+
+ private:
+  static std::vector<std::shared_ptr<const T>> cast(std::vector<TypedPtr> in) {
+    std::vector<std::shared_ptr<const T>> out;
+    out.reserve(in.size());
+    for (auto& p : in) out.push_back(std::static_pointer_cast<const T>(std::move(p)));
+    return out;
+  }
+  const Informer* informer_;
 };
 
 /// A transform for InformerOptions: client-go's TransformStripManagedFields
@@ -57,6 +115,9 @@ class Informer {
 /// objects must not be the base of a full update (PUT) of an object's metadata, which would drop
 /// the annotation on the server; status updates and patches are unaffected.
 void stripManagedFields(json& obj);
+
+/// Cuts obj to apiVersion, kind and metadata (what a PartialObjectMetadata holds).
+void keepMetadataOnly(json& obj);
 
 /// Built-in index names: "namespace" and "owner" (controller ownerReference uid).
 inline constexpr const char* kIndexNamespace = "namespace";

@@ -68,7 +68,7 @@ class AlertHookIT : public ::testing::Test {
     options.token = kToken;
     hook_ = new AlertHook(
         *client_,
-        [] {
+        [](const Alert&) {
           std::vector<std::shared_ptr<const json>> out;
           auto list = client_->list(kube::resources::kRollouts, "");
           if (!list.ok()) return out;

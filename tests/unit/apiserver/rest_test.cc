@@ -44,7 +44,8 @@ class RestTest : public ::testing::Test {
 
   http::Response call(const std::string& method, const std::string& target,
                       const std::string& body = "",
-                      const std::string& content_type = "application/json") {
+                      const std::string& content_type = "application/json",
+                      const std::string& accept = "") {
     http::Request req;
     req.method = method;
     req.target = target;
@@ -63,6 +64,7 @@ class RestTest : public ::testing::Test {
       }
     }
     req.headers = {{"Content-Type", content_type}, {"User-Agent", "unit/1.0"}};
+    if (!accept.empty()) req.headers.emplace_back("Accept", accept);
     req.body = body;
     auto r = rest_->handle(req);
     EXPECT_TRUE(r.has_value());
@@ -172,6 +174,36 @@ TEST_F(RestTest, ServerSideApplyConflictsWithAnotherManagerUnlessForced) {
     }
   }
   EXPECT_TRUE(applier_owns);
+}
+
+// client-go's metadata informers (k8s.io/client-go/metadata) ask for PartialObjectMetadataList on
+// a list and PartialObjectMetadata on a get or watch, plain JSON after them as the fallback.
+TEST_F(RestTest, PartialObjectMetadataListAndGet) {
+  json body = {{"metadata", {{"name", "a"}, {"labels", {{"tier", "web"}}}}},
+               {"data", {{"k", "v"}}}};
+  callJson("POST", "/api/v1/namespaces/default/configmaps", body.dump(), "application/json", 201);
+  const std::string list_type = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+  auto list = call("GET", "/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dweb", "",
+                   "application/json", list_type + ",application/json");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(http::findHeader(list.headers, "Content-Type").value_or(""), list_type);
+  json l = json::parse(list.body);
+  EXPECT_EQ(l["kind"], "PartialObjectMetadataList");
+  EXPECT_EQ(l["apiVersion"], "meta.k8s.io/v1");
+  EXPECT_TRUE(l["metadata"].contains("resourceVersion"));
+  ASSERT_EQ(l["items"].size(), 1u);
+  EXPECT_EQ(l["items"][0]["kind"], "PartialObjectMetadata");
+  EXPECT_EQ(l["items"][0]["metadata"]["labels"]["tier"], "web");
+  EXPECT_FALSE(l["items"][0].contains("data"));
+  auto one = call("GET", "/api/v1/namespaces/default/configmaps/a", "", "application/json",
+                  "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+  ASSERT_EQ(one.status, 200) << one.body;
+  json o = json::parse(one.body);
+  EXPECT_EQ(o["kind"], "PartialObjectMetadata");
+  EXPECT_EQ(o["metadata"]["name"], "a");
+  EXPECT_FALSE(o.contains("data"));
+  // Without the media type: the whole object.
+  EXPECT_EQ(callJson("GET", "/api/v1/namespaces/default/configmaps/a")["data"]["k"], "v");
 }
 
 TEST_F(RestTest, ListSelectorsAndPaging) {

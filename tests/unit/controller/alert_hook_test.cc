@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <mutex>
+
+#include "kube/informer.h"
+
 namespace vane::controller {
 namespace {
 
@@ -161,12 +165,94 @@ TEST(SelectAbortTargets, ByAnnotationMatchersAndCustomLabelNames) {
   EXPECT_EQ(selectAbortTargets(a, ros, opts).size(), 1u);
 }
 
+// Serves a fixed list of Rollouts and watches that deliver nothing: an informer synced from it.
+class RolloutListApi {
+ public:
+  explicit RolloutListApi(std::vector<json> items) : items_(std::move(items)) {
+    server_ = std::move(http::Server::start({}, [this](const http::Request& r) {
+                if (r.param("watch") == "true") {
+                  http::Response resp;
+                  resp.stream = [this](std::shared_ptr<http::StreamWriter> w) {
+                    std::lock_guard l(mu_);
+                    watches_.push_back(std::move(w));
+                  };
+                  return resp;
+                }
+                return http::Response::json(200, json{{"kind", "RolloutList"},
+                                                      {"metadata", {{"resourceVersion", "1"}}},
+                                                      {"items", items_}}
+                                                     .dump());
+              })).value();
+  }
+  ~RolloutListApi() {
+    {
+      std::lock_guard l(mu_);
+      for (auto& w : watches_) w->close();
+    }
+    server_->stop();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+ private:
+  std::vector<json> items_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<http::StreamWriter>> watches_;
+  std::unique_ptr<http::Server> server_;
+};
+
+// The hook's candidates come from the cache's indexes (by name, and the annotated ones), not
+// from a scan; what they select is the same as a scan would.
+TEST(AlertCandidates, FromIndexesNotAScan) {
+  std::vector<json> items;
+  for (int i = 0; i < 50; ++i)
+    items.push_back(*rollout("shop", "svc" + std::to_string(i), "a", "b"));
+  items.push_back(*rollout("other", "svc7", "a", "b"));
+  items.push_back(*rollout("shop", "watcher", "a", "b", "alertname=HighErrorRate"));
+  RolloutListApi api(items);
+  kube::RestConfig cfg;
+  cfg.server = api.url();
+  cfg.qps = 0;
+  auto client = std::move(kube::Client::create(cfg)).value();
+  kube::InformerOptions opts;
+  opts.store_encoded = true;
+  auto informer = kube::Informer::create(*client, kube::resources::kRollouts, opts);
+  addAlertHookIndexes(*informer);
+  informer->start();
+  ASSERT_TRUE(informer->waitForSync(std::chrono::seconds(10)));
+  auto names = [](const std::vector<std::shared_ptr<const json>>& ros) {
+    std::set<std::string> out;
+    for (const auto& ro : ros) {
+      out.insert((*ro)["metadata"]["namespace"].get<std::string>() + "/" +
+                 (*ro)["metadata"]["name"].get<std::string>());
+    }
+    return out;
+  };
+  Alert a;
+  a.status = "firing";
+  a.labels = {{"alertname", "Other"}, {"rollout", "svc7"}, {"namespace", "shop"}};
+  AlertHookOptions opts_hook;
+  EXPECT_EQ(names(alertCandidates(*informer, a, opts_hook)),
+            (std::set<std::string>{"shop/svc7", "shop/watcher"}));
+  a.labels.erase("namespace");
+  EXPECT_EQ(names(alertCandidates(*informer, a, opts_hook)),
+            (std::set<std::string>{"shop/svc7", "other/svc7", "shop/watcher"}));
+  auto targets = selectAbortTargets(a, alertCandidates(*informer, a, opts_hook), opts_hook);
+  EXPECT_EQ(targets.size(), 2u) << "svc7 in both namespaces; the watcher's matcher fails";
+  a.labels = {{"alertname", "HighErrorRate"}};
+  targets = selectAbortTargets(a, alertCandidates(*informer, a, opts_hook), opts_hook);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].name, "watcher");
+  a.status = "resolved";
+  EXPECT_TRUE(alertCandidates(*informer, a, opts_hook).empty());
+  informer->stop();
+}
+
 TEST(AlertHook, AuthSizeAndPayloadErrorsChangeNothing) {
   RecordingClient client;
   prometheus::Registry registry;
   auto ros = std::vector<std::shared_ptr<const json>>{rollout("shop", "checkout", "a", "b")};
   AlertHook hook(
-      client, [&] { return ros; }, {"s3cret"}, &registry);
+      client, [&](const Alert&) { return ros; }, {"s3cret"}, &registry);
   std::string body =
       payload("firing", {{"alertname", "X"}, {"rollout", "checkout"}, {"namespace", "shop"}});
   EXPECT_EQ(hook.handle(post(body, "")).status, 401);
@@ -183,7 +269,7 @@ TEST(AlertHook, AuthSizeAndPayloadErrorsChangeNothing) {
 TEST(AlertHook, AbortsOnceAndNamesTheAlert) {
   RecordingClient client;
   auto ros = std::vector<std::shared_ptr<const json>>{rollout("shop", "checkout", "a", "b")};
-  AlertHook hook(client, [&] { return ros; }, {"s3cret"});
+  AlertHook hook(client, [&](const Alert&) { return ros; }, {"s3cret"});
   std::string body = payload(
       "firing",
       {{"alertname", "CanaryHighErrorRate"}, {"rollout", "checkout"}, {"namespace", "shop"}});
@@ -207,7 +293,7 @@ TEST(AlertHook, FailedWriteAnswers500SoAlertmanagerRetries) {
   RecordingClient client;
   client.fail_with = Status(Code::kUnavailable, "connection refused");
   auto ros = std::vector<std::shared_ptr<const json>>{rollout("shop", "checkout", "a", "b")};
-  AlertHook hook(client, [&] { return ros; }, {"s3cret"});
+  AlertHook hook(client, [&](const Alert&) { return ros; }, {"s3cret"});
   std::string body =
       payload("firing", {{"alertname", "X"}, {"rollout", "checkout"}, {"namespace", "shop"}});
   EXPECT_EQ(hook.handle(post(body)).status, 500);

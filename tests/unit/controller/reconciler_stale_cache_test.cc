@@ -123,8 +123,8 @@ class ReconcilerStaleCacheTest : public ::testing::Test {
   void TearDown() override {
     for (auto& inf : informers_) inf->stop();
   }
-  kube::Informer* synced(const kube::Resource& resource) {
-    informers_.push_back(kube::Informer::create(*client_, resource));
+  kube::Informer* synced(const kube::Resource& resource, kube::InformerOptions opts = {}) {
+    informers_.push_back(kube::Informer::create(*client_, resource, std::move(opts)));
     kube::Informer* inf = informers_.back().get();
     inf->start();
     EXPECT_TRUE(inf->waitForSync(10s)) << resource.resource;
@@ -140,14 +140,28 @@ class ReconcilerStaleCacheTest : public ::testing::Test {
   StaleCacheApi api_;
   std::unique_ptr<kube::Client> client_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
+
+  void rolloutRequeuesFromAStaleCache(bool typed);
 };
 
+// With the controller's typed caches (decoded once, kept as JSON text) and with plain ones (the
+// reconciler decodes what it reads).
 TEST_F(ReconcilerStaleCacheTest, RequeuesAfter100msWithoutPlanningFromAStaleCache) {
+  rolloutRequeuesFromAStaleCache(true);
+}
+TEST_F(ReconcilerStaleCacheTest, RequeuesFromAStaleUntypedCache) {
+  rolloutRequeuesFromAStaleCache(false);
+}
+
+void ReconcilerStaleCacheTest::rolloutRequeuesFromAStaleCache(bool typed) {
+  auto opts = [typed](kube::InformerOptions (*make)(kube::InformerOptions)) {
+    return typed ? make({}) : kube::InformerOptions{};
+  };
   ReconcilerDeps deps;
   deps.client = client_.get();
-  deps.rollouts = synced(kube::resources::kRollouts);
-  deps.replicaSets = synced(kube::resources::kReplicaSets);
-  deps.services = synced(kube::resources::kServices);
+  deps.rollouts = synced(kube::resources::kRollouts, opts(rolloutCacheOptions));
+  deps.replicaSets = synced(kube::resources::kReplicaSets, opts(replicaSetCacheOptions));
+  deps.services = synced(kube::resources::kServices, opts(serviceCacheOptions));
   deps.clock = [] { return int64_t{1800000000}; };
   const kube::Informer& rollouts = *deps.rollouts;
   Reconciler reconciler(std::move(deps));
