@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "apiserver/faults.h"
 #include "apiserver/store.h"
 #include "kube/http.h"
 
@@ -22,6 +23,9 @@ struct ApiServerOptions {
   bool simulate_workloads = false;
   std::chrono::milliseconds pod_ready_delay{1000};
   int threads = 2;
+  /// --faults: injected into resource requests; --faults-seed overrides its seed.
+  std::optional<FaultConfig> faults;
+  std::optional<uint64_t> faults_seed;
 };
 
 class ApiServer {
