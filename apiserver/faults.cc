@@ -80,8 +80,9 @@ Result<std::chrono::milliseconds> duration(const YAML::Node& n, const std::strin
 Result<FaultRule> parseRule(const YAML::Node& n, const std::string& path) {
   if (!n.IsMap()) return invalid(path, "expected a mapping");
   static const std::vector<std::string> kKeys = {
-      "verbs", "verb",  "resources",         "resource", "rate",        "nth",         "every",
-      "limit", "fault", "retryAfterSeconds", "latency",  "afterEvents", "afterSeconds"};
+      "verbs",   "verb",        "resources",    "resource", "rate",
+      "nth",     "every",       "limit",        "fault",    "retryAfterSeconds",
+      "latency", "afterEvents", "afterSeconds", "userAgent"};
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
@@ -155,6 +156,12 @@ Result<FaultRule> parseRule(const YAML::Node& n, const std::string& path) {
     auto v = count(n["retryAfterSeconds"], path + ".retryAfterSeconds");
     if (!v.ok()) return v.status();
     r.retry_after_seconds = static_cast<int64_t>(*v);
+  }
+  if (n["userAgent"]) {
+    if (!n["userAgent"].IsScalar() || n["userAgent"].Scalar().empty()) {
+      return invalid(path + ".userAgent", "expected a non-empty string (a User-Agent prefix)");
+    }
+    r.user_agent = n["userAgent"].Scalar();
   }
   if (n["latency"]) {
     auto d = duration(n["latency"], path + ".latency");
@@ -235,6 +242,7 @@ bool faultRuleMatches(const FaultRule& rule, const FaultRequest& req) {
            std::find(v.begin(), v.end(), s) != v.end();
   };
   if (!any(rule.verbs, req.verb)) return false;
+  if (req.user_agent.rfind(rule.user_agent, 0) != 0) return false;
   std::string resource = req.sub.empty() ? req.resource : req.resource + "/" + req.sub;
   return any(rule.resources, resource);
 }

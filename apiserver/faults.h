@@ -17,6 +17,7 @@
 //     afterEvents: 5                  # watchClose / watchGone: after N events and/or T
 //     afterSeconds: 2                 #   (watchGone with neither: at once)
 //     limit: 20                       # at most N injections by this rule
+//     userAgent: vane-controller      # only requests whose User-Agent starts so
 #pragma once
 
 #include <chrono>
@@ -47,6 +48,7 @@ const char* faultKindName(FaultKind k);
 struct FaultRule {
   std::vector<std::string> verbs;      // empty or "*": any
   std::vector<std::string> resources;  // "rollouts", "rollouts/status", "*"
+  std::string user_agent;              // prefix of the User-Agent; "": any client
   double rate = 0;                     // 0..1
   uint64_t nth = 0;                    // fire on the nth matching request (1-based); 0: unset
   uint64_t every = 0;                  // fire on every nth matching request; 0: unset
@@ -75,6 +77,7 @@ struct FaultRequest {
   std::string name;
   std::string group;  // for the Status details of a conflict
   std::string kind;
+  std::string user_agent;
 };
 
 /// True when the rule applies to the request (verb and resource; not the firing decision).

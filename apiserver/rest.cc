@@ -114,7 +114,8 @@ std::optional<http::Response> Rest::handle(const http::Request& req) {
   const std::string& m = req.method;
   std::string w = req.param("watch").value_or("");
   bool named = !t->name.empty();
-  FaultRequest fr{"", t->type->plural, t->sub, t->ns, t->name, t->type->group, t->type->kind};
+  FaultRequest fr{"",      t->type->plural, t->sub,        t->ns,
+                  t->name, t->type->group,  t->type->kind, req.header("User-Agent").value_or("")};
   if (m == "GET") fr.verb = named ? "get" : (w == "true" || w == "1") ? "watch" : "list";
   if (m == "POST") fr.verb = "create";
   if (m == "PUT") fr.verb = "update";

@@ -41,6 +41,7 @@ rules:
   every: 1
   fault: latency
   latency: 150ms
+  userAgent: vane-controller
 - verbs: [watch]
   resources: [rollouts]
   every: 2
@@ -61,6 +62,7 @@ rules:
   EXPECT_EQ(c->rules[1].limit, 2u);
   EXPECT_EQ(c->rules[1].retry_after_seconds, 2);
   EXPECT_EQ(c->rules[2].latency, std::chrono::milliseconds(150));
+  EXPECT_EQ(c->rules[2].user_agent, "vane-controller");
   EXPECT_EQ(c->rules[3].fault, FaultKind::kWatchGone);
   EXPECT_EQ(c->rules[3].after_events, 5u);
   EXPECT_EQ(c->rules[3].after_time, std::chrono::seconds(2));
@@ -118,6 +120,11 @@ TEST(FaultMatcher, VerbsAndResourcesWithSubresources) {
   r.resources = {"*"};
   r.verbs = {"*"};
   EXPECT_TRUE(faultRuleMatches(r, request("watch", "replicasets")));
+  r.user_agent = "vane-controller";
+  EXPECT_FALSE(faultRuleMatches(r, request("watch", "replicasets")));  // kubectl's or no agent
+  FaultRequest from_controller = request("watch", "replicasets");
+  from_controller.user_agent = "vane-controller/0.1";
+  EXPECT_TRUE(faultRuleMatches(r, from_controller));
 }
 
 FaultConfig config(const std::string& yaml) {
