@@ -39,6 +39,21 @@ std::string makeContinue(uint64_t rv, const json& last) {
   return std::to_string(rv) + ":" + metaString(last, "namespace") + "/" + metaString(last, "name");
 }
 
+// The request in the terms of --faults rules (kube-apiserver's verbs).
+FaultRequest faultRequestOf(const http::Request& req, const Target& t) {
+  const std::string& m = req.method;
+  const std::string w = req.param("watch").value_or("");
+  const bool named = !t.name.empty();
+  FaultRequest fr{"",     t.type->plural, t.sub,        t.ns,
+                  t.name, t.type->group,  t.type->kind, req.header("User-Agent").value_or("")};
+  if (m == "GET") fr.verb = named ? "get" : (w == "true" || w == "1") ? "watch" : "list";
+  if (m == "POST") fr.verb = "create";
+  if (m == "PUT") fr.verb = "update";
+  if (m == "PATCH") fr.verb = "patch";
+  if (m == "DELETE") fr.verb = named ? "delete" : "deletecollection";
+  return fr;
+}
+
 }  // namespace
 
 Rest::Rest(Store& store, Registry& registry)
@@ -111,16 +126,7 @@ std::optional<http::Response> Rest::handle(const http::Request& req) {
   auto t = parse(req, error);
   if (!t) return error;
   if (!faults_) return serve(req, *t);
-  const std::string& m = req.method;
-  std::string w = req.param("watch").value_or("");
-  bool named = !t->name.empty();
-  FaultRequest fr{"",      t->type->plural, t->sub,        t->ns,
-                  t->name, t->type->group,  t->type->kind, req.header("User-Agent").value_or("")};
-  if (m == "GET") fr.verb = named ? "get" : (w == "true" || w == "1") ? "watch" : "list";
-  if (m == "POST") fr.verb = "create";
-  if (m == "PUT") fr.verb = "update";
-  if (m == "PATCH") fr.verb = "patch";
-  if (m == "DELETE") fr.verb = named ? "delete" : "deletecollection";
+  FaultRequest fr = faultRequestOf(req, *t);
   FaultDecision d = faults_->apply(fr);
   if (d.response) return std::move(*d.response);
   http::Response r = serve(req, *t);
