@@ -483,7 +483,8 @@ TEST(ChaosTest, ProfilesConvergeAsTheFaultFreeRun) {
     expected = run.snapshot();
   }
   ASSERT_EQ(expected.rollouts.size(), static_cast<std::size_t>(n));
-  std::cerr << "fault-free: " << expected.requests / n << " requests per Rollout\n";
+  std::cerr << "fault-free: " << expected.requests / n << " requests per Rollout; web-0 ends as "
+            << expected.rollouts.begin()->second << "\n";
   for (const std::string& name : selectedProfiles()) {
     SCOPED_TRACE("profile " + name);
     auto it = std::find_if(profiles().begin(), profiles().end(),
