@@ -6,7 +6,7 @@
 // replicas, VirtualService routes and weights, AnalysisRuns; and the run may use at most 3 times
 // the fault-free run's API requests (apiserver_request_total).
 //
-// Default: 20 Rollouts under the mixed profile and the conflicts profile. VANE_CHAOS_FULL=1: 50
+// Default: 16 Rollouts under the mixed profile and the conflicts profile. VANE_CHAOS_FULL=1: 50
 // Rollouts under every profile. VANE_CHAOS_SEED=N replays a run (the seed is printed on failure);
 // VANE_CHAOS_PROFILES=conflicts,gone picks profiles; VANE_CHAOS_ROLLOUTS=N sets the count.
 #include <gtest/gtest.h>
@@ -40,7 +40,7 @@ bool fullSet() {
 int rolloutCount() {
   if (const char* v = std::getenv("VANE_CHAOS_ROLLOUTS"); v && std::atoi(v) > 0)
     return std::atoi(v);
-  return fullSet() ? 50 : 20;
+  return fullSet() ? 50 : 16;
 }
 uint64_t seedFromEnv() {
   const char* v = std::getenv("VANE_CHAOS_SEED");
