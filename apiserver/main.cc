@@ -45,6 +45,11 @@ vane::base::FlagSet flagSet() {
               .oneOf({"AlwaysAllow", "RBAC"}),
           FlagSpec("tls", 0, FlagKind::kBool, "Serve HTTPS with a self-signed certificate"),
           FlagSpec("no-fsync", 0, FlagKind::kBool, "Do not fsync the write-ahead log"),
+          FlagSpec("faults", 0, FlagKind::kString,
+                   "YAML file of faults to inject (409, 429, 500, 503, 410, latency, watch "
+                   "drops); off when unset"),
+          FlagSpec("faults-seed", 0, FlagKind::kInt,
+                   "Seed for --faults (overrides the file's seed:), to replay a run"),
           FlagSpec("log-format", 0, FlagKind::kString, "Log format", "text")
               .oneOf({"text", "json"}),
           FlagSpec("log-level", 0, FlagKind::kString, "Lowest level logged", "info")
@@ -107,6 +112,20 @@ int main(int argc, char** argv) {
     options.token = trim(first.substr(0, first.find(',')));
   }
   options.rbac = flags.str("authorization-mode") == "RBAC";
+  if (flags.has("faults")) {
+    std::ifstream in(flags.str("faults"));
+    if (!in) return usageError("--faults: cannot read " + flags.str("faults"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto config = vane::apiserver::parseFaultConfig(ss.str());
+    if (!config.ok())
+      return usageError("--faults " + flags.str("faults") + ": " + config.status().message());
+    options.faults = std::move(*config);
+  }
+  if (flags.has("faults-seed")) {
+    if (flags.integer("faults-seed") < 0) return usageError("--faults-seed: must not be negative");
+    options.faults_seed = static_cast<uint64_t>(flags.integer("faults-seed"));
+  }
   const std::string kubeconfig_out = flags.str("kubeconfig-out");
 
   sigset_t set;

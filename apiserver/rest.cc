@@ -4,6 +4,7 @@
 
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
+#include "apiserver/faults.h"
 #include "apiserver/objects.h"
 #include "apiserver/protobuf.h"
 #include "apiserver/selectors.h"
@@ -47,6 +48,21 @@ std::string metadataContentType(const std::string& as) {
 // Continue tokens: base64-free "<rv>:<namespace>/<name>" of the last returned item.
 std::string makeContinue(uint64_t rv, const json& last) {
   return std::to_string(rv) + ":" + metaString(last, "namespace") + "/" + metaString(last, "name");
+}
+
+// The request in the terms of --faults rules (kube-apiserver's verbs).
+FaultRequest faultRequestOf(const http::Request& req, const Target& t) {
+  const std::string& m = req.method;
+  const std::string w = req.param("watch").value_or("");
+  const bool named = !t.name.empty();
+  FaultRequest fr{"",     t.type->plural, t.sub,        t.ns,
+                  t.name, t.type->group,  t.type->kind, req.header("User-Agent").value_or("")};
+  if (m == "GET") fr.verb = named ? "get" : (w == "true" || w == "1") ? "watch" : "list";
+  if (m == "POST") fr.verb = "create";
+  if (m == "PUT") fr.verb = "update";
+  if (m == "PATCH") fr.verb = "patch";
+  if (m == "DELETE") fr.verb = named ? "delete" : "deletecollection";
+  return fr;
 }
 
 }  // namespace
@@ -120,20 +136,30 @@ std::optional<http::Response> Rest::handle(const http::Request& req) {
   http::Response error;
   auto t = parse(req, error);
   if (!t) return error;
+  if (!faults_) return serve(req, *t);
+  FaultRequest fr = faultRequestOf(req, *t);
+  FaultDecision d = faults_->apply(fr);
+  if (d.response) return std::move(*d.response);
+  http::Response r = serve(req, *t);
+  if (d.watch && r.status == 200) faults_->wrapWatch(*d.watch, r);
+  return r;
+}
+
+http::Response Rest::serve(const http::Request& req, const Target& t) {
   const std::string& m = req.method;
-  if (t->name.empty()) {
+  if (t.name.empty()) {
     if (m == "GET") {
       std::string w = req.param("watch").value_or("");
-      return (w == "true" || w == "1") ? watch(req, *t) : list(req, *t);
+      return (w == "true" || w == "1") ? watch(req, t) : list(req, t);
     }
-    if (m == "POST") return create(req, *t);
-    if (m == "DELETE") return removeCollection(req, *t);
+    if (m == "POST") return create(req, t);
+    if (m == "DELETE") return removeCollection(req, t);
     return methodNotAllowed();
   }
-  if (m == "GET") return get(req, *t);
-  if (m == "PUT") return update(req, *t);
-  if (m == "PATCH") return patch(req, *t);
-  if (m == "DELETE" && t->sub.empty()) return remove(req, *t);
+  if (m == "GET") return get(req, t);
+  if (m == "PUT") return update(req, t);
+  if (m == "PATCH") return patch(req, t);
+  if (m == "DELETE" && t.sub.empty()) return remove(req, t);
   return methodNotAllowed();
 }
 

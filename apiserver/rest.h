@@ -42,6 +42,7 @@ struct Admitted {
 };
 
 class WatchRegistry;
+class FaultInjector;
 
 class Rest {
  public:
@@ -53,9 +54,12 @@ class Rest {
   std::size_t openWatches() const;
   /// Closes every watch stream (shutdown).
   void closeWatches();
+  /// Injects the faults of --faults into resource requests (nullptr: none). Set before serving.
+  void setFaults(FaultInjector* faults) { faults_ = faults; }
 
  private:
   std::optional<Target> parse(const http::Request& req, http::Response& error) const;
+  http::Response serve(const http::Request& req, const Target& t);
   http::Response get(const http::Request& req, const Target& t);
   http::Response list(const http::Request& req, const Target& t);
   http::Response watch(const http::Request& req, const Target& t);
@@ -80,6 +84,7 @@ class Rest {
   Store& store_;
   Registry& registry_;
   std::unique_ptr<WatchRegistry> watches_;
+  FaultInjector* faults_ = nullptr;
 };
 
 /// Parses a request body (JSON, or protobuf for the built-in typed clients). kBadRequest.

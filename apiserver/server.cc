@@ -14,6 +14,7 @@
 #include "apiserver/registry.h"
 #include "apiserver/rest.h"
 #include "apiserver/workloads.h"
+#include "base/log.h"
 
 namespace vane::apiserver {
 
@@ -106,6 +107,7 @@ class ApiServerImpl : public ApiServer {
   std::unique_ptr<Store> store_;
   Registry registry_;
   std::unique_ptr<StoreWatch> crd_watch_;
+  std::unique_ptr<FaultInjector> faults_;
   std::unique_ptr<Rest> rest_;
   std::unique_ptr<Auth> auth_;
   std::unique_ptr<Controllers> controllers_;
@@ -133,6 +135,12 @@ Status ApiServerImpl::init() {
   crd_watch_ = std::move(*w);
   if (Status st = bootstrap(); !st.isOk()) return st;
   rest_ = std::make_unique<Rest>(*store_, registry_);
+  if (options_.faults) {
+    faults_ = std::make_unique<FaultInjector>(*options_.faults, options_.faults_seed);
+    rest_->setFaults(faults_.get());
+    log::info("fault injection on", {{"rules", static_cast<int64_t>(options_.faults->rules.size())},
+                                     {"seed", static_cast<int64_t>(faults_->seed())}});
+  }
   controllers_ = std::make_unique<Controllers>(*store_, registry_);
   if (Status st = controllers_->start(); !st.isOk()) return st;
   if (options_.simulate_workloads) {
@@ -241,7 +249,9 @@ http::Response ApiServerImpl::route(const http::Request& req) {
   if (auto r = auth_->serveReviews(req)) return *r;
   if (p == "/version" || p == "/version/") return jsonResponse(200, json::parse(kVersionJson));
   if (p == "/metrics") {
-    http::Response r = http::Response::text(200, metrics_.render(rest_->openWatches()));
+    std::string body = metrics_.render(rest_->openWatches());
+    if (faults_) body += faults_->renderMetrics();
+    http::Response r = http::Response::text(200, std::move(body));
     r.headers[0].second = "text/plain; version=0.0.4";
     return r;
   }

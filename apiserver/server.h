@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "apiserver/faults.h"
 #include "apiserver/rbac.h"
 #include "apiserver/store.h"
 #include "kube/http.h"
@@ -30,6 +31,9 @@ struct ApiServerOptions {
   std::chrono::milliseconds pod_ready_delay{1000};
   std::vector<std::string> unpullable_images;  // see WorkloadSimulator::Options
   int threads = 2;
+  /// --faults: injected into resource requests; --faults-seed overrides its seed.
+  std::optional<FaultConfig> faults;
+  std::optional<uint64_t> faults_seed;
 };
 
 class ApiServer {

@@ -147,11 +147,20 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
       }
       return *obj;
     };
-    for (int attempt = 0; attempt < 3; ++attempt) {
+    constexpr int kAttempts = 3;
+    for (int attempt = 1;; ++attempt) {
       auto done = reconcileObject(*cached, object, out);
       if (done && *done) break;
       if (!done) {
         if (done.status().code() != Code::kConflict || fresh) out.status = done.status();
+        break;
+      }
+      // The status write met 409 every time: report it, so that the key is requeued with
+      // backoff. Returning success here lost the write (a pause step never paused, a promote
+      // never advanced) until some other event touched the Rollout, which may never come.
+      if (attempt == kAttempts) {
+        out.status = Status(Code::kConflict, "the status update of rollout " + key + " met " +
+                                                 std::to_string(kAttempts) + " conflicts");
         break;
       }
       // 409 on the status write: re-read and plan again from the fresh object.

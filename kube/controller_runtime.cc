@@ -19,8 +19,9 @@ std::optional<unsigned long long> parseResourceVersion(const std::string& rv) {
 
 }  // namespace
 
-// client-go's processNextWorkItem with controller-runtime's Result: an error backs off per key;
-// success resets the backoff, and a requested requeue waits exactly that long.
+// client-go's processNextWorkItem with controller-runtime's Result: an error backs off per key
+// (or waits the server's Retry-After when it carries one); success resets the backoff, and a
+// requested requeue waits exactly that long.
 bool processNextItem(WorkQueue& queue, std::string_view name, const ReconcileFn& reconcile) {
   std::optional<std::string> key = queue.get();
   if (!key) return false;
@@ -31,7 +32,14 @@ bool processNextItem(WorkQueue& queue, std::string_view name, const ReconcileFn&
                                     {"namespace", ns},
                                     {"name", object},
                                     {"error", r.status.toString()}});
-    queue.addRateLimited(*key);
+    if (auto wait = r.status.retryAfter(); wait && wait->count() > 0) {
+      // The server said when to come back (429/503 with Retry-After on a write, which the client
+      // does not retry itself): wait that long rather than the per-key backoff, which starts at
+      // 5 ms and would send the write straight back into the throttle.
+      queue.addAfter(*key, std::chrono::duration_cast<std::chrono::milliseconds>(*wait));
+    } else {
+      queue.addRateLimited(*key);
+    }
   } else {
     queue.forget(*key);
     if (r.requeueAfter) queue.addAfter(*key, *r.requeueAfter);

@@ -27,7 +27,7 @@ namespace vane::kube {
 inline constexpr std::chrono::milliseconds kStaleCacheRequeueDelay{100};
 
 struct ReconcileResult {
-  Status status;  // non-ok: requeue with rate limit (requeueAfter is then ignored)
+  Status status;  // non-ok: requeue with rate limit, or after its retryAfter (requeueAfter ignored)
   /// Requeue after this long (a wait from status timestamps, a stale cache); ok status only.
   std::optional<std::chrono::milliseconds> requeueAfter;
 };

@@ -40,6 +40,11 @@ class StaleCacheApi {
     std::lock_guard lock(mu_);
     return writes_;
   }
+  /// Every status write of a Rollout is answered 409 Conflict from now on.
+  void conflictStatusWrites() {
+    std::lock_guard lock(mu_);
+    conflict_status_ = true;
+  }
   static json rollout() {
     return {{"apiVersion", "argoproj.io/v1alpha1"},
             {"kind", "Rollout"},
@@ -86,6 +91,10 @@ class StaleCacheApi {
       };
       return resp;
     }
+    if (r.method == "GET" && r.path.size() > 13 &&
+        r.path.compare(r.path.size() - 13, 13, "/rollouts/web") == 0) {
+      return http::Response::json(200, rollout().dump());
+    }
     if (r.method == "GET") {
       json items = json::array();
       if (r.path.find("/rollouts") != std::string::npos) items.push_back(rollout());
@@ -98,6 +107,18 @@ class StaleCacheApi {
                                       .dump());
     }
     writes_.push_back(r.method + " " + r.path);
+    if (conflict_status_ && r.path.find("/rollouts/web/status") != std::string::npos) {
+      return http::Response::json(
+          409, json{{"kind", "Status"},
+                    {"apiVersion", "v1"},
+                    {"status", "Failure"},
+                    {"reason", "Conflict"},
+                    {"code", 409},
+                    {"message",
+                     "Operation cannot be fulfilled on rollouts.argoproj.io \"web\": "
+                     "the object has been modified"}}
+                   .dump());
+    }
     json body = json::parse(r.body, nullptr, false);
     if (!body.is_object()) body = json::object();
     body["metadata"]["resourceVersion"] = std::to_string(++rv_);
@@ -109,6 +130,7 @@ class StaleCacheApi {
   std::vector<std::shared_ptr<http::StreamWriter>> watches_;
   std::vector<std::string> writes_;
   int64_t rv_ = 8;  // the first write answers 9, newer than the cached 5
+  bool conflict_status_ = false;
 };
 
 // A client of the StaleCacheApi and informers synced from it (stopped at the end).
@@ -178,6 +200,28 @@ void ReconcilerStaleCacheTest::rolloutRequeuesFromAStaleCache(bool typed) {
   ASSERT_EQ((*rollouts.get("default", "web"))["metadata"]["resourceVersion"], "5");
   expectStaleRequeue(reconciler.reconcile("default/web"), written);
   EXPECT_EQ(kStaleCacheRequeueDelay, 100ms);
+}
+
+// A status write that meets 409 on every re-read and re-plan ends in an error, so that the key is
+// requeued with backoff; success here would drop the write until another event came.
+TEST_F(ReconcilerStaleCacheTest, StatusWriteConflictingEveryTimeIsAnError) {
+  api_.conflictStatusWrites();
+  ReconcilerDeps deps;
+  deps.client = client_.get();
+  deps.rollouts = synced(kube::resources::kRollouts);
+  deps.replicaSets = synced(kube::resources::kReplicaSets);
+  deps.services = synced(kube::resources::kServices);
+  deps.clock = [] { return int64_t{1800000000}; };
+  Reconciler reconciler(std::move(deps));
+  ReconcileResult r = reconciler.reconcile("default/web");
+  EXPECT_EQ(r.status.code(), Code::kConflict) << r.status.toString();
+  int status_writes = 0;
+  for (const auto& w : api_.writes()) {
+    if (w == "PUT /apis/argoproj.io/v1alpha1/namespaces/default/rollouts/web/status") {
+      ++status_writes;
+    }
+  }
+  EXPECT_EQ(status_writes, 3);
 }
 
 // The Experiment loop has the same guard: without it the second reconcile would create the

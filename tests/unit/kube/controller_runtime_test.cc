@@ -63,6 +63,16 @@ TEST(ControllerRuntimeTest, AnErrorIsRequeuedRateLimitedAndIgnoresRequeueAfter) 
   EXPECT_EQ(q.calls, (Calls{"get default/web", "addRateLimited default/web", "done default/web"}));
 }
 
+TEST(ControllerRuntimeTest, AnErrorWithRetryAfterWaitsAsTheServerAsked) {
+  RecordingQueue q({"default/web"});
+  ASSERT_TRUE(processNextItem(q, "test", [](const std::string&) {
+    Status throttled(Code::kTooManyRequests, "Too many requests, please try again later.");
+    throttled.withHttpStatus(429).withRetryAfter(2s);
+    return ReconcileResult{throttled, std::nullopt};
+  }));
+  EXPECT_EQ(q.calls, (Calls{"get default/web", "addAfter default/web 2000ms", "done default/web"}));
+}
+
 TEST(ControllerRuntimeTest, SuccessWithoutRequeueForgetsTheKey) {
   RecordingQueue q({"default/web"});
   ASSERT_TRUE(processNextItem(q, "test", [](const std::string&) { return ReconcileResult{}; }));
