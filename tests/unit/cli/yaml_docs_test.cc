@@ -1,0 +1,66 @@
+// cli/yaml_docs on hostile input: the multi-document YAML that `kubectl vane lint` and `plan`
+// read is split by hand (yaml-cpp 0.7's LoadAll loops forever on ","), and each document's
+// expansion is bounded (aliases, nesting, size).
+#include "cli/yaml_docs.h"
+
+#include <gtest/gtest.h>
+
+namespace vane::cli {
+namespace {
+
+TEST(YamlDocsTest, SplitsOnSeparatorLinesAndTypesScalars) {
+  auto docs = splitYamlDocuments("---\na: 1\n---  # two\nb: [x, \"2\", 2.5e1, .5, true, ~]\n");
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[1].first_line, 4);
+  auto b = yamlToJson(docs[1].text);
+  ASSERT_TRUE(b.ok()) << b.status().toString();
+  EXPECT_EQ(b->dump(), R"({"b":["x","2",25.0,0.5,true,null]})");
+  auto a = yamlToJson(docs[0].text);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ((*a)["a"], 1);
+}
+
+TEST(YamlDocsTest, ACommaAloneDoesNotHang) {
+  // jbeder/yaml-cpp#1040: YAML::LoadAll(",") never returns in 0.7.0.
+  auto docs = splitYamlDocuments(",\n---\n,");
+  ASSERT_EQ(docs.size(), 2u);
+  for (const auto& d : docs) (void)yamlToJson(d.text);
+}
+
+TEST(YamlDocsTest, NumbersAreRecognisedWithoutRegexRecursion) {
+  // std::regex recursed once per character: a long scalar exhausted the stack.
+  std::string digits(200000, '7');
+  auto j = yamlToJson("n: " + digits + "\nf: -1." + digits + "e+3\nx: 1.2.3\ny: +.e5\n");
+  ASSERT_TRUE(j.ok()) << j.status().toString();
+  EXPECT_EQ((*j)["n"], digits) << "out of int64 range: kept as text";
+  EXPECT_TRUE((*j)["f"].is_number_float());
+  EXPECT_EQ((*j)["x"], "1.2.3");
+  EXPECT_EQ((*j)["y"], "+.e5");
+}
+
+TEST(YamlDocsTest, AliasExpansionIsBounded) {
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    std::string p = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " + p +
+            ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
+  }
+  auto j = yamlToJson(yaml);  // 10^9 values once expanded
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("expands to more than"), std::string::npos)
+      << j.status().message();
+}
+
+TEST(YamlDocsTest, NestingAndSizeAreBounded) {
+  std::string deep(kMaxYamlDepth + 10, '[');
+  deep += std::string(kMaxYamlDepth + 10, ']');
+  auto j = yamlToJson("a: " + deep);
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("nested deeper"), std::string::npos) << j.status().message();
+  auto big = yamlToJson("a: \"" + std::string(kMaxYamlDocumentBytes, 'x') + "\"");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("larger than"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vane::cli
