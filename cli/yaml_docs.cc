@@ -128,6 +128,31 @@ Status toJson(const YAML::Node& node, int depth, Budget& budget, json& out) {
   }
 }
 
+// Offset of the first byte that is not part of well-formed UTF-8, or npos. YAML text is Unicode,
+// and a JSON string holding invalid UTF-8 makes nlohmann's dump() throw (found by yaml_docs_fuzz).
+size_t invalidUtf8At(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    bool overlong =
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::vector<YamlDocument> splitYamlDocuments(const std::string& text) {
@@ -159,6 +184,10 @@ Result<nlohmann::json> yamlToJson(const std::string& document) {
   if (document.size() > kMaxYamlDocumentBytes) {
     return Status(Code::kBadRequest, "invalid YAML: the document is larger than " +
                                          std::to_string(kMaxYamlDocumentBytes) + " bytes");
+  }
+  if (size_t at = invalidUtf8At(document); at != std::string_view::npos) {
+    return Status(Code::kBadRequest,
+                  "invalid YAML: not UTF-8 at byte " + std::to_string(at + 1) + " of the document");
   }
   try {
     json out;
