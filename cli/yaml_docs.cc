@@ -128,7 +128,7 @@ Status toJson(const YAML::Node& node, int depth, Budget& budget, json& out) {
   }
 }
 
-// Offset of the first byte that is not part of well-formed UTF-8, or npos. YAML text is Unicode,
+// Offset of the first byte that is not printable, well-formed UTF-8, or npos. YAML text is Unicode,
 // and a JSON string holding invalid UTF-8 makes nlohmann's dump() throw (found by yaml_docs_fuzz).
 size_t invalidUtf8At(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
@@ -138,7 +138,10 @@ size_t invalidUtf8At(std::string_view s) {
                  : (c >> 4) == 0xE  ? 3
                  : (c >> 3) == 0x1E ? 4
                                     : 0;
-    if (len == 0 || i + len > s.size()) return i;
+    // YAML's printable set excludes the C0 controls but tab, LF and CR, and DEL; NULs would also
+    // make yaml-cpp take the text for UTF-16/32 and emit invalid UTF-8 (yaml_docs_fuzz).
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
+    if (c == 0x7F || len == 0 || i + len > s.size()) return i;
     uint32_t cp = len == 1 ? c : c & (0x7F >> len);
     for (size_t k = 1; k < len; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);
@@ -186,8 +189,8 @@ Result<nlohmann::json> yamlToJson(const std::string& document) {
                                          std::to_string(kMaxYamlDocumentBytes) + " bytes");
   }
   if (size_t at = invalidUtf8At(document); at != std::string_view::npos) {
-    return Status(Code::kBadRequest,
-                  "invalid YAML: not UTF-8 at byte " + std::to_string(at + 1) + " of the document");
+    return Status(Code::kBadRequest, "invalid YAML: not printable UTF-8 at byte " +
+                                         std::to_string(at + 1) + " of the document");
   }
   try {
     json out;
