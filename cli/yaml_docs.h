@@ -21,8 +21,13 @@ struct YamlDocument {
 /// dropped.
 std::vector<YamlDocument> splitYamlDocuments(const std::string& text);
 
-/// Parses one document; scalars get YAML 1.2 core types (quoted scalars stay strings).
-/// kBadRequest with the parser's line/column on malformed input.
+/// Limits of yamlToJson on untrusted input (kBadRequest past them).
+inline constexpr size_t kMaxYamlDocumentBytes = 3 * 1024 * 1024;  // as the API server's bodies
+inline constexpr size_t kMaxYamlNodes = 250'000;  // values after aliases are expanded
+inline constexpr int kMaxYamlDepth = 512;
+
+/// Parses one document (within the limits above); scalars get YAML 1.2 core types (quoted scalars
+/// stay strings). kBadRequest with the parser's line/column on malformed input.
 Result<nlohmann::json> yamlToJson(const std::string& document);
 
 }  // namespace vane::cli

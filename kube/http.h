@@ -87,9 +87,13 @@ using Handler = std::function<Response(const Request&)>;
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free port
   int threads = 2;
-  std::size_t max_body_bytes = 3 * 1024 * 1024;  // larger bodies get 413
-  std::chrono::seconds idle_timeout{120};        // keep-alive idle limit
-  std::optional<std::string> tls_cert_file;      // PEM; serves HTTPS when both are set
+  std::size_t max_body_bytes = 3 * 1024 * 1024;  // larger bodies get 413 (as kube-apiserver)
+  std::size_t max_header_bytes = 64 * 1024;      // larger request line + headers get 431
+  std::chrono::seconds idle_timeout{120};        // keep-alive idle limit before a request starts
+  /// Time to receive a whole request (headers and body) once its first byte arrived; past it the
+  /// server answers 408 and closes. Streamed responses (watches, event streams) are exempt.
+  std::chrono::milliseconds request_timeout{60000};
+  std::optional<std::string> tls_cert_file;  // PEM; serves HTTPS when both are set
   std::optional<std::string> tls_key_file;
 };
 
@@ -104,9 +108,9 @@ class Server {
 };
 
 struct TlsOptions {
-  std::string ca_file;   // PEM bundle to verify the server with
-  std::string ca_pem;    // or the PEM text itself
-  std::string cert_file; // client certificate (mutual TLS)
+  std::string ca_file;    // PEM bundle to verify the server with
+  std::string ca_pem;     // or the PEM text itself
+  std::string cert_file;  // client certificate (mutual TLS)
   std::string cert_pem;
   std::string key_file;
   std::string key_pem;

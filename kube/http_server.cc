@@ -2,6 +2,7 @@
 // (plain TCP or TLS), handlers run on a separate worker pool so that a slow handler never stalls
 // the I/O threads, and streamed (chunked) responses are fed from any thread through StreamWriter.
 // This is one of the two translation units allowed to include Asio/Beast.
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -10,6 +11,7 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
@@ -296,23 +298,75 @@ awaitable<void> ServerImpl::acceptLoop() {
   }
 }
 
+// A Status body for the errors the server itself answers (413, 431, 408), in the
+// apiserver's shape so that kubectl prints the message.
+Response limitResponse(int code, const char* reason, const char* message) {
+  return Response::json(code, std::string(R"({"kind":"Status","apiVersion":"v1","metadata":{},)") +
+                                  R"("status":"Failure","message":")" + message +
+                                  R"(","reason":")" + reason + R"(","code":)" +
+                                  std::to_string(code) + "}");
+}
+
+// Closing a socket with unread input makes the kernel send a reset, which can destroy the
+// answer just written before the client reads it: stop sending, then discard what the client is
+// still sending for a short while.
+template <class Stream>
+awaitable<void> drain(Stream& stream) {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  std::array<char, 16 * 1024> sink;
+  for (std::size_t total = 0; total < 16 * 1024 * 1024;) {
+    auto [rec, n] =
+        co_await beast::get_lowest_layer(stream).async_read_some(asio::buffer(sink), kNoThrow);
+    if (rec) break;
+    total += n;
+  }
+}
+
 template <class Stream>
 awaitable<void> ServerImpl::session(Stream& stream, std::string remote) {
   beast::flat_buffer buffer;
   while (true) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(options_.max_body_bytes);
-    parser.header_limit(64 * 1024);
-    beast::get_lowest_layer(stream).expires_after(options_.idle_timeout);
+    parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+    // An idle keep-alive connection waits for the first byte under idle_timeout; from there the
+    // whole request must arrive within request_timeout (a slow-loris client gets 408).
+    if (buffer.size() == 0) {
+      beast::get_lowest_layer(stream).expires_after(options_.idle_timeout);
+      auto [iec, in] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kNoThrow);
+      if (iec) co_return;  // closed or idle too long
+      buffer.commit(in);
+    }
+    // Not the stream's own expiry: that closes the socket, and the client would never see 408.
+    // The deadline cancels the read instead; the stream's expiry stays as a backstop.
+    beast::get_lowest_layer(stream).expires_after(options_.request_timeout +
+                                                  std::chrono::seconds(10));
+    asio::steady_timer deadline(co_await asio::this_coro::executor);
+    bool timed_out = false;
+    deadline.expires_after(options_.request_timeout);
+    deadline.async_wait([&timed_out, &stream](boost::system::error_code tec) {
+      if (tec) return;  // cancelled: the request arrived (the captures may be gone by now)
+      timed_out = true;
+      beast::get_lowest_layer(stream).cancel();
+    });
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+    deadline.cancel();
+    std::optional<Response> refusal;
     if (ec == bhttp::error::body_limit) {
-      Response r = Response::json(
-          413, R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-               R"("message":"the request body is too large","reason":"RequestEntityTooLarge",)"
-               R"("code":413})");
-      auto res = toBeast(r, parser.get().version(), false);
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-      co_await bhttp::async_write(stream, res, kNoThrow);
+      refusal = limitResponse(413, "RequestEntityTooLarge", "the request body is too large");
+    } else if (ec == bhttp::error::header_limit) {
+      refusal = limitResponse(431, "RequestHeaderFieldsTooLarge",
+                              "the request header fields are too large");
+    } else if (ec && timed_out) {
+      refusal = limitResponse(408, "Timeout", "the request was not received in time");
+    }
+    if (refusal) {
+      auto res = toBeast(*refusal, parser.get().version() ? parser.get().version() : 11, false);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, kNoThrow);
+      if (!wec) co_await drain(stream);
       co_return;
     }
     if (ec) co_return;  // closed, timed out or malformed: drop the connection
