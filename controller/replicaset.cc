@@ -316,10 +316,35 @@ bool planOtherReplicaSets(RolloutContext& ctx) {
 
 }  // namespace
 
-bool planCanaryReplicaSets(RolloutContext& ctx) {
-  if (ctx.rollout.spec.paused || ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis)) {
-    return false;
+bool scalingEvent(const RolloutContext& ctx) {
+  const std::string desired = std::to_string(ctx.rollout.spec.replicasOrDefault());
+  for (const kube::ReplicaSet* rs : {ctx.newRS, ctx.stableRS}) {
+    if (rs == nullptr || rs->replicas == 0) continue;
+    const std::string annotated = rs->annotation(kAnnotationDesiredReplicas);
+    if (!annotated.empty() && annotated != desired) return true;
   }
+  return false;
+}
+
+namespace {
+
+// While halted, a resize that takes several reconciles (maxSurge/maxUnavailable bounds) keeps
+// the desired-replicas annotation of the ReplicaSets it resizes at its old value, so that the
+// scaling event lasts until no size changes any more; the last reconcile then writes only the
+// annotations and ends it.
+void holdScalingEvent(RolloutContext& ctx, std::size_t first) {
+  for (std::size_t i = first; i < ctx.actions.size(); ++i) {
+    auto* a = std::get_if<ScaleReplicaSet>(&ctx.actions[i]);
+    if (a == nullptr) continue;
+    for (const auto& rs : ctx.allRSs) {
+      if (rs.metadata.name != a->name || rs.replicas == a->replicas) continue;
+      const std::string old = rs.annotation(kAnnotationDesiredReplicas);
+      a->annotations[kAnnotationDesiredReplicas] = old.empty() ? json(nullptr) : json(old);
+    }
+  }
+}
+
+bool scaleCanaryReplicaSets(RolloutContext& ctx) {
   CanaryCounts desired = desiredCounts(ctx);
   if (stableDistinct(ctx) && planScale(ctx, *ctx.stableRS, desired.stable)) return true;
   if (ctx.newRS != nullptr) {
@@ -329,6 +354,21 @@ bool planCanaryReplicaSets(RolloutContext& ctx) {
     if (scaled) return true;
   }
   return planOtherReplicaSets(ctx);
+}
+
+}  // namespace
+
+bool planCanaryReplicaSets(RolloutContext& ctx) {
+  // haltProgress (user pause, Inconclusive analysis) holds the step's counts, but a change of
+  // spec.replicas (an HPA) still resizes them, as Argo's isScalingEvent/syncReplicasOnly mean to.
+  // Argo's canary skips it while spec.paused (argo-rollouts #4261): Vane scales.
+  const bool halted =
+      ctx.rollout.spec.paused || ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis);
+  if (halted && !scalingEvent(ctx)) return false;
+  const std::size_t first = ctx.actions.size();
+  const bool scaled = scaleCanaryReplicaSets(ctx);
+  if (halted && scaled) holdScalingEvent(ctx, first);
+  return scaled;
 }
 
 }  // namespace vane::controller
