@@ -75,6 +75,12 @@ inline constexpr const char* kMessageSetWeightRange = "SetWeight needs to be bet
 inline constexpr const char* kMessageInvalidStep =
     "Step must have one of the following set: experiment, setWeight, setCanaryScale, plugin or "
     "pause";
+inline constexpr const char* kMessageStepPluginUnsupported =
+    "step plugin \"%s\" is not implemented by Vane (step plugins are not supported)";
+inline constexpr const char* kMessageRouterUnsupported =
+    "traffic router %s is not implemented by Vane (implemented: %s)";
+inline constexpr const char* kMessageMetricPluginUnsupported =
+    "metric provider plugin \"%s\" is not implemented by Vane (implemented: %s)";
 inline constexpr const char* kMessageInvalidDuration = "Duration needs to be greater than 0";
 inline constexpr const char* kMessageSurgeUnavailableZero =
     "MaxSurge and MaxUnavailable both can not be zero";

@@ -50,6 +50,7 @@ struct RolloutContext {
   const kube::ReplicaSet* newRS = nullptr;
   const kube::ReplicaSet* stableRS = nullptr;
   std::vector<const kube::ReplicaSet*> otherRSs;
+  std::vector<std::string> serviceHashes;  // selectors of the strategy's Services (planServices)
   const kube::Experiment* currentExperiment = nullptr;  // in `experiments`, set by planExperiments
   kube::ReplicaSet createdRS;  // the RS planned for creation (newRS points here when created)
 

@@ -10,6 +10,7 @@
 #include "controller/restart.h"
 #include "controller/rollout_experiment.h"
 #include "controller/trafficrouting.h"
+#include "controller/validation.h"
 #include "controller/workloadref.h"
 #include "kube/events.h"
 #include "kube/json_access.h"
@@ -67,6 +68,21 @@ std::string Reconciler::readServices(const kube::Rollout& ro, ServiceSelectors& 
     }
     auto hash = svc->selector.find(kLabelPodTemplateHash);
     out[name] = hash == svc->selector.end() ? "" : hash->second;
+  }
+  return "";
+}
+
+// The referenced AnalysisTemplates read through the client (a template not found is left to the
+// run builder, which names it when a run is due): "" unless one has a metric provider plugin
+// Vane does not implement, which would otherwise only show as Error measurements.
+std::string Reconciler::checkMetricPlugins(const kube::Rollout& ro) const {
+  for (const TemplateRef& ref : referencedTemplates(ro)) {
+    auto tmpl = ref.clusterScope
+                    ? deps_.client->get(res::kClusterAnalysisTemplates, "", ref.name)
+                    : deps_.client->get(res::kAnalysisTemplates, ro.metadata.namespace_, ref.name);
+    if (!tmpl) continue;
+    std::string invalid = validateMetricPlugins(ro, ref, *tmpl);
+    if (!invalid.empty()) return invalid;
   }
   return "";
 }
@@ -213,6 +229,10 @@ Result<bool> Reconciler::reconcileObject(const CachedRollout& cached, const Obje
                                    ? *cached.validation
                                    : validateRollout(ctx.rollout);
     }
+    if (ctx.invalidSpecMessage.empty() && deps_.routers != nullptr) {
+      ctx.invalidSpecMessage = validateTrafficRouters(ctx.rollout, *deps_.routers);
+    }
+    if (ctx.invalidSpecMessage.empty()) ctx.invalidSpecMessage = checkMetricPlugins(ctx.rollout);
   }
   ServiceSelectors selectors;
   if (ctx.invalidSpecMessage.empty()) {

@@ -70,6 +70,7 @@ class Reconciler {
   void buildContext(RolloutContext& ctx);
   std::string readServices(const kube::Rollout& rollout, ServiceSelectors& out) const;
   Result<kube::json> readWorkload(const kube::Rollout& rollout) const;
+  std::string checkMetricPlugins(const kube::Rollout& rollout) const;
 
   // The stale-cache guard: the resourceVersion of this controller's last write of each Rollout.
   void recordWrite(const std::string& key, const std::string& rv) { written_.recordWrite(key, rv); }

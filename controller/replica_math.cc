@@ -51,10 +51,36 @@ CurrentStep currentStep(const kube::Rollout& rollout) {
   return out;
 }
 
+int32_t maxTrafficWeight(const kube::Rollout& rollout) {
+  if (!usesTrafficRouting(rollout)) return 100;
+  const nlohmann::json& tr = *rollout.spec.canary->trafficRouting;
+  if (!tr.is_object() || !tr.contains("maxTrafficWeight")) return 100;
+  const nlohmann::json& m = tr["maxTrafficWeight"];
+  return m.is_number_integer() && m.get<int64_t>() > 0 ? static_cast<int32_t>(m.get<int64_t>())
+                                                       : 100;
+}
+
+bool replicaProgressThresholdMet(const kube::Rollout& rollout, const kube::ReplicaSet* rs,
+                                 int32_t desired) {
+  const auto* t = rollout.spec.canary && rollout.spec.canary->replicaProgressThreshold
+                      ? &*rollout.spec.canary->replicaProgressThreshold
+                      : nullptr;
+  if (t == nullptr || rs == nullptr || t->value < 0) {
+    return rs != nullptr && desired == rs->replicas && desired == rs->status.availableReplicas;
+  }
+  if (t->type == "Percent") {
+    if (desired == 0) return true;
+    // Integer form of available/desired*100 >= value (Argo compares floats with an epsilon).
+    return static_cast<int64_t>(rs->status.availableReplicas) * 100 >=
+           static_cast<int64_t>(t->value) * desired;
+  }
+  return rs->status.availableReplicas >= t->value;
+}
+
 int32_t currentSetWeight(const kube::Rollout& rollout) {
   if (rollout.status.abort) return 0;
   CurrentStep cur = currentStep(rollout);
-  if (cur.step == nullptr) return 100;
+  if (cur.step == nullptr) return maxTrafficWeight(rollout);
   const auto& steps = rollout.spec.canary->steps;
   for (int32_t i = *cur.index; i >= 0; --i) {
     if (steps[i].setWeight) return *steps[i].setWeight;
@@ -65,6 +91,10 @@ int32_t currentSetWeight(const kube::Rollout& rollout) {
 std::optional<kube::SetCanaryScale> useSetCanaryScale(const kube::Rollout& rollout) {
   CurrentStep cur = currentStep(rollout);
   if (cur.step == nullptr || !usesTrafficRouting(rollout)) return std::nullopt;
+  // Aborted: the canary follows the weight back unless abortScaleDownDelaySeconds: 0 keeps it.
+  if (rollout.status.abort && rollout.spec.canary->abortScaleDownDelaySeconds.value_or(30) != 0) {
+    return std::nullopt;
+  }
   const auto& steps = rollout.spec.canary->steps;
   for (int32_t i = *cur.index; i >= 0; --i) {
     if (!steps[i].setCanaryScale) continue;
@@ -74,15 +104,56 @@ std::optional<kube::SetCanaryScale> useSetCanaryScale(const kube::Rollout& rollo
   return std::nullopt;
 }
 
-ReplicasOrWeight canaryReplicasOrWeight(const kube::Rollout& rollout) {
-  if (rollout.status.promoteFull || rollout.status.currentPodHash == rollout.status.stableRS) {
-    return {std::nullopt, 100};
+namespace {
+
+int32_t weightToReplicas(int32_t replicas, int32_t weight, int32_t max_weight) {
+  return static_cast<int32_t>(
+      std::ceil(static_cast<double>(weight) * replicas / static_cast<double>(max_weight)));
+}
+
+}  // namespace
+
+bool explicitAbortScaleDownDelay(const kube::Rollout& rollout) {
+  return usesTrafficRouting(rollout) && rollout.spec.canary->abortScaleDownDelaySeconds &&
+         *rollout.spec.canary->abortScaleDownDelaySeconds != 0;
+}
+
+int32_t desiredCanaryStepWeight(const kube::Rollout& rollout, const kube::ReplicaSet* new_rs,
+                                const kube::ReplicaSet* stable_rs) {
+  if (!rollout.status.abort || !rollout.spec.canary || !rollout.spec.canary->dynamicStableScale ||
+      new_rs == nullptr || stable_rs == nullptr) {
+    return currentSetWeight(rollout);
+  }
+  // Aborted with dynamicStableScale: back down the setWeight steps as the stable ReplicaSet
+  // comes up, never all at once (Argo GetDesiredCanaryWeight).
+  const int32_t replicas = rollout.spec.replicasOrDefault();
+  const int32_t expected = replicas - stable_rs->status.availableReplicas;
+  // An explicit abort delay keeps the canary at full size, so its size must not hold the weight.
+  const int32_t canary = explicitAbortScaleDownDelay(rollout)
+                             ? expected
+                             : std::max(expected, new_rs->status.availableReplicas);
+  const auto& steps = rollout.spec.canary->steps;
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    if (it->setWeight &&
+        weightToReplicas(replicas, *it->setWeight, maxTrafficWeight(rollout)) < canary) {
+      return *it->setWeight;
+    }
+  }
+  return 0;
+}
+
+ReplicasOrWeight canaryReplicasOrWeight(const kube::Rollout& rollout,
+                                        const kube::ReplicaSet* new_rs,
+                                        const kube::ReplicaSet* stable_rs) {
+  if (rollout.status.promoteFull || rollout.status.stableRS.empty() ||
+      rollout.status.currentPodHash == rollout.status.stableRS) {
+    return {std::nullopt, maxTrafficWeight(rollout)};
   }
   if (auto scs = useSetCanaryScale(rollout)) {
     if (scs->replicas) return {scs->replicas, 0};
     if (scs->weight) return {std::nullopt, *scs->weight};
   }
-  return {std::nullopt, currentSetWeight(rollout)};
+  return {std::nullopt, desiredCanaryStepWeight(rollout, new_rs, stable_rs)};
 }
 
 namespace {
@@ -149,10 +220,6 @@ std::pair<int32_t, int32_t> adjustWithinLimits(const kube::ReplicaSet* drain,
   return {drain_count, adjust_count};
 }
 
-int32_t weightToReplicas(int32_t replicas, int32_t weight) {
-  return static_cast<int32_t>(std::ceil(static_cast<double>(weight * replicas) / 100.0));
-}
-
 int32_t minPods(const kube::Rollout& rollout, int32_t count) {
   if (count == 0 || !rollout.spec.canary || !rollout.spec.canary->minPodsPerReplicaSet ||
       !usesTrafficRouting(rollout)) {
@@ -200,7 +267,7 @@ CanaryCounts basicCanaryCounts(const kube::Rollout& rollout, const kube::Replica
                                const kube::ReplicaSet* stable_rs,
                                const std::vector<const kube::ReplicaSet*>& others) {
   const int32_t replicas = rollout.spec.replicasOrDefault();
-  const int32_t weight = canaryReplicasOrWeight(rollout).weight;
+  const int32_t weight = canaryReplicasOrWeight(rollout, new_rs, stable_rs).weight;
   const Fenceposts f = resolveFenceposts(rollout);
   CanaryCounts desired = approximateWeightedCounts(replicas, weight, f.maxSurge);
 
@@ -255,22 +322,34 @@ CanaryCounts basicCanaryCounts(const kube::Rollout& rollout, const kube::Replica
 }
 
 CanaryCounts trafficRoutedCanaryCounts(const kube::Rollout& rollout,
-                                       const kube::TrafficWeights* weights) {
+                                       const kube::TrafficWeights* weights,
+                                       const kube::ReplicaSet* new_rs,
+                                       const kube::ReplicaSet* stable_rs) {
   const int32_t replicas = rollout.spec.replicasOrDefault();
-  ReplicasOrWeight rw = canaryReplicasOrWeight(rollout);
+  const int32_t max_weight = maxTrafficWeight(rollout);
+  ReplicasOrWeight rw = canaryReplicasOrWeight(rollout, new_rs, stable_rs);
   CanaryCounts out;
-  out.canary = rw.replicas ? *rw.replicas : minPods(rollout, weightToReplicas(replicas, rw.weight));
+  out.canary = rw.replicas ? *rw.replicas
+                           : minPods(rollout, weightToReplicas(replicas, rw.weight, max_weight));
   if (!rollout.spec.canary || !rollout.spec.canary->dynamicStableScale) {
     out.stable = replicas;
     return out;
   }
-  out.stable = weightToReplicas(replicas, 100 - rw.weight);
+  // The stable ReplicaSet keeps the pods for the higher of its desired and its actual weight;
+  // aborted, the canary keeps those for its actual weight: traffic moves first, pods after.
+  out.stable = weightToReplicas(replicas, max_weight - rw.weight, max_weight);
   if (weights != nullptr) {
-    out.stable = std::max(out.stable, weightToReplicas(replicas, weights->stable.weight));
+    out.stable =
+        std::max(out.stable, weightToReplicas(replicas, weights->stable.weight, max_weight));
     if (rollout.status.abort) {
-      out.canary = std::max(out.canary, weightToReplicas(replicas, weights->canary.weight));
+      out.canary =
+          std::max(out.canary, weightToReplicas(replicas, weights->canary.weight, max_weight));
     }
   }
+  // An aborted canary never grows: a larger spec.replicas (an HPA) would otherwise scale it up
+  // while it takes no new traffic (argo-rollouts #4973).
+  if (rollout.status.abort && new_rs != nullptr)
+    out.canary = std::min(out.canary, new_rs->replicas);
   return {minPods(rollout, out.canary), minPods(rollout, out.stable)};
 }
 
@@ -279,14 +358,18 @@ bool atDesiredReplicaCounts(const kube::Rollout& rollout, const kube::ReplicaSet
                             const std::vector<const kube::ReplicaSet*>& others,
                             const kube::TrafficWeights* weights) {
   const bool routed = usesTrafficRouting(rollout);
-  CanaryCounts desired = routed ? trafficRoutedCanaryCounts(rollout, weights)
+  CanaryCounts desired = routed ? trafficRoutedCanaryCounts(rollout, weights, new_rs, stable_rs)
                                 : basicCanaryCounts(rollout, new_rs, stable_rs, others);
   if (new_rs == nullptr || desired.canary != new_rs->replicas ||
-      desired.canary != new_rs->status.availableReplicas) {
+      !replicaProgressThresholdMet(rollout, new_rs, desired.canary)) {
     return false;
   }
-  if (stableExists(new_rs, stable_rs) && (desired.stable != stable_rs->replicas ||
-                                          desired.stable != stable_rs->status.availableReplicas)) {
+  // With dynamicStableScale the stable ReplicaSet follows the traffic, behind the step: Argo does
+  // not wait for it.
+  const bool dynamic = routed && rollout.spec.canary->dynamicStableScale;
+  if (!dynamic && stableExists(new_rs, stable_rs) &&
+      (desired.stable != stable_rs->replicas ||
+       desired.stable != stable_rs->status.availableReplicas)) {
     return false;
   }
   // Basic canary: older ReplicaSets still serve traffic, so they must be gone. With a router

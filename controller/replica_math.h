@@ -32,8 +32,21 @@ struct CurrentStep {
 };
 CurrentStep currentStep(const kube::Rollout& rollout);
 
-/// GetCurrentSetWeight: 0 when aborted, 100 past the last step, else the last setWeight at or
-/// before the current step (0 if none).
+/// trafficRouting.maxTrafficWeight (default 100): the unit of every weight, status and steps.
+int32_t maxTrafficWeight(const kube::Rollout& rollout);
+
+/// ReplicaProgressThresholdMet: rs is available enough for `desired` pods. Without
+/// spec.strategy.canary.replicaProgressThreshold, all desired pods exist and are available;
+/// "Percent": available >= value% of desired (desired 0 always meets it); "Pods": available >=
+/// value.
+bool replicaProgressThresholdMet(const kube::Rollout& rollout, const kube::ReplicaSet* rs,
+                                 int32_t desired);
+
+/// abortScaleDownDelaySeconds is set, not 0, with traffic routing (HasExplicitAbortScaleDownDelay).
+bool explicitAbortScaleDownDelay(const kube::Rollout& rollout);
+
+/// GetCurrentSetWeight: 0 when aborted, maxTrafficWeight past the last step, else the last
+/// setWeight at or before the current step (0 if none).
 int32_t currentSetWeight(const kube::Rollout& rollout);
 /// UseSetCanaryScale: only with traffic routing; the last setCanaryScale at or before the current
 /// step unless it is matchTrafficWeight.
@@ -43,8 +56,17 @@ struct ReplicasOrWeight {
   std::optional<int32_t> replicas;
   int32_t weight = 0;
 };
-/// GetCanaryReplicasOrWeight: 100 when promoteFull or the current pod hash is stable.
-ReplicasOrWeight canaryReplicasOrWeight(const kube::Rollout& rollout);
+/// GetDesiredCanaryWeight: currentSetWeight, except aborted with dynamicStableScale: the largest
+/// setWeight whose pods are fewer than the canary still needs (spec.replicas minus available
+/// stable pods, or the canary's available pods when more), else 0.
+int32_t desiredCanaryStepWeight(const kube::Rollout& rollout, const kube::ReplicaSet* new_rs,
+                                const kube::ReplicaSet* stable_rs);
+
+/// GetCanaryReplicasOrWeight: maxTrafficWeight when promoteFull, without a stable ReplicaSet, or
+/// when the current pod hash is stable.
+ReplicasOrWeight canaryReplicasOrWeight(const kube::Rollout& rollout,
+                                        const kube::ReplicaSet* new_rs = nullptr,
+                                        const kube::ReplicaSet* stable_rs = nullptr);
 
 struct CanaryCounts {
   int32_t canary = 0, stable = 0;
@@ -61,8 +83,11 @@ CanaryCounts basicCanaryCounts(const kube::Rollout& rollout, const kube::Replica
                                const std::vector<const kube::ReplicaSet*>& others);
 
 /// CalculateReplicaCountsForTrafficRoutedCanary; weights are the last ones written to the router.
+/// An aborted canary never gets more replicas than new_rs has.
 CanaryCounts trafficRoutedCanaryCounts(const kube::Rollout& rollout,
-                                       const kube::TrafficWeights* weights);
+                                       const kube::TrafficWeights* weights,
+                                       const kube::ReplicaSet* new_rs = nullptr,
+                                       const kube::ReplicaSet* stable_rs = nullptr);
 
 /// AtDesiredReplicaCountsForCanary: the new RS (and stable, and others for basic canary) have
 /// reached and made available the counts of this step.

@@ -222,14 +222,15 @@ bool stableDistinct(const RolloutContext& ctx) {
 CanaryCounts desiredCounts(const RolloutContext& ctx) {
   if (usesTrafficRouting(ctx.rollout)) {
     const auto& w = ctx.rollout.status.canary.weights;
-    return trafficRoutedCanaryCounts(ctx.rollout, w ? &*w : nullptr);
+    return trafficRoutedCanaryCounts(ctx.rollout, w ? &*w : nullptr, ctx.newRS, ctx.stableRS);
   }
   return basicCanaryCounts(ctx.rollout, ctx.newRS, ctx.stableRS, ctx.otherRSs);
 }
 
 // The canary RS on abort with a router keeps its pods for abortScaleDownDelaySeconds (default
 // 30 s; 0 keeps them) once the stable RS is fully available (Argo shouldDelayScaleDownOnAbort).
-// Returns the replicas to keep, or nullopt to scale as computed.
+// With dynamicStableScale and no explicit delay it follows the weight back instead. Returns the
+// replicas to keep, or nullopt to scale as computed.
 std::optional<int32_t> abortDelay(RolloutContext& ctx, int32_t computed) {
   if (!ctx.isAborted() || !usesTrafficRouting(ctx.rollout) || ctx.newRS == nullptr ||
       !stableDistinct(ctx) || ctx.newRS->replicas == 0) {
@@ -238,9 +239,16 @@ std::optional<int32_t> abortDelay(RolloutContext& ctx, int32_t computed) {
   const auto& c = *ctx.rollout.spec.canary;
   const int32_t delay = c.abortScaleDownDelaySeconds.value_or(30);
   if (delay == 0) return ctx.newRS->replicas;
-  if (ctx.stableRS->status.availableReplicas < ctx.stableRS->replicas) return ctx.newRS->replicas;
+  if (c.dynamicStableScale && !explicitAbortScaleDownDelay(ctx.rollout)) return std::nullopt;
   std::string deadline = ctx.newRS->annotation(kAnnotationScaleDownDeadline);
   if (deadline.empty()) {
+    // The deadline scales the canary to 0 whatever its weight: it starts only once the stable
+    // ReplicaSet can serve everything and the router was told to send the canary nothing.
+    const auto& w = ctx.rollout.status.canary.weights;
+    if (ctx.stableRS->status.availableReplicas < ctx.rollout.spec.replicasOrDefault() ||
+        (w && w->canary.weight > 0 && w->canary.podTemplateHash == ctx.newRS->podTemplateHash())) {
+      return ctx.newRS->replicas;
+    }
     ctx.actions.push_back(AnnotateReplicaSet{
         ctx.newRS->metadata.name,
         json{{kAnnotationScaleDownDeadline, kube::formatTime(ctx.now + delay)}}});
@@ -279,10 +287,26 @@ int32_t delayedScaleDown(RolloutContext& ctx, const kube::ReplicaSet& rs, int32_
   return 0;
 }
 
+// isReplicaSetReferenced: the ReplicaSet may still take traffic, through the status (stable,
+// current, the weights last written to the router) or a Service's selector.
+bool referenced(const RolloutContext& ctx, const kube::ReplicaSet& rs) {
+  const std::string h = rs.podTemplateHash();
+  if (h.empty()) return false;
+  const kube::RolloutStatus& st = ctx.rollout.status;
+  std::vector<std::string> refs = {st.stableRS, st.currentPodHash};
+  if (st.canary.weights) {
+    refs.push_back(st.canary.weights->canary.podTemplateHash);
+    refs.push_back(st.canary.weights->stable.podTemplateHash);
+  }
+  refs.insert(refs.end(), ctx.serviceHashes.begin(), ctx.serviceHashes.end());
+  return std::find(refs.begin(), refs.end(), h) != refs.end();
+}
+
 // Other ReplicaSets go to 0, newest first (Argo scaleDownOldReplicaSetsForCanary); basic canary
-// bounded by maxUnavailable (they serve traffic). With a router, a previous stable (fully
-// promoted, or already given a deadline) keeps its pods for scaleDownDelaySeconds unless
-// dynamicStableScale.
+// bounded by maxUnavailable (they serve traffic). With a router, one still referenced is kept
+// (a rollback to stable with dynamicStableScale, argo-rollouts #3020), and a previous stable
+// (fully promoted, or already given a deadline) keeps its pods for scaleDownDelaySeconds unless
+// dynamicStableScale. Unreferenced ones take no traffic, so no availability bound applies.
 bool planOtherReplicaSets(RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
   const bool routed = usesTrafficRouting(ro);
@@ -296,6 +320,7 @@ bool planOtherReplicaSets(RolloutContext& ctx) {
   bool scaled = false;
   for (auto it = ctx.otherRSs.rbegin(); it != ctx.otherRSs.rend(); ++it) {
     const kube::ReplicaSet* rs = *it;
+    if (routed && referenced(ctx, *rs)) continue;
     if (max_scale_down <= 0) break;
     if (rs->replicas == 0) continue;
     int32_t target = 0;
@@ -316,10 +341,35 @@ bool planOtherReplicaSets(RolloutContext& ctx) {
 
 }  // namespace
 
-bool planCanaryReplicaSets(RolloutContext& ctx) {
-  if (ctx.rollout.spec.paused || ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis)) {
-    return false;
+bool scalingEvent(const RolloutContext& ctx) {
+  const std::string desired = std::to_string(ctx.rollout.spec.replicasOrDefault());
+  for (const kube::ReplicaSet* rs : {ctx.newRS, ctx.stableRS}) {
+    if (rs == nullptr || rs->replicas == 0) continue;
+    const std::string annotated = rs->annotation(kAnnotationDesiredReplicas);
+    if (!annotated.empty() && annotated != desired) return true;
   }
+  return false;
+}
+
+namespace {
+
+// While halted, a resize that takes several reconciles (maxSurge/maxUnavailable bounds) keeps
+// the desired-replicas annotation of the ReplicaSets it resizes at its old value, so that the
+// scaling event lasts until no size changes any more; the last reconcile then writes only the
+// annotations and ends it.
+void holdScalingEvent(RolloutContext& ctx, std::size_t first) {
+  for (std::size_t i = first; i < ctx.actions.size(); ++i) {
+    auto* a = std::get_if<ScaleReplicaSet>(&ctx.actions[i]);
+    if (a == nullptr) continue;
+    for (const auto& rs : ctx.allRSs) {
+      if (rs.metadata.name != a->name || rs.replicas == a->replicas) continue;
+      const std::string old = rs.annotation(kAnnotationDesiredReplicas);
+      a->annotations[kAnnotationDesiredReplicas] = old.empty() ? json(nullptr) : json(old);
+    }
+  }
+}
+
+bool scaleCanaryReplicaSets(RolloutContext& ctx) {
   CanaryCounts desired = desiredCounts(ctx);
   if (stableDistinct(ctx) && planScale(ctx, *ctx.stableRS, desired.stable)) return true;
   if (ctx.newRS != nullptr) {
@@ -329,6 +379,21 @@ bool planCanaryReplicaSets(RolloutContext& ctx) {
     if (scaled) return true;
   }
   return planOtherReplicaSets(ctx);
+}
+
+}  // namespace
+
+bool planCanaryReplicaSets(RolloutContext& ctx) {
+  // haltProgress (user pause, Inconclusive analysis) holds the step's counts, but a change of
+  // spec.replicas (an HPA) still resizes them, as Argo's isScalingEvent/syncReplicasOnly mean to.
+  // Argo's canary skips it while spec.paused (argo-rollouts #4261): Vane scales.
+  const bool halted =
+      ctx.rollout.spec.paused || ctx.rollout.status.hasPauseCondition(kPauseInconclusiveAnalysis);
+  if (halted && !scalingEvent(ctx)) return false;
+  const std::size_t first = ctx.actions.size();
+  const bool scaled = scaleCanaryReplicaSets(ctx);
+  if (halted && scaled) holdScalingEvent(ctx, first);
+  return scaled;
 }
 
 }  // namespace vane::controller

@@ -1,5 +1,8 @@
 #include "controller/service.h"
 
+#include "controller/replica_math.h"
+#include "controller/trafficrouting.h"
+
 namespace vane::controller {
 
 bool replicaSetFullyAvailable(const kube::ReplicaSet& rs) {
@@ -22,9 +25,20 @@ void ensureTarget(RolloutContext& ctx, const ServiceSelectors& current, const st
 void planServices(RolloutContext& ctx, const ServiceSelectors& current) {
   if (!ctx.rollout.spec.canary) return;
   const auto& c = *ctx.rollout.spec.canary;
+  for (const std::string* svc :
+       {&c.canaryService, &c.stableService, &c.pingService, &c.pongService}) {
+    auto it = current.find(*svc);
+    if (!svc->empty() && it != current.end() && !it->second.empty()) {
+      ctx.serviceHashes.push_back(it->second);
+    }
+  }
   ensureTarget(ctx, current, c.stableService, ctx.stableRS ? ctx.stableRS : ctx.newRS);
+  // Aborted with dynamicStableScale, the canary Service moves back to stable only once no weight
+  // is left on the canary: stable may not yet have the pods for it (Argo reconcileTrafficRouting).
+  const bool stepping_back = ctx.isAborted() && c.dynamicStableScale &&
+                             usesTrafficRouting(ctx.rollout) && desiredCanaryWeight(ctx) > 0;
   const kube::ReplicaSet* canary_target =
-      ctx.isAborted() && ctx.stableRS != nullptr ? ctx.stableRS : ctx.newRS;
+      ctx.isAborted() && ctx.stableRS != nullptr && !stepping_back ? ctx.stableRS : ctx.newRS;
   ensureTarget(ctx, current, c.canaryService, canary_target);
 }
 

@@ -5,6 +5,7 @@
 
 #include "controller/conditions.h"
 #include "controller/replica_math.h"
+#include "controller/replicaset.h"
 #include "controller/rollout_experiment.h"
 #include "controller/service.h"
 
@@ -32,10 +33,55 @@ int64_t rolloutRevision(const kube::Rollout& ro) {
 }
 
 // checkReplicasAvailable (rollout/trafficrouting.go): the ReplicaSet has the pods for `weight`
-// percent of spec.replicas (integer division). No ReplicaSet (the first deploy) never has.
-bool replicasAvailableFor(const kube::ReplicaSet* rs, int32_t weight, int32_t replicas) {
+// (of maxTrafficWeight) of spec.replicas (integer division), or meets replicaProgressThreshold.
+// No ReplicaSet (the first deploy) never has.
+bool replicasAvailableFor(const kube::Rollout& ro, const kube::ReplicaSet* rs, int32_t weight) {
   if (rs == nullptr) return false;
-  return rs->status.availableReplicas >= weight * replicas / 100;
+  const int32_t desired = weight * ro.spec.replicasOrDefault() / maxTrafficWeight(ro);
+  return rs->status.availableReplicas >= desired || replicaProgressThresholdMet(ro, rs, desired);
+}
+
+// The routers take percentages: a weight in maxTrafficWeight units is scaled to 0..100, a canary
+// with some traffic keeping at least 1 % and one without all of it at most 99 %.
+int32_t routerWeight(int32_t weight, int32_t max_weight) {
+  if (max_weight == 100 || weight <= 0) return std::max(weight, 0);
+  if (weight >= max_weight) return 100;
+  const int32_t pct = static_cast<int32_t>((int64_t{weight} * 100 + max_weight / 2) / max_weight);
+  return std::clamp(pct, 1, 99);
+}
+
+// IsDynamicallyRollingBackToStable (utils/rollout): with dynamicStableScale, the template went
+// back to the stable one while the weights still send traffic to the previous canary, and the
+// stable ReplicaSet is not yet back to full size. Returns that canary's hash ("" otherwise).
+std::string dynamicRollbackCanary(const RolloutContext& ctx) {
+  const kube::Rollout& ro = ctx.rollout;
+  if (!fullyPromoted(ctx) || !ro.spec.canary->dynamicStableScale || ctx.newRS == nullptr) return "";
+  const auto& w = ro.status.canary.weights;
+  if (!w || w->canary.podTemplateHash == ctx.newRS->podTemplateHash()) return "";
+  if (ctx.newRS->status.availableReplicas >= ro.spec.replicasOrDefault()) return "";
+  return w->canary.podTemplateHash;
+}
+
+// calculateDesiredWeightOnAbortOrStableRollback: without dynamicStableScale at once 0; with it,
+// the weight steps back only as far as the stable ReplicaSet's available pods can carry, and
+// never rises again.
+int32_t weightOnAbortOrRollback(const RolloutContext& ctx) {
+  const kube::Rollout& ro = ctx.rollout;
+  const int32_t replicas = ro.spec.replicasOrDefault();
+  if (!ro.spec.canary->dynamicStableScale || ctx.stableRS == nullptr || ctx.newRS == nullptr ||
+      replicas == 0) {
+    return 0;
+  }
+  const int32_t max = maxTrafficWeight(ro);
+  const int32_t step = desiredCanaryStepWeight(ro, ctx.newRS, ctx.stableRS);
+  const int32_t stable_weight = max * ctx.stableRS->status.availableReplicas / replicas;
+  const int32_t expected = std::max(0, max - stable_weight);
+  const auto& w = ro.status.canary.weights;
+  if (!w) return std::max(expected, step);
+  const int32_t current = w->canary.weight;
+  if (step <= 0) return std::min(expected, current);
+  if (stable_weight < max - step) return current;  // stable still scaling up
+  return std::min(step, current);
 }
 
 // shouldDelayDestinationRuleUpdate (rollout/trafficrouting/istio/istio.go, argo-rollouts #2507):
@@ -131,7 +177,10 @@ std::string destinationsText(const nlohmann::json& additional) {
 
 int32_t desiredCanaryWeight(const RolloutContext& ctx) {
   const kube::Rollout& ro = ctx.rollout;
-  if (fullyPromoted(ctx) || ctx.isAborted()) return 0;
+  if (!usesTrafficRouting(ro)) return 0;
+  if (!dynamicRollbackCanary(ctx).empty()) return weightOnAbortOrRollback(ctx);
+  if (fullyPromoted(ctx)) return 0;
+  if (ctx.isAborted()) return weightOnAbortOrRollback(ctx);
   if (ctx.newRS == nullptr || ctx.newRS->status.availableReplicas == 0) return 0;
   const auto& w = ro.status.canary.weights;
   // promoteFull holds the current weight while the canary scales up (Argo branch 5).
@@ -144,7 +193,7 @@ int32_t desiredCanaryWeight(const RolloutContext& ctx) {
   if (*cur.index != static_cast<int32_t>(ro.spec.canary->steps.size())) {
     return currentSetWeight(ro);
   }
-  return 100;
+  return maxTrafficWeight(ro);
 }
 
 std::vector<ManagedRouteSpec> desiredManagedRoutes(const RolloutContext& ctx) {
@@ -178,8 +227,9 @@ void planTrafficRouting(RolloutContext& ctx) {
   if (!c.managedRoutes.empty() || hasRouteSteps(ro)) {
     ctx.actions.push_back(SyncManagedRoutes{desiredManagedRoutes(ctx)});
   }
+  const int32_t max_weight = maxTrafficWeight(ro);
   // The stable ReplicaSet must carry what the canary does not (none yet at the first deploy).
-  if (!replicasAvailableFor(ctx.stableRS, 100 - desired, ro.spec.replicasOrDefault())) return;
+  if (!replicasAvailableFor(ro, ctx.stableRS, max_weight - desired)) return;
   nlohmann::json additional = nlohmann::json::array();
   std::vector<trafficrouting::WeightDestination> routed;  // the same, for the routers
   int32_t additional_sum = 0;
@@ -190,22 +240,29 @@ void planTrafficRouting(RolloutContext& ctx) {
       additional_sum += d.weight;
     }
   }
-  const std::string canary_hash = ctx.newRS ? ctx.newRS->podTemplateHash() : ctx.desiredHash;
+  // Rolling back to stable with dynamicStableScale, the weight stays with the previous canary
+  // until stable is back to full size (argo-rollouts #3020).
+  const std::string rollback_canary = dynamicRollbackCanary(ctx);
+  const std::string canary_hash = !rollback_canary.empty() ? rollback_canary
+                                  : ctx.newRS              ? ctx.newRS->podTemplateHash()
+                                                           : ctx.desiredHash;
+  const kube::ReplicaSet* canary_rs =
+      !rollback_canary.empty() ? findByHash(ctx.allRSs, rollback_canary) : ctx.newRS;
   const std::string stable_hash = ctx.stableRS->podTemplateHash();
   const auto& prev = ro.status.canary.weights;
   // A canary without pods loses its weight before the subsets move (argo-rollouts #4775).
   if (canary_unavailable && prev && prev->canary.weight > 0) {
-    ctx.actions.push_back(SetWeight{desired, routed});
+    ctx.actions.push_back(SetWeight{routerWeight(desired, max_weight), routed});
   }
   // Only move traffic onto ReplicaSets that can take it (router.h call order).
-  if (desired > 0 && (ctx.newRS == nullptr || !replicaSetFullyAvailable(*ctx.newRS))) return;
-  if (delayDestinationRule(ctx, aborted)) return;
+  if (desired > 0 && (canary_rs == nullptr || !replicaSetFullyAvailable(*canary_rs))) return;
+  if (delayDestinationRule(ctx, aborted || !rollback_canary.empty())) return;
   ctx.actions.push_back(UpdateHash{canary_hash, stable_hash, routed});
   ctx.actions.push_back(SetWeight{desired, routed});
   // calculateWeightStatus: the additional weights come out of stable's share.
   kube::TrafficWeights w;
   w.canary = {desired, c.canaryService, canary_hash};
-  w.stable = {100 - desired - additional_sum, c.stableService, stable_hash};
+  w.stable = {max_weight - desired - additional_sum, c.stableService, stable_hash};
   if (!additional.empty()) w.additional = additional;
   const nlohmann::json prev_additional =
       prev && prev->additional.is_array() ? prev->additional : nlohmann::json::array();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "analysis/judge_provider.h"
 #include "controller/conditions.h"
 #include "controller/context.h"
 #include "controller/replica_math.h"
@@ -131,6 +132,13 @@ class Validator {
     const int exclusive = int(s.setWeight.has_value()) + int(s.pause.has_value()) +
                           int(s.experiment.has_value()) + int(s.analysis.has_value());
     if (exclusive > 1 || s.fieldCount() == 0) invalid(path, json::object(), kMessageInvalidStep);
+    if (s.plugin) {
+      // Argo runs step plugins through its stepPlugins ConfigMap; Vane has none, and a step it
+      // cannot run must not leave the Rollout waiting on it for ever.
+      const std::string name = s.plugin->is_object() ? s.plugin->value("name", "") : "";
+      invalid(path + ".plugin", name.empty() ? *s.plugin : json(name),
+              format(kMessageStepPluginUnsupported, name.c_str()));
+    }
     if (s.setWeight && (*s.setWeight < 0 || *s.setWeight > max_weight)) {
       invalid(path + ".setWeight", *s.setWeight, format(kMessageSetWeightRange, max_weight));
     }
@@ -230,6 +238,126 @@ class Validator {
 }  // namespace
 
 std::vector<SpecError> validateRolloutSpec(const kube::Rollout& ro) { return Validator(ro).run(); }
+
+namespace {
+
+std::string invalidMessage(const kube::Rollout& ro, const SpecError& e) {
+  return "The Rollout \"" + ro.metadata.name + "\" is invalid: " + e.toString();
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+void addTemplateRefs(const json& templates, const std::string& field,
+                     std::vector<TemplateRef>& out) {
+  if (!templates.is_array()) return;
+  for (std::size_t i = 0; i < templates.size(); ++i) {
+    const json& t = templates[i];
+    if (!t.is_object() || !t.contains("templateName") || !t["templateName"].is_string()) continue;
+    out.push_back({t["templateName"].get<std::string>(), t.value("clusterScope", false),
+                   field + "[" + std::to_string(i) + "]"});
+  }
+}
+
+}  // namespace
+
+std::string validateTrafficRouters(const kube::Rollout& ro,
+                                   const trafficrouting::RouterRegistry& routers) {
+  if (!ro.spec.canary || !ro.spec.canary->trafficRouting) return "";
+  const json& tr = *ro.spec.canary->trafficRouting;
+  if (!tr.is_object()) return "";
+  const std::string base = "spec.strategy.canary.trafficRouting";
+  std::vector<std::string> implemented;
+  for (const std::string& key : routers.keys()) {
+    implemented.push_back(key.rfind("plugins/", 0) == 0 ? "plugins[\"" + key.substr(8) + "\"]"
+                                                        : key);
+  }
+  for (const auto& [key, value] : tr.items()) {
+    if (key == "managedRoutes" || key == "maxTrafficWeight" || value.is_null()) continue;
+    if (key == "plugins" && value.is_object()) {
+      for (const auto& [name, config] : value.items()) {
+        if (routers.has("plugins/" + name)) continue;
+        const std::string what = "plugin \"" + name + "\"";
+        return invalidMessage(
+            ro, {base + ".plugins[\"" + name + "\"]",
+                 format(kMessageRouterUnsupported, what.c_str(), joined(implemented).c_str()), name,
+                 false});
+      }
+      continue;
+    }
+    if (key == "plugins" || routers.has(key)) continue;
+    const std::string what = "\"" + key + "\"";
+    return invalidMessage(
+        ro,
+        {base + "." + key,
+         format(kMessageRouterUnsupported, what.c_str(), joined(implemented).c_str()), key, false});
+  }
+  return "";
+}
+
+const std::vector<std::string>& implementedMetricPlugins() {
+  static const std::vector<std::string> kPlugins = {std::string(analysis::kJudgePluginName)};
+  return kPlugins;
+}
+
+std::vector<TemplateRef> referencedTemplates(const kube::Rollout& ro) {
+  std::vector<TemplateRef> out;
+  if (ro.spec.canary) {
+    const std::string base = "spec.strategy.canary";
+    const auto& c = *ro.spec.canary;
+    if (c.analysis) addTemplateRefs(c.analysis->templates, base + ".analysis.templates", out);
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+      const std::string step = base + ".steps[" + std::to_string(i) + "]";
+      const auto& s = c.steps[i];
+      if (s.analysis) addTemplateRefs(s.analysis->templates, step + ".analysis.templates", out);
+      const json analyses = s.experiment && s.experiment->is_object()
+                                ? s.experiment->value("analyses", json::array())
+                                : json::array();
+      addTemplateRefs(analyses, step + ".experiment.analyses", out);
+    }
+  }
+  if (ro.spec.blueGreen) {
+    const std::string base = "spec.strategy.blueGreen";
+    const auto& bg = *ro.spec.blueGreen;
+    if (bg.prePromotionAnalysis) {
+      addTemplateRefs(bg.prePromotionAnalysis->templates, base + ".prePromotionAnalysis.templates",
+                      out);
+    }
+    if (bg.postPromotionAnalysis) {
+      addTemplateRefs(bg.postPromotionAnalysis->templates,
+                      base + ".postPromotionAnalysis.templates", out);
+    }
+  }
+  return out;
+}
+
+std::string validateMetricPlugins(const kube::Rollout& ro, const TemplateRef& ref,
+                                  const json& tmpl) {
+  const json metrics = tmpl.is_object() && tmpl.contains("spec") && tmpl["spec"].is_object()
+                           ? tmpl["spec"].value("metrics", json::array())
+                           : json::array();
+  const auto& implemented = implementedMetricPlugins();
+  for (std::size_t i = 0; metrics.is_array() && i < metrics.size(); ++i) {
+    const json& m = metrics[i];
+    if (!m.is_object() || !m.contains("provider") || !m["provider"].is_object()) continue;
+    const json& plugin = m["provider"].value("plugin", json());
+    if (!plugin.is_object()) continue;
+    for (const auto& [name, config] : plugin.items()) {
+      if (std::find(implemented.begin(), implemented.end(), name) != implemented.end()) continue;
+      const std::string kind = ref.clusterScope ? "ClusterAnalysisTemplate" : "AnalysisTemplate";
+      const std::string where = kind + " \"" + ref.name + "\" spec.metrics[" + std::to_string(i) +
+                                "].provider.plugin[\"" + name + "\"]: ";
+      return invalidMessage(ro, {ref.field + ".templateName",
+                                 where + format(kMessageMetricPluginUnsupported, name.c_str(),
+                                                joined(implemented).c_str()),
+                                 ref.name, false});
+    }
+  }
+  return "";
+}
 
 std::string validateRollout(const kube::Rollout& ro) {
   auto errors = validateRolloutSpec(ro);

@@ -131,6 +131,16 @@ CanaryStrategy decodeCanary(const Decoder& c) {
   out.antiAffinity = optRaw(c, "antiAffinity");
   out.scaleDownDelayRevisionLimit = opt32(c, "scaleDownDelayRevisionLimit");
   out.pingPong = c.has("pingPong");
+  if (out.pingPong) {
+    Decoder pp = c.child("pingPong");
+    out.pingService = pp.string("pingService");
+    out.pongService = pp.string("pongService");
+  }
+  if (c.has("replicaProgressThreshold")) {
+    Decoder t = c.child("replicaProgressThreshold");
+    out.replicaProgressThreshold =
+        ReplicaProgressThreshold{t.string("type"), static_cast<int32_t>(t.integer("value"))};
+  }
   if (c.has("analysis")) out.analysis = decodeAnalysis(c.child("analysis"));
   if (c.has("trafficRouting")) {
     Decoder tr = c.child("trafficRouting");

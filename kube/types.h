@@ -60,6 +60,13 @@ struct PodTemplateMetadata {
   Labels labels, annotations;
 };
 
+/// replicaProgressThreshold: when a ReplicaSet is available enough to count as at its desired
+/// size (type "Percent" of the desired count, or "Pods").
+struct ReplicaProgressThreshold {
+  std::string type;
+  int32_t value = 0;
+};
+
 struct CanaryStrategy {
   std::vector<CanaryStep> steps;
   nlohmann::json stepsRaw = nlohmann::json::array();       // for the step hash
@@ -73,7 +80,9 @@ struct CanaryStrategy {
   std::vector<std::string> managedRoutes;        // trafficRouting.managedRoutes[].name
   std::optional<nlohmann::json> antiAffinity;    // as written
   std::optional<int32_t> scaleDownDelayRevisionLimit;
-  bool pingPong = false;  // spec.strategy.canary.pingPong is set (ALB ping-pong)
+  bool pingPong = false;                 // spec.strategy.canary.pingPong is set
+  std::string pingService, pongService;  // pingPong.pingService / pongService
+  std::optional<ReplicaProgressThreshold> replicaProgressThreshold;
 };
 
 struct BlueGreenStrategy {

@@ -32,6 +32,12 @@ void RouterRegistry::add(const std::string& key, RouterFactory factory) {
 
 bool RouterRegistry::has(const std::string& key) const { return factories_.count(key) > 0; }
 
+std::vector<std::string> RouterRegistry::keys() const {
+  std::vector<std::string> out;
+  for (const auto& [key, factory] : factories_) out.push_back(key);
+  return out;
+}
+
 Result<std::vector<std::unique_ptr<TrafficRouter>>> RouterRegistry::create(
     const json& traffic_routing, const RouterContext& context, const std::string& path) const {
   std::vector<std::unique_ptr<TrafficRouter>> routers;

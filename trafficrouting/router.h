@@ -106,6 +106,8 @@ class RouterRegistry {
   /// trafficRouting.plugins["<name>"] under the key "plugins/<name>". A later add replaces it.
   void add(const std::string& key, RouterFactory factory);
   bool has(const std::string& key) const;
+  /// The registered keys, sorted ("istio", "plugins/argoproj-labs/gatewayAPI").
+  std::vector<std::string> keys() const;
   /// One router per configured block of `traffic_routing` (spec.strategy.canary.trafficRouting),
   /// in key order. kUnsupported (with the field path) for a block without a factory; the
   /// non-router fields managedRoutes and maxTrafficWeight are skipped. path names the block.

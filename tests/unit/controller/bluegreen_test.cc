@@ -119,6 +119,34 @@ TEST(BlueGreenPlanTest, ManualPromotionPausesThenSwitchesActive) {
   EXPECT_EQ(w.replicasOf(v2), 3);
 }
 
+// A spec.replicas change while spec.paused (an HPA) resizes the active and preview ReplicaSets at
+// once (Argo's isScalingEvent/syncReplicasOnly), without promoting.
+TEST(BlueGreenPlanTest, ScalingEventDuringManualPauseIsApplied) {
+  World w = makeWorld(3, {{"autoPromotionEnabled", false}});
+  auto [v1, v2] = update(w);
+  w.rollout()["spec"]["paused"] = true;
+  w.bumpGeneration();
+  w.settle();
+  w.rollout()["spec"]["replicas"] = 5;
+  w.bumpGeneration();
+  w.settle();
+  EXPECT_EQ(w.replicasOf(v1), 5);
+  EXPECT_EQ(w.replicasOf(v2), 5);
+  EXPECT_EQ(w.services()["web-active"], v1);
+  EXPECT_EQ(w.status().stableRS, v1);
+  // Once promoted, the active alone follows spec.replicas during a manual pause.
+  w.rollout()["spec"]["paused"] = false;
+  w.bumpGeneration();
+  w.patchStatus({{"pauseConditions", nullptr}});
+  w.settle();
+  ASSERT_EQ(w.status().stableRS, v2);
+  w.rollout()["spec"]["paused"] = true;
+  w.rollout()["spec"]["replicas"] = 2;
+  w.bumpGeneration();
+  w.settle();
+  EXPECT_EQ(w.replicasOf(v2), 2);
+}
+
 TEST(BlueGreenPlanTest, AutoPromotionAfterSeconds) {
   World w = makeWorld(2, {{"autoPromotionSeconds", 20}});
   auto [v1, v2] = update(w);

@@ -282,6 +282,42 @@ TEST(CanaryPlanTest, ManualPauseHaltsScaling) {
   EXPECT_EQ(w.replicasOf(hashOf(w)), 0);
 }
 
+// A spec.replicas change during a manual pause (an HPA) is a scaling event: the ReplicaSets take
+// the step's counts for the new size at once, and the step does not advance. Argo's canary waits
+// for the pause to end (argo-rollouts #4261); Vane departs on purpose.
+TEST(CanaryPlanTest, ScalingEventDuringManualPauseIsApplied) {
+  World w(testing::basicRollout(4, json::parse(R"([{"setWeight":25},{"pause":{}}])")));
+  w.settle();
+  const std::string v1 = hashOf(w);
+  w.setImage("v2");
+  w.settle();
+  const std::string v2 = hashOf(w);
+  ASSERT_EQ(w.replicasOf(v2), 1);
+  ASSERT_EQ(w.replicasOf(v1), 3);
+  w.rollout()["spec"]["paused"] = true;
+  w.bumpGeneration();
+  w.settle();
+  w.rollout()["spec"]["replicas"] = 8;
+  w.bumpGeneration();
+  w.settle();
+  EXPECT_EQ(w.replicasOf(v2), 2);
+  EXPECT_EQ(w.replicasOf(v1), 6);
+  EXPECT_EQ(*w.status().currentStepIndex, 1);
+  EXPECT_EQ(w.status().message, "manually paused");
+  w.rollout()["spec"]["replicas"] = 4;
+  w.bumpGeneration();
+  w.settle();
+  EXPECT_EQ(w.replicasOf(v2), 1);
+  EXPECT_EQ(w.replicasOf(v1), 3);
+  EXPECT_EQ(*w.status().currentStepIndex, 1);
+  // Without a scaling event the pause still holds everything.
+  const size_t scaled = w.events().size();
+  w.settle();
+  for (size_t i = scaled; i < w.events().size(); ++i) {
+    EXPECT_NE(w.events()[i].reason, kEventScalingReplicaSet);
+  }
+}
+
 TEST(CanaryPlanTest, InvalidSpecIsDegraded) {
   json bad = steps();
   bad[0]["setWeight"] = 120;
