@@ -20,7 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kVerbs = {
+const std::vector<std::string> kFaultVerbs = {
     "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"};
 
 struct KindName {
@@ -95,7 +95,7 @@ Result<FaultRule> parseRule(const YAML::Node& n, const std::string& path) {
     auto v = stringList(n[k], path + "." + k);
     if (!v.ok()) return v.status();
     for (std::size_t i = 0; i < v->size(); ++i) {
-      if (std::find(kVerbs.begin(), kVerbs.end(), (*v)[i]) == kVerbs.end()) {
+      if (std::find(kFaultVerbs.begin(), kFaultVerbs.end(), (*v)[i]) == kFaultVerbs.end()) {
         return invalid(path + "." + k + "[" + std::to_string(i) + "]",
                        "unknown verb \"" + (*v)[i] +
                            "\" (get, list, watch, create, update, patch, delete, "
