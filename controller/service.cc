@@ -39,6 +39,14 @@ void planServices(RolloutContext& ctx, const ServiceSelectors& current) {
                              usesTrafficRouting(ctx.rollout) && desiredCanaryWeight(ctx) > 0;
   const kube::ReplicaSet* canary_target =
       ctx.isAborted() && ctx.stableRS != nullptr && !stepping_back ? ctx.stableRS : ctx.newRS;
+  // Rolling back to stable with dynamicStableScale, the canary Service stays on the previous
+  // canary until stable is back to spec.replicas (argo-rollouts #3020).
+  const auto& w = ctx.rollout.status.canary.weights;
+  if (c.dynamicStableScale && usesTrafficRouting(ctx.rollout) && ctx.newRS != nullptr &&
+      ctx.newRS == ctx.stableRS && w && w->canary.podTemplateHash != ctx.newRS->podTemplateHash() &&
+      ctx.newRS->status.availableReplicas < ctx.rollout.spec.replicasOrDefault()) {
+    canary_target = nullptr;
+  }
   ensureTarget(ctx, current, c.canaryService, canary_target);
 }
 

@@ -171,3 +171,41 @@ TEST(AtDesiredTest, RequiresAvailabilityAndOldGone) {
 
 }  // namespace
 }  // namespace vane::controller
+
+namespace vane::controller {
+namespace {
+
+// replicaProgressThreshold (Argo ReplicaProgressThresholdMet): a step counts as reached with
+// this share (or number) of its canary pods available.
+TEST(ReplicaProgressThresholdTest, PercentAndPods) {
+  kube::Rollout r = rollout(10, 1, 0, 50, true);
+  kube::ReplicaSet canary = rs("c", 5, 3);
+  EXPECT_FALSE(replicaProgressThresholdMet(r, &canary, 5));  // none set: all 5
+  r.spec.canary->replicaProgressThreshold = kube::ReplicaProgressThreshold{"Percent", 60};
+  EXPECT_TRUE(replicaProgressThresholdMet(r, &canary, 5));
+  r.spec.canary->replicaProgressThreshold->value = 61;
+  EXPECT_FALSE(replicaProgressThresholdMet(r, &canary, 5));
+  EXPECT_TRUE(replicaProgressThresholdMet(r, &canary, 0));
+  r.spec.canary->replicaProgressThreshold = kube::ReplicaProgressThreshold{"Pods", 3};
+  EXPECT_TRUE(replicaProgressThresholdMet(r, &canary, 5));
+  kube::ReplicaSet stable = rs("s", 10, 10);
+  r.status.stableRS = "s";
+  r.status.currentPodHash = "c";
+  EXPECT_TRUE(atDesiredReplicaCounts(r, &canary, &stable, {}, nullptr));
+}
+
+// maxTrafficWeight: weights are in its units; counts scale by it and past the last step the
+// weight is maxTrafficWeight, not 100.
+TEST(MaxTrafficWeightTest, CountsAndWeightsInItsUnits) {
+  kube::Rollout r = rollout(10, 1, 0, 250, true);
+  r.spec.canary->trafficRouting = json{{"maxTrafficWeight", 1000}};
+  r.status.stableRS = "s";
+  r.status.currentPodHash = "c";
+  EXPECT_EQ(maxTrafficWeight(r), 1000);
+  EXPECT_EQ(trafficRoutedCanaryCounts(r, nullptr), (CanaryCounts{3, 10}));  // 25 % of 10
+  r.status.currentStepIndex = 1;
+  EXPECT_EQ(currentSetWeight(r), 1000);
+}
+
+}  // namespace
+}  // namespace vane::controller

@@ -163,6 +163,9 @@ class World {
   std::vector<Event>& events() { return events_; }
   int64_t now = 1800000000;
   bool podsReady = true;
+  /// At most this many pods of the ReplicaSet with this pod-template hash are Ready (the rest
+  /// wait, oldest Ready first), as Argo's e2e tests mark pods ready one by one.
+  std::map<std::string, int> readyAtMost;
   /// What the routers were told, in order.
   std::vector<std::string> routerCalls;
   /// The executor's error in the last reconcile (then no status was written, as the Reconciler).
@@ -320,20 +323,20 @@ class World {
         pods.push_back({{"metadata", meta}});
         owned.push_back(pods.size() - 1);
       }
-      for (size_t i : owned) {  // Ready as podsReady says, since the pod's creation
-        json& pod = pods[i];
+      auto cap = readyAtMost.find(rs["metadata"]["labels"].value(kLabelPodTemplateHash, ""));
+      const int ready_n = !podsReady ? 0 : cap == readyAtMost.end() ? n : std::min(n, cap->second);
+      for (size_t k = 0; k < owned.size(); ++k) {  // Ready as podsReady says, since creation
+        json& pod = pods[owned[k]];
         const std::string since = pod["metadata"].value("creationTimestamp", "");
         const json ready = {{"type", "Ready"},
-                            {"status", podsReady ? "True" : "False"},
+                            {"status", static_cast<int>(k) < ready_n ? "True" : "False"},
                             {"lastTransitionTime", since}};
         pod["status"] = {{"conditions", json::array({ready})}};
       }
       for (int i = static_cast<int>(owned.size()) - 1; i >= n; --i) {
         pods.erase(pods.begin() + static_cast<std::ptrdiff_t>(owned[i]));
       }
-      rs["status"] = {{"replicas", n},
-                      {"readyReplicas", podsReady ? n : 0},
-                      {"availableReplicas", podsReady ? n : 0}};
+      rs["status"] = {{"replicas", n}, {"readyReplicas", ready_n}, {"availableReplicas", ready_n}};
     }
   }
 
