@@ -245,7 +245,8 @@ TEST_F(SecretsStaySecretTest, NoSecretValueInLogsEventsStatusOrMetrics) {
   uint16_t metrics_port = vane::testing::freePort();
   uint16_t hook_port = vane::testing::freePort();
   const std::string metrics_url = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics";
-  const std::string hook_url = "http://127.0.0.1:" + std::to_string(hook_port) + "/";
+  const std::string hook_url =
+      "http://127.0.0.1:" + std::to_string(hook_port) + "/hooks/alertmanager";
   controller_ = std::make_unique<vane::testing::Process>(
       std::vector<std::string>{std::string(VANE_BIN_DIR) + "/vane-controller", "--kubeconfig",
                                server_->kubeconfig(), "--health-addr", "127.0.0.1:0",

@@ -209,7 +209,11 @@ class World {
       rollout_["status"] = kube::toJson(ctx.newStatus);
       changed_ = old != rollout_["status"];
     }
+    // What the kubelet changes (pods becoming Ready, ReplicaSet status) counts as a change too,
+    // so settle() does not stop on a reconcile that had nothing to do before the pods moved.
+    const json rs_before = replicaSets(), pods_before = pods();
     kubelet();
+    if (replicaSets() != rs_before || pods() != pods_before) changed_ = true;
     return ctx.actions.size();
   }
 
