@@ -20,6 +20,7 @@
 #include <map>
 #include <thread>
 
+#include "bench/bench_support.h"
 #include "controller/alert_hook.h"
 #include "kube/client.h"
 #include "kube/http.h"
@@ -32,31 +33,11 @@ namespace kube = vane::kube;
 namespace http = vane::http;
 namespace fs = std::filesystem;
 
+using vane::bench::freePort;
+using vane::bench::sourceDir;
+
 constexpr int kRollouts = 1000;
 constexpr const char* kToken = "bench-token";
-
-uint16_t freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-std::string sourceDir() {
-  if (const char* s = std::getenv("VANE_SOURCE_DIR")) return s;
-  // build-x/bin/alert_hook_bench -> the checkout holding crds/
-  for (fs::path p = fs::read_symlink("/proc/self/exe").parent_path(); !p.empty();
-       p = p.parent_path()) {
-    if (fs::exists(p / "crds" / "rollout-crd.yaml")) return p.string();
-    if (p == p.root_path()) break;
-  }
-  return ".";
-}
 
 json rollout(int i) {
   std::string name = "ro-" + std::to_string(i);

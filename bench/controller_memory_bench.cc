@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "controller/hash.h"
 #include "kube/client.h"
 
@@ -40,66 +41,10 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 namespace res = vane::kube::resources;
-
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A child in its own process group, output to log; killed (group) on destruction.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      std::_Exit(127);
-    }
-  }
-  ~Child() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
-    for (int i = 0; i < 50 && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  int pid() const { return pid_; }
-
- private:
-  int pid_ = -1;
-};
-
-// VmRSS / VmHWM of a process in MiB (-1 when unreadable).
-double procMiB(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      std::istringstream ss(line.substr(field.size() + 1));
-      double kib = 0;
-      ss >> kib;
-      return kib / 1024.0;
-    }
-  }
-  return -1;
-}
+using vane::bench::Child;
+using vane::bench::freePort;
+using vane::bench::kubectl;
+using vane::bench::procMiB;
 
 json rollout(int i) {
   const std::string app = "bench-" + std::to_string(i);
@@ -191,14 +136,6 @@ bool createRollout(vane::kube::Client& client, int i, bool write_pods) {
   return client
       .patch(res::kPods, "default", name + "-x7k2q", vane::kube::PatchType::kMerge, ready, "status")
       .ok();
-}
-
-std::string kubectl() {
-  for (const char* c : {"/usr/lib/google-cloud-sdk/bin/kubectl.1.32", "/usr/local/bin/kubectl.1.32",
-                        "/usr/bin/kubectl.1.32"}) {
-    if (::access(c, X_OK) == 0) return c;
-  }
-  return "kubectl.1.32";
 }
 
 }  // namespace

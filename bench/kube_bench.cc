@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "bench/bench_support.h"
 #include "kube/client.h"
 #include "kube/http.h"
 #include "kube/informer.h"
@@ -253,18 +254,6 @@ BENCHMARK(BM_InformerBytesPerObject)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
-uint16_t freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // A vane-apiserver child process next to this binary, stopped at exit.
 struct ApiServerProcess {
   pid_t pid = -1;
@@ -275,7 +264,7 @@ struct ApiServerProcess {
         std::filesystem::read_symlink("/proc/self/exe").parent_path() / "vane-apiserver";
     dir = std::filesystem::temp_directory_path() / ("vane-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    std::string port = std::to_string(freePort());
+    std::string port = std::to_string(vane::bench::freePort());
     url = "http://127.0.0.1:" + port;
     pid = ::fork();
     if (pid == 0) {
