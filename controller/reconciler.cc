@@ -153,12 +153,14 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
     // The Rollout as JSON only when something is to be written: the cache's (the same version as
     // the typed view), or after a 409 the fresh read.
     std::optional<json> fresh;
+    bool cache_moved = false;  // the cache's JSON is newer than its typed view: not an error
     auto object = [&]() -> Result<json> {
       if (fresh) return *fresh;
       kube::ObjectPtr obj = deps_.rollouts->get(ns, name);
       if (!obj || kube::strAt(*obj, "/metadata/resourceVersion") !=
                       cached->rollout.metadata.resourceVersion) {
         // Changed since the typed read: its update event queues this key again.
+        cache_moved = true;
         return Status(Code::kConflict, "the cached Rollout " + key + " changed while read");
       }
       return *obj;
@@ -168,7 +170,10 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
       auto done = reconcileObject(*cached, object, out);
       if (done && *done) break;
       if (!done) {
-        if (done.status().code() != Code::kConflict || fresh) out.status = done.status();
+        // Only the cache moving on is left to its update event. Any other failure, a 409 on a
+        // ReplicaSet or Service write included, is reported so that the key is requeued: the
+        // object was not changed, so no event would bring it back (found by the chaos tests).
+        if (!cache_moved) out.status = done.status();
         break;
       }
       // The status write met 409 every time: report it, so that the key is requeued with
