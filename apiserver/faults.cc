@@ -271,7 +271,9 @@ http::Response expiredResponse() {
                         "result. You can start a new list without the continue parameter.");
 }
 
-namespace {
+// Named (not anonymous): FaultInjector::Impl holds these, and a member of an anonymous type
+// in a class with external linkage is -Wsubobject-linkage.
+namespace faults_detail {
 
 const char kExpiredWatchMessage[] = "too old resource version (injected fault)";
 
@@ -320,7 +322,9 @@ class FaultyWriter : public http::StreamWriter {
   bool ended_ = false;
 };
 
-}  // namespace
+}  // namespace faults_detail
+using faults_detail::FaultyWriter;
+using faults_detail::kExpiredWatchMessage;
 
 struct FaultInjector::Impl {
   FaultConfig config;

@@ -245,7 +245,9 @@ TEST_F(AlertHookIT, FiringAlertFromAlertmanagerAbortsMidUpdateRollout) {
   ASSERT_TRUE(done) << ro.dump() << "\nalertmanager log:\n" << alertmanager_->log();
   EXPECT_NE(annotation(ro, kAbortReasonAnnotation).find("CanaryHighErrorRate"), std::string::npos)
       << annotation(ro, kAbortReasonAnnotation);
-  EXPECT_TRUE(delivered("\"checkout\"", 200));
+  // The hook's answer is recorded after its handler returned, which is after the abort was
+  // written: wait for it rather than race it.
+  EXPECT_TRUE(vane::testing::waitFor([] { return delivered("\"checkout\"", 200); }, kDeadline));
 }
 
 TEST_F(AlertHookIT, HealthyRolloutIsLeftAlone) {
