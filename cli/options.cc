@@ -336,8 +336,9 @@ std::string rootHelp(const std::vector<CommandSpec>& table) {
     out += "  " + name + c.summary + "\n";
   }
   // judge and plan parse their own flags (cli/judge.cc, cli/plan_command.cc): listed here too.
-  out += "  judge           Judge a canary metric against its baseline (Kayenta's "
-         "NetflixACAJudge-v1.0, offline or from Prometheus)\n";
+  out +=
+      "  judge           Judge a canary metric against its baseline (Kayenta's "
+      "NetflixACAJudge-v1.0, offline or from Prometheus)\n";
   out += "\nUse \"kubectl vane COMMAND --help\" for more about a command.\n";
   return out;
 }

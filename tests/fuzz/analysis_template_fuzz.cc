@@ -10,7 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!spec.ok()) return 0;
   std::vector<vane::analysis::MetricSpec> metrics;
   for (size_t i = 0; i < spec->metrics.size(); ++i) {
-    auto m = vane::analysis::decodeMetric(spec->metrics[i], "spec.metrics[" + std::to_string(i) + "]");
+    auto m =
+        vane::analysis::decodeMetric(spec->metrics[i], "spec.metrics[" + std::to_string(i) + "]");
     if (m.ok()) metrics.push_back(std::move(*m));
   }
   (void)vane::analysis::dryRunMetrics(*spec, metrics);
